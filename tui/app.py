@@ -1,0 +1,214 @@
+"""The incident console App: one screen, live; sources feed the store, panes read it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from tui.config import Settings
+from tui.screens.help import HelpScreen, binding_rows
+from tui.sources.kube import KIND_SPECS, Kube, ListWatch
+from tui.sources.metrics import MetricsPoller
+from tui.store import ChangeBuffer, KindStatus, State, StatusChange, Store
+from widgets.events import EventsPane
+from widgets.nodes import NodesPane
+from widgets.placeholder import ReservedPane
+from widgets.pods import PodsPane
+from widgets.status import StatusBar
+from widgets.table import VirtualTable
+
+FLUSH_INTERVAL = 0.1  # seconds between hand-offs of source changes to the store and panes
+
+
+class IncidentApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "incident-console"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("1", "focus_pane('pods')", "Pods", show=False, id="app.focus-pods"),
+        Binding("2", "focus_pane('nodes')", "Nodes", show=False, id="app.focus-nodes"),
+        Binding("3", "focus_pane('events')", "Events", show=False, id="app.focus-events"),
+        Binding("tab", "focus_next", "Next pane", show=False, id="app.focus-next"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        kube: Kube,
+        *,
+        note: str = "",
+        watch_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.kube = kube
+        self.note = note
+        self.store = Store()
+        self.buffer = ChangeBuffer()
+        self.sources: list[ListWatch | MetricsPoller] = []
+        self._watch_options = watch_options or {}
+        self.flushes = 0
+        self.after_flush: list[Callable[[set[str]], None]] = []
+        if settings.keys:
+            self.set_keymap(dict(settings.keys))
+
+    # -- layout ----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        info = self.kube.info
+        ro = "  [READ-ONLY]" if self.settings.read_only else ""
+        yield Static(
+            f" incident-console · context {info.context} · {info.server}{ro}"
+            + (f" · {self.note}" if self.note else ""),
+            id="titlebar",
+            markup=False,
+        )
+        yield Static("", id="banner", markup=False)
+        with Horizontal(id="top"):
+            yield ReservedPane(
+                "Findings",
+                "The runbook's alert rules as live findings, each with the action that answers it.",
+                id="findings",
+            )
+            yield ReservedPane(
+                "Node metrics",
+                "CPU, load, memory, disks, top processes and k3s state, locally or over SSH.",
+                id="hostmetrics",
+            )
+            yield ReservedPane(
+                "Flux",
+                "Sources, Kustomizations, HelmReleases and image automation, "
+                "as `flux get all -A` shows them.",
+                id="flux",
+            )
+        yield NodesPane(self.store, id="nodes")
+        yield PodsPane(self.store, id="pods")
+        yield EventsPane(self.store, id="events")
+        yield StatusBar(info.context, info.server, self.settings.read_only, id="statusbar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pods-table").focus()
+        self.query_one(PodsPane).refresh_rows()
+        self.query_one(NodesPane).refresh_rows()
+        self.query_one(EventsPane).refresh_rows()
+        self._show_status()
+        self.start_sources()
+        self.set_interval(FLUSH_INTERVAL, self.flush_changes, name="flush")
+        self.set_interval(1.0, self._tick, name="clock")
+
+    # -- sources ---------------------------------------------------------------------
+    def start_sources(self) -> None:
+        ns = self.settings.namespace
+        for kind, spec in KIND_SPECS.items():
+            lw = ListWatch(
+                self.kube,
+                spec,
+                self.buffer,
+                namespace=ns,
+                page_size=self.settings.page_size,
+                **self._watch_options,
+            )
+            self.sources.append(lw)
+            self.run_worker(
+                lw.run,
+                name=f"watch:{kind}",
+                group="kube",
+                description=f"list+watch {kind} on {self.kube.info.server}",
+                thread=True,
+                exit_on_error=False,
+            )
+        poller = MetricsPoller(
+            self.kube, self.buffer, namespace=ns, interval=self.settings.metrics_interval
+        )
+        self.sources.append(poller)
+        self.run_worker(
+            poller.run,
+            name="poll:metrics",
+            group="kube",
+            description="poll metrics.k8s.io",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def stop_sources(self) -> None:
+        for source in self.sources:
+            source.stop()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A source that died shows as an error on its feed; the console keeps going."""
+        if event.state is WorkerState.ERROR and event.worker.name.startswith("watch:"):
+            kind = event.worker.name.split(":", 1)[1]
+            error = event.worker.error
+            self.buffer.put(
+                StatusChange(kind, KindStatus(State.ERROR, f"{type(error).__name__}: {error}"))
+            )
+
+    async def action_quit(self) -> None:
+        self.stop_sources()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self.stop_sources()
+
+    # -- the hand-off ------------------------------------------------------------------
+    def flush_changes(self) -> None:
+        changes = self.buffer.drain()
+        if not changes:
+            return
+        touched = self.store.apply(changes)
+        self.flushes += 1
+        status = "status" in touched
+        if touched & {"pods", "metrics"} or status:
+            self.query_one(PodsPane).refresh_rows()
+        if touched & {"nodes", "metrics"} or status:
+            self.query_one(NodesPane).refresh_rows()
+        if "events" in touched or status:
+            self.query_one(EventsPane).refresh_rows()
+        if status or "metrics" in touched:
+            self._show_status()
+        for hook in self.after_flush:
+            hook(touched)
+
+    def _show_status(self) -> None:
+        states = dict(self.store.status)
+        states["metrics"] = self.store.metrics_status
+        self.query_one(StatusBar).show(states)
+        banner = self.query_one("#banner", Static)
+        worst = next(
+            (
+                s
+                for s in self.store.status.values()
+                if s.state in (State.UNREACHABLE, State.UNAUTHORIZED)
+            ),
+            None,
+        )
+        if worst is not None:
+            banner.update(f" {worst.message}")
+            banner.add_class("-shown")
+        else:
+            banner.remove_class("-shown")
+
+    def _tick(self) -> None:
+        self.query_one(StatusBar).tick()
+        for table in self.query(VirtualTable):
+            table.refresh()
+
+    # -- actions -----------------------------------------------------------------------
+    def action_focus_pane(self, pane: str) -> None:
+        self.query_one(f"#{pane}-table").focus()
+
+    def action_help(self) -> None:
+        sources: list[tuple[str, list[BindingType]]] = [
+            ("everywhere", list(self.BINDINGS)),
+            ("pods", list(PodsPane.BINDINGS)),
+            ("events", list(EventsPane.BINDINGS)),
+            ("tables", list(VirtualTable.BINDINGS)),
+        ]
+        self.push_screen(HelpScreen(binding_rows(sources)))

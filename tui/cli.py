@@ -1,0 +1,139 @@
+"""`incident-console`: the command line. Bad input gets one line naming the fix, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from tui import __version__
+from tui.config import ConfigError, load_settings
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="incident-console",
+        description="The on-call console for a K3s cluster run by Flux: pods, nodes and "
+        "events live from the Kubernetes API on one screen.",
+        epilog="Commands: demo-server (run only the demo cluster's API, for kubectl). "
+        "KUBECONFIG is honoured as kubectl does.",
+    )
+    p.add_argument("--version", action="version", version=f"incident-console {__version__}")
+    p.add_argument(
+        "--kubeconfig",
+        metavar="PATH",
+        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)",
+    )
+    p.add_argument(
+        "--context", metavar="NAME", help="kubeconfig context (default: current-context)"
+    )
+    p.add_argument(
+        "-n", "--namespace", metavar="NS", help="show only this namespace (default: all)"
+    )
+    p.add_argument(
+        "--read-only", action="store_true", help="remove every mutation from the console"
+    )
+    p.add_argument("--demo", action="store_true", help="run on the embedded demo cluster")
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        type=Path,
+        help="config file (default: $XDG_CONFIG_HOME/incident-console/config.toml)",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    ds = sub.add_parser(
+        "demo-server", help="serve the demo cluster's API on 127.0.0.1 until interrupted"
+    )
+    ds.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    ds.add_argument(
+        "--kubeconfig-out", metavar="PATH", type=Path, help="where to write its kubeconfig"
+    )
+    ds.add_argument(
+        "--no-scenario", action="store_true", help="seed only; no controllers, no crash loop"
+    )
+    return p
+
+
+def fail(message: str) -> int:
+    print(f"incident-console: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as e:
+        return fail(str(e))
+    if args.command == "demo-server":
+        return demo_server(args)
+    for name in ("kubeconfig", "context", "namespace"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
+    settings.read_only = settings.read_only or args.read_only
+    settings.demo = args.demo
+    if args.demo and (args.kubeconfig or args.context):
+        return fail("--demo runs on its own cluster: drop --kubeconfig/--context, or drop --demo")
+    return run_console(settings)
+
+
+def run_console(settings: object) -> int:
+    from tui.config import Settings
+    from tui.sources.kube import Kube, KubeConfigError
+
+    assert isinstance(settings, Settings)
+    note = ""
+    demo = None
+    if settings.demo:
+        from tui.demo import start_demo
+
+        emulator, demo, path = start_demo()
+        settings.kubeconfig, settings.context = str(path), "demo"
+        note = f"demo cluster: kubectl --kubeconfig {path}"
+        print(f"incident-console: demo cluster API on {emulator.url}", file=sys.stderr)
+        print(f"incident-console: kubectl --kubeconfig {path} get pods -A", file=sys.stderr)
+    try:
+        kube = Kube.from_kubeconfig(settings.kubeconfig, settings.context)
+    except KubeConfigError as e:
+        return fail(str(e))
+    from tui.app import IncidentApp
+
+    app = IncidentApp(settings, kube, note=note)
+    code = app.run()
+    kube.close()
+    if demo is not None:
+        print(
+            f"incident-console: the demo cluster stopped; its kubeconfig was {settings.kubeconfig}",
+            file=sys.stderr,
+        )
+    return code or 0
+
+
+def demo_server(args: argparse.Namespace) -> int:
+    from tui.demo import start_demo
+
+    try:
+        emulator, _demo, path = start_demo(
+            port=args.port, kubeconfig=args.kubeconfig_out, scenario=not args.no_scenario
+        )
+    except OSError as e:
+        return fail(f"cannot serve on 127.0.0.1:{args.port}: {e.strerror}: choose another --port")
+    print(f"demo cluster API on {emulator.url}", flush=True)
+    print(f"kubeconfig: {path}", flush=True)
+    print(f"try: kubectl --kubeconfig {path} get pods -A", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        done.wait()
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    os._exit(main())

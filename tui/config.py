@@ -1,0 +1,91 @@
+"""Typed settings from $XDG_CONFIG_HOME/incident-console/config.toml; CLI flags override them.
+
+The config never holds secrets: kubeconfig and ~/.ssh already hold those.
+
+    # Kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config)
+    kubeconfig = "/etc/rancher/k3s/k3s.yaml"
+    # Context to use (default: the kubeconfig's current-context)
+    context = "default"
+    # Show only this namespace (default: all namespaces)
+    namespace = "default"
+    # Remove every mutation from the console
+    read_only = false
+    # Seconds between metrics.k8s.io polls (kubectl top)
+    metrics_interval = 15
+    # Items per page when listing (limit/continue)
+    page_size = 500
+
+    [keys]   # binding id = "keys" (comma-separated), see the help screen (?) for ids
+    "pods.unhealthy" = "u"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass
+class Settings:
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    read_only: bool = False
+    metrics_interval: float = 15.0
+    page_size: int = 500
+    keys: dict[str, str] = field(default_factory=dict)
+    demo: bool = False
+
+
+def config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "incident-console"
+
+
+def state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "incident-console"
+
+
+TYPES: dict[str, tuple[type, ...]] = {
+    "kubeconfig": (str,),
+    "context": (str,),
+    "namespace": (str,),
+    "read_only": (bool,),
+    "metrics_interval": (int, float),
+    "page_size": (int,),
+    "keys": (dict,),
+}
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the config file if there is one; raise ConfigError naming the file and key."""
+    path = path or config_dir() / "config.toml"
+    settings = Settings()
+    if not path.exists():
+        return settings
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {path} cannot be read: {e}") from None
+    known = {f.name for f in fields(Settings)} - {"demo"}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"config file {path}: unknown setting {key!r}")
+        if isinstance(value, bool) and bool not in TYPES[key]:
+            raise ConfigError(f"config file {path}: {key} has the wrong type")
+        if not isinstance(value, TYPES[key]):
+            raise ConfigError(f"config file {path}: {key} has the wrong type")
+        if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"config file {path}: every [keys] value must be a string")
+        if key == "metrics_interval" and isinstance(value, int | float):
+            value = float(value)
+        setattr(settings, key, value)
+    return settings

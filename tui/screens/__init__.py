@@ -1,0 +1,1 @@
+"""Screens: the dashboard lives in the App; modals and full views here."""

@@ -1,0 +1,200 @@
+"""The store: plain objects keyed by uid, changed only by applying typed changes.
+
+Sources (in threads) put changes into a ChangeBuffer; the UI thread drains it and
+applies them here, so the store is only ever touched by one thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from tui.store.models import Deployment, Event, Node, Pod, ReplicaSet
+
+KINDS = ("pods", "nodes", "events", "deployments", "replicasets")
+
+
+class State(StrEnum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RELISTING = "relisting"
+    FORBIDDEN = "forbidden"
+    UNAUTHORIZED = "unauthorized"
+    UNREACHABLE = "unreachable"
+    ABSENT = "absent"
+    ERROR = "error"
+
+    @property
+    def ok(self) -> bool:
+        return self in (State.LIVE, State.RELISTING)
+
+
+@dataclass(frozen=True, slots=True)
+class KindStatus:
+    state: State
+    message: str = ""
+    since: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    kind: str
+    obj: Any  # a parsed model with .uid
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    kind: str
+    uid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """A complete list: everything of this kind not in it is gone."""
+
+    kind: str
+    objs: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    kind: str
+    status: KindStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    cpu_m: float  # millicores
+    memory: float  # bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsUpdate:
+    """One poll of metrics.k8s.io: usage by (namespace, name) and by node."""
+
+    status: KindStatus
+    pods: dict[tuple[str, str], Usage] = field(default_factory=dict)
+    nodes: dict[str, Usage] = field(default_factory=dict)
+
+
+Change = Upsert | Delete | Replace | StatusChange | MetricsUpdate
+
+
+class ChangeBuffer:
+    """Thread-safe hand-off from source threads to the UI thread."""
+
+    def __init__(self) -> None:
+        self._items: deque[Change] = deque()
+        self._event = threading.Event()
+
+    def put(self, change: Change) -> None:
+        self._items.append(change)
+        self._event.set()
+
+    def drain(self, limit: int = 1_000_000) -> list[Change]:
+        out: list[Change] = []
+        items = self._items
+        while items and len(out) < limit:
+            out.append(items.popleft())
+        if not items:
+            self._event.clear()
+        return out
+
+    def wait(self, timeout: float) -> bool:
+        return self._event.wait(timeout)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Store:
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
+        self.status: dict[str, KindStatus] = {k: KindStatus(State.CONNECTING) for k in KINDS}
+        self.metrics_status = KindStatus(State.CONNECTING, "waiting for the first poll")
+        self.pod_usage: dict[tuple[str, str], Usage] = {}
+        self.node_usage: dict[str, Usage] = {}
+        self.versions: dict[str, int] = {k: 0 for k in (*KINDS, "metrics", "status")}
+
+    # -- applying changes -------------------------------------------------
+    def apply(self, changes: Iterable[Change]) -> set[str]:
+        """Apply changes in order; return the kinds (and 'status', 'metrics') that changed."""
+        touched: set[str] = set()
+        for ch in changes:
+            if isinstance(ch, Upsert):
+                self.objects[ch.kind][ch.obj.uid] = ch.obj
+                touched.add(ch.kind)
+            elif isinstance(ch, Delete):
+                if self.objects[ch.kind].pop(ch.uid, None) is not None:
+                    touched.add(ch.kind)
+            elif isinstance(ch, Replace):
+                self.objects[ch.kind] = {o.uid: o for o in ch.objs}
+                touched.add(ch.kind)
+            elif isinstance(ch, StatusChange):
+                if self.status.get(ch.kind) != ch.status:
+                    self.status[ch.kind] = ch.status
+                    touched.add("status")
+            elif isinstance(ch, MetricsUpdate):
+                self.metrics_status = ch.status
+                if ch.status.state.ok:
+                    self.pod_usage, self.node_usage = ch.pods, ch.nodes
+                touched.add("metrics")
+        for kind in touched:
+            self.versions[kind] += 1
+        return touched
+
+    # -- typed views --------------------------------------------------------
+    @property
+    def pods(self) -> dict[str, Pod]:
+        return self.objects["pods"]
+
+    @property
+    def nodes(self) -> dict[str, Node]:
+        return self.objects["nodes"]
+
+    @property
+    def events(self) -> dict[str, Event]:
+        return self.objects["events"]
+
+    @property
+    def deployments(self) -> dict[str, Deployment]:
+        return self.objects["deployments"]
+
+    @property
+    def replicasets(self) -> dict[str, ReplicaSet]:
+        return self.objects["replicasets"]
+
+    def deployment_of(self, pod: Pod) -> Deployment | None:
+        """The Deployment owning a pod through its ReplicaSet, if any."""
+        if pod.owner_kind != "ReplicaSet":
+            return None
+        for rs in self.replicasets.values():
+            if rs.namespace == pod.namespace and rs.name == pod.owner_name and rs.owner:
+                return self.deployment(pod.namespace, rs.owner)
+        # Without the ReplicaSet at hand, fall back on the pod-template-hash naming.
+        if "pod-template-hash" in pod.labels:
+            suffix = "-" + pod.labels["pod-template-hash"]
+            if pod.owner_name.endswith(suffix):
+                return self.deployment(pod.namespace, pod.owner_name[: -len(suffix)])
+        return None
+
+    def deployment(self, namespace: str, name: str) -> Deployment | None:
+        for d in self.deployments.values():
+            if d.name == name and d.namespace == namespace:
+                return d
+        return None
+
+    def find(self, kind: str, namespace: str, name: str) -> Any:
+        for o in self.objects[kind].values():
+            if o.name == name and getattr(o, "namespace", "") == namespace:
+                return o
+        return None
+
+    def pod_counts(self) -> tuple[int, int]:
+        pods = self.pods.values()
+        return len(self.pods), sum(1 for p in pods if p.attention)

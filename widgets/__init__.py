@@ -1,0 +1,1 @@
+"""Presentational widgets: they show rows handed to them and post messages up."""

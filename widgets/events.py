@@ -1,0 +1,121 @@
+"""The events pane: newest first by real last-seen time, Warnings highlighted, repeats folded."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+
+from tui.store import Event, State, Store
+from tui.store.units import age
+from widgets.pane import Pane
+from widgets.table import Cells, Column, VirtualTable
+
+COLUMNS = [
+    Column("seen", "LAST SEEN", 9, "right"),
+    Column("type", "TYPE", 7),
+    Column("reason", "REASON", 17),
+    Column("object", "OBJECT", 46),
+    Column("count", "COUNT", 6, "right"),
+    Column("message", "MESSAGE", 50, flex=True),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedEvent:
+    key: str
+    type: str
+    reason: str
+    object: str
+    message: str
+    count: int
+    last_seen: float | None
+
+    @property
+    def warning(self) -> bool:
+        return self.type == "Warning"
+
+
+def fold_events(events: list[Event], warnings_only: bool = False) -> list[FoldedEvent]:
+    """Repeats of the same reason and message about the same object fold into one xN row."""
+    groups: dict[tuple[str, str, str, str, str], list[Event]] = {}
+    for ev in events:
+        if warnings_only and not ev.warning:
+            continue
+        groups.setdefault(ev.fold_key, []).append(ev)
+    out = []
+    for key, evs in groups.items():
+        newest = max(evs, key=lambda e: e.last_seen or 0.0)
+        ns, kind, name = key[0], key[1], key[2]
+        obj = f"{kind.lower()}/{name}" if kind else name
+        out.append(
+            FoldedEvent(
+                key="\x00".join(key),
+                type=newest.type,
+                reason=newest.reason,
+                object=f"{ns}/{obj}" if ns else obj,
+                message=newest.message,
+                count=sum(e.count for e in evs),
+                last_seen=newest.last_seen,
+            )
+        )
+    out.sort(key=lambda f: (f.last_seen or 0.0, f.warning), reverse=True)
+    return out
+
+
+def event_cells(ev: FoldedEvent, now: float) -> tuple[Cells, str]:
+    cells: Cells = (
+        age(ev.last_seen, now),
+        ev.type,
+        ev.reason,
+        ev.object,
+        f"x{ev.count}" if ev.count > 1 else "",
+        ev.message,
+    )
+    return cells, "warning" if ev.warning else ""
+
+
+class EventsPane(Pane):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("w", "toggle_warnings", "Warnings only", id="events.warnings"),
+    ]
+
+    def __init__(self, store: Store, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.store = store
+        self.warnings_only = False
+
+    def compose(self) -> ComposeResult:
+        yield VirtualTable[FoldedEvent](
+            COLUMNS,
+            render=lambda e: event_cells(e, time.time()),
+            key=lambda e: e.key,
+            id="events-table",
+        )
+
+    def refresh_rows(self) -> None:
+        rows = fold_events(list(self.store.events.values()), self.warnings_only)
+        table = self.query_one("#events-table", VirtualTable)
+        table.set_rows(rows)
+        status = self.store.status["events"]
+        warnings = sum(1 for r in rows if r.warning)
+        title = f"Events {len(rows)}" + (f" / {warnings} warnings" if warnings else "")
+        parts = []
+        if status.state is not State.LIVE:
+            parts.append(status.state.value + (f": {status.message}" if status.message else ""))
+        if self.warnings_only:
+            parts.append("warnings only")
+        self.set_title(title, " · ".join(parts))
+        self.set_class(status.state in (State.FORBIDDEN, State.ERROR), "-trouble")
+        table.empty_message = (
+            ("no warnings" if self.warnings_only else "no events")
+            if status.state.ok
+            else f"{status.state.value}: {status.message}"
+        )
+
+    def action_toggle_warnings(self) -> None:
+        self.warnings_only = not self.warnings_only
+        self.refresh_rows()

@@ -1,0 +1,235 @@
+"""The pods pane: trouble first, sortable, filterable, live; 10,000 rows stay responsive."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Input
+
+from tui.store import Pod, State, Store
+from tui.store.units import age, fmt_bytes, fmt_cpu, human_duration
+from widgets.pane import Pane
+from widgets.table import Cells, Column, VirtualTable
+
+SORTS: dict[str, tuple[str, Callable[[Pod, Store], Any], bool]] = {
+    # key: (label, sort key, reverse by default)
+    "attention": ("trouble first", lambda p, s: (-p.attention, p.namespace, p.name), False),
+    "namespace": ("namespace", lambda p, s: (p.namespace, p.name), False),
+    "name": ("name", lambda p, s: (p.name, p.namespace), False),
+    "status": ("status", lambda p, s: (p.status, p.namespace, p.name), False),
+    "restarts": ("restarts", lambda p, s: (p.restarts, p.last_restart or 0.0), True),
+    "age": ("age", lambda p, s: -(p.created or 0.0), False),
+    "cpu": ("cpu", lambda p, s: _usage(p, s)[0], True),
+    "memory": ("memory", lambda p, s: _usage(p, s)[1], True),
+    "node": ("node", lambda p, s: (p.node, p.namespace, p.name), False),
+    "ready": ("ready", lambda p, s: (p.ready / p.total if p.total else 1.0, p.name), False),
+}
+SORT_ORDER = list(SORTS)
+
+
+def _usage(pod: Pod, store: Store) -> tuple[float, float]:
+    u = store.pod_usage.get((pod.namespace, pod.name))
+    return (u.cpu_m, u.memory) if u else (-1.0, -1.0)
+
+
+def matches(pod: Pod, terms: Sequence[str]) -> bool:
+    hay = pod.haystack
+    return all(t in hay for t in terms)
+
+
+def select_pods(
+    store: Store,
+    *,
+    text: str = "",
+    unhealthy_only: bool = False,
+    sort: str = "attention",
+    reverse: bool = False,
+) -> list[Pod]:
+    """The rows of the pods pane, in order."""
+    terms = text.lower().split()
+    pods: list[Pod] = list(store.pods.values())
+    if unhealthy_only:
+        pods = [p for p in pods if p.attention]
+    if terms:
+        pods = [p for p in pods if matches(p, terms)]
+    _, key, default_reverse = SORTS.get(sort, SORTS["attention"])
+    pods.sort(key=lambda p: key(p, store), reverse=default_reverse != reverse)
+    return pods
+
+
+ROW_CLASS = {3: "critical", 2: "warning", 1: "warning", 0: ""}
+
+
+def pod_cells(pod: Pod, store: Store, now: float) -> tuple[Cells, str]:
+    restarts = str(pod.restarts)
+    if pod.restarts and pod.last_restart:
+        restarts += f" ({human_duration(now - pod.last_restart)} ago)"
+    ms = store.metrics_status
+    if ms.state is State.LIVE:
+        u = store.pod_usage.get((pod.namespace, pod.name))
+        cpu, mem = (fmt_cpu(u.cpu_m), fmt_bytes(u.memory)) if u else ("", "")
+    else:
+        cpu = mem = ms.state.value
+    row_class = ROW_CLASS.get(pod.attention, "")
+    if not row_class and pod.status in ("Completed", "Succeeded"):
+        row_class = "dim"
+    cells: Cells = (
+        pod.namespace,
+        pod.name,
+        f"{pod.ready}/{pod.total}",
+        pod.status,
+        restarts,
+        pod.last_termination,
+        cpu,
+        mem,
+        age(pod.created, now),
+        pod.node,
+    )
+    return cells, row_class
+
+
+class PodsPane(Pane):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="pods.filter"),
+        Binding("u", "toggle_unhealthy", "Not healthy", id="pods.unhealthy"),
+        Binding("o", "next_sort", "Sort", id="pods.sort"),
+        Binding("O", "reverse_sort", "Reverse", show=False, id="pods.sort-reverse"),
+    ]
+    DEFAULT_CSS = """
+    PodsPane Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    PodsPane Input.-active { display: block; }
+    """
+
+    def __init__(self, store: Store, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.store = store
+        self.filter_text = ""
+        self.unhealthy_only = False
+        self.sort = "attention"
+        self.reverse = False
+        self.namespace: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield VirtualTable[Pod](
+            self._columns(30),
+            render=lambda p: pod_cells(p, self.store, time.time()),
+            key=lambda p: p.uid,
+            id="pods-table",
+        )
+        yield Input(
+            placeholder="filter pods: words match namespace/name, status, node", id="pods-filter"
+        )
+
+    @property
+    def table(self) -> VirtualTable[Pod]:
+        return self.query_one("#pods-table", VirtualTable)
+
+    @staticmethod
+    def _columns(name_width: int) -> list[Column]:
+        return [
+            Column("namespace", "NAMESPACE", 13),
+            Column("name", "NAME", name_width),
+            Column("ready", "READY", 5),
+            Column("status", "STATUS", 17),
+            Column("restarts", "RESTARTS", 13),
+            Column("last", "LAST TERM", 15),
+            Column("cpu", "CPU", 9, "right"),
+            Column("memory", "MEM", 9, "right"),
+            Column("age", "AGE", 7, "right"),
+            Column("node", "NODE", 12, flex=True),
+        ]
+
+    def refresh_rows(self) -> None:
+        rows = select_pods(
+            self.store,
+            text=self.filter_text,
+            unhealthy_only=self.unhealthy_only,
+            sort=self.sort,
+            reverse=self.reverse,
+        )
+        table = self.table
+        name_width = min(48, max([20, *(len(p.name) for p in rows[:2000])]))
+        if table.columns[1].width != name_width:
+            table.set_columns(self._columns(name_width))
+        table.sort_column = None if self.sort == "attention" else self.sort
+        table.sort_reverse = self.reverse
+        table.set_rows(rows)
+        self._retitle(len(rows))
+
+    def _retitle(self, shown: int) -> None:
+        total, unhealthy = self.store.pod_counts()
+        status = self.store.status["pods"]
+        title = f"Pods {total} listed / {unhealthy} not healthy"
+        if self.namespace:
+            title += f" · namespace {self.namespace}"
+        parts = []
+        if status.state is not State.LIVE:
+            parts.append(
+                f"{status.state.value}: {status.message}" if status.message else status.state.value
+            )
+        if self.unhealthy_only:
+            parts.append("not healthy only")
+        if self.filter_text:
+            parts.append(f"filter “{self.filter_text}”: {shown} shown")
+        parts.append(f"sort: {SORTS[self.sort][0]}{' reversed' if self.reverse else ''}")
+        ms = self.store.metrics_status
+        if ms.state is not State.LIVE:
+            parts.append(f"CPU/MEM: {ms.message or ms.state.value}")
+        self.set_title(title, " · ".join(parts))
+        self.set_class(unhealthy > 0, "-trouble")
+        if status.state.ok:
+            self.table.empty_message = "no pods match" if total else "no pods"
+        else:
+            self.table.empty_message = f"{status.state.value}: {status.message}"
+
+    # -- actions -----------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#pods-filter", Input)
+        box.add_class("-active")
+        box.value = self.filter_text
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value
+        self.refresh_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    def on_key(self, event: Any) -> None:
+        box = self.query_one("#pods-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            box.value = ""
+            box.remove_class("-active")
+            self.filter_text = ""
+            self.refresh_rows()
+            self.table.focus()
+
+    def action_toggle_unhealthy(self) -> None:
+        self.unhealthy_only = not self.unhealthy_only
+        self.refresh_rows()
+
+    def action_next_sort(self) -> None:
+        self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]
+        self.reverse = False
+        self.refresh_rows()
+
+    def action_reverse_sort(self) -> None:
+        self.reverse = not self.reverse
+        self.refresh_rows()
+
+    def on_virtual_table_header_clicked(self, event: VirtualTable.HeaderClicked) -> None:
+        key = {"last": "status"}.get(event.column, event.column)
+        if key in SORTS:
+            if self.sort == key:
+                self.reverse = not self.reverse
+            else:
+                self.sort, self.reverse = key, False
+            self.refresh_rows()
