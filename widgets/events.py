@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widgets import Static
 
 from tui.store import Event, State, Store
 from tui.store.units import age
@@ -83,6 +84,10 @@ class EventsPane(Pane):
         Binding("w", "toggle_warnings", "Warnings only", id="events.warnings"),
     ]
 
+    DEFAULT_CSS = """
+    EventsPane .detail { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
     def __init__(self, store: Store, **kw: Any) -> None:
         super().__init__(**kw)
         self.store = store
@@ -95,11 +100,13 @@ class EventsPane(Pane):
             key=lambda e: e.key,
             id="events-table",
         )
+        yield Static("", id="events-detail", classes="detail", markup=False)
 
     def refresh_rows(self) -> None:
         rows = fold_events(list(self.store.events.values()), self.warnings_only)
         table = self.query_one("#events-table", VirtualTable)
         table.set_rows(rows)
+        self.show_detail()
         status = self.store.status["events"]
         warnings = sum(1 for r in rows if r.warning)
         title = f"Events {len(rows)}" + (f" / {warnings} warnings" if warnings else "")
@@ -115,6 +122,14 @@ class EventsPane(Pane):
             if status.state.ok
             else f"{status.state.value}: {status.message}"
         )
+
+    def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        ev = self.query_one("#events-table", VirtualTable).selected
+        text = f"{ev.object} · {ev.reason} · {ev.message}" if ev else ""
+        self.query_one("#events-detail", Static).update(text)
 
     def action_toggle_warnings(self) -> None:
         self.warnings_only = not self.warnings_only

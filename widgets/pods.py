@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from tui.store import Pod, State, Store
 from tui.store.units import age, fmt_bytes, fmt_cpu, human_duration
@@ -92,6 +92,18 @@ def pod_cells(pod: Pod, store: Store, now: float) -> tuple[Cells, str]:
     return cells, row_class
 
 
+def pod_detail(pod: Pod) -> str:
+    """One line about the selected pod: owner, what it is waiting on, its labels."""
+    parts = [f"{pod.namespace}/{pod.name}"]
+    if pod.owner_kind:
+        parts.append(f"owner {pod.owner_kind}/{pod.owner_name}")
+    if pod.message:
+        parts.append(pod.message)
+    if pod.labels:
+        parts.append("labels " + ",".join(f"{k}={v}" for k, v in pod.labels.items()))
+    return " · ".join(parts)
+
+
 class PodsPane(Pane):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="pods.filter"),
@@ -102,6 +114,7 @@ class PodsPane(Pane):
     DEFAULT_CSS = """
     PodsPane Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
     PodsPane Input.-active { display: block; }
+    PodsPane .detail { height: 1; color: $text-muted; padding: 0 1; }
     """
 
     def __init__(self, store: Store, **kw: Any) -> None:
@@ -120,8 +133,10 @@ class PodsPane(Pane):
             key=lambda p: p.uid,
             id="pods-table",
         )
+        yield Static("", id="pods-detail", classes="detail", markup=False)
         yield Input(
-            placeholder="filter pods: words match namespace/name, status, node", id="pods-filter"
+            placeholder="filter pods: words match namespace/name, status, node; Esc clears",
+            id="pods-filter",
         )
 
     @property
@@ -159,6 +174,14 @@ class PodsPane(Pane):
         table.sort_reverse = self.reverse
         table.set_rows(rows)
         self._retitle(len(rows))
+        self.show_detail()
+
+    def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        pod = self.table.selected
+        self.query_one("#pods-detail", Static).update(pod_detail(pod) if pod else "")
 
     def _retitle(self, shown: int) -> None:
         total, unhealthy = self.store.pod_counts()

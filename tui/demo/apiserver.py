@@ -251,6 +251,12 @@ class Cluster:
                 self.oldest[key] = self.rv
             self.cond.notify_all()
 
+    def expire(self) -> None:
+        """Compact and cut every watch at once: each watcher comes back too old, gets 410."""
+        with self.cond:
+            self.compact()
+            self.drop_watches()
+
     def drop_watches(self) -> None:
         with self.cond:
             self.faults.watch_epoch += 1
@@ -341,6 +347,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(e.code, e.status())
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
+        except Exception as e:  # a bug of the emulator's is a 500, as a server's would be
+            rec.status = 500
+            err = ApiError(500, "InternalError", f"emulator error: {type(e).__name__}: {e}")
+            self._send_json(500, err.status())
         finally:
             self.server.untrack(self.connection)
 
@@ -887,6 +897,7 @@ class Handler(BaseHTTPRequestHandler):
         if rest[0] == "namespaces" and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
         stamp = now_rfc3339()
+        items: list[Obj] = []
         with c.cond:
             if rest[0] == "nodes":
                 per_node: dict[str, list[float]] = {}
@@ -900,7 +911,6 @@ class Handler(BaseHTTPRequestHandler):
                     for cpu_q, mem_q in usage.values():
                         acc[0] += _quantity_to_n(cpu_q)
                         acc[1] += _quantity_to_n(mem_q)
-                items: list[Obj] = []
                 for (_, node_name), _n in sorted(c.objects["/nodes"].items()):
                     cpu, mem = per_node.get(node_name, [0.0, 0.0])
                     items.append(

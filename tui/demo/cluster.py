@@ -581,6 +581,20 @@ class DemoCluster:
         }
         self.cluster.put("Event", ev)
 
+    def crash_log(self, ns: str, pod: str, container: str) -> None:
+        """What the JVM says before the kernel's OOM killer ends it; then the log rotates."""
+        c = self.cluster
+        c.append_log(ns, pod, container, *APP_LOG["api-gateway"])
+        c.append_log(
+            ns,
+            pod,
+            container,
+            'level=warn msg="heap pressure" heap_used=251Mi heap_max=256Mi',
+            "java.lang.OutOfMemoryError: Java heap space",
+            "\tat com.mercurious.gateway.cache.ResponseCache.fill(ResponseCache.java:212)",
+        )
+        c.rotate_logs(ns, pod, container)
+
     def backoff_event(self, pod: Obj) -> None:
         meta, cname = pod["metadata"], pod["spec"]["containers"][0]["name"]
         self.event(
@@ -771,6 +785,7 @@ class DemoCluster:
                 if obj:
                     for _ in range(life.crashes * 3):
                         self.backoff_event(obj)
+                    self.crash_log(ns, pname, container["name"])
             if not initial:
                 obj = self.cluster.get("Pod", ns, pname)
                 if obj:
@@ -819,13 +834,7 @@ class DemoCluster:
                 and now >= life.back_off_until
             ):
                 life.crashes += 1
-                c.append_log(
-                    *key,
-                    cname,
-                    "java.lang.OutOfMemoryError: Java heap space",
-                    "\tat com.mercurious.gateway.cache.ResponseCache.fill(ResponseCache.java:212)",
-                )
-                c.rotate_logs(*key, cname)
+                self.crash_log(*key, cname)
                 life.back_off_until = now + self._backoff(life.crashes)
                 life.next_crash = life.back_off_until + random.uniform(8, 14)
                 self.backoff_event(pod)

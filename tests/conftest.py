@@ -1,0 +1,101 @@
+"""Fixtures: no user config or kubeconfig leaks in; a real emulator over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import fixtures as fx
+from tui.config import Settings
+from tui.demo.apiserver import Cluster, Emulator
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep the user's own config, state and kubeconfig out of every test."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    return home
+
+
+@pytest.fixture
+def cluster() -> Cluster:
+    c = Cluster()
+    c.bookmark_interval = 0.5
+    return c
+
+
+@pytest.fixture
+def emulator(cluster: Cluster) -> Iterator[Emulator]:
+    emu = Emulator(cluster).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def kubeconfig(emulator: Emulator, tmp_path: Path) -> Path:
+    return emulator.write_kubeconfig(tmp_path / "kubeconfig", context="test")
+
+
+@pytest.fixture
+def small_cluster(cluster: Cluster) -> Cluster:
+    """One node, a crash-looping pod, healthy pods, a warning event."""
+    cluster.put("Node", fx.node())
+    cluster.put(
+        "Pod",
+        fx.pod(
+            "api-gateway-7d9f-abcde",
+            waiting="CrashLoopBackOff",
+            waiting_message="back-off 40s restarting failed container",
+            restarts=5,
+            last_terminated="OOMKilled",
+        ),
+    )
+    for i in range(5):
+        cluster.put("Pod", fx.pod(f"healthy-{i}", namespace="kube-system"))
+    cluster.put("Event", fx.event("gw.1", count=7))
+    return cluster
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    """Wait on a condition with a deadline (for threads, outside the app)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(0.02)
+
+
+async def until(
+    pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = ""
+) -> Any:
+    """Wait on a condition with a deadline inside run_test, letting the app run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+def make_app(kubeconfig: Path, **settings: Any) -> Any:
+    """The app factory tests use: a real kubeconfig, a deterministic config."""
+    from tui.app import IncidentApp
+    from tui.sources.kube import Kube
+
+    s = Settings(kubeconfig=str(kubeconfig), metrics_interval=0.5, **settings)
+    kube = Kube.from_kubeconfig(s.kubeconfig, s.context)
+    return IncidentApp(s, kube, watch_options={"read_timeout": 5.0})

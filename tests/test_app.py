@@ -1,0 +1,149 @@
+"""The console as a user sees it: run_test + Pilot against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.geometry import Region
+
+from tests import fixtures as fx
+from tests.conftest import make_app, until
+from tui.demo.apiserver import Cluster, Emulator
+from tui.store import State
+from widgets.table import VirtualTable
+
+SIZE = (160, 48)
+
+
+def lines(widget: Any) -> list[str]:
+    """The text of every line a widget shows on screen."""
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    return [strip.text for strip in widget.render_lines(region)]
+
+
+def screen_text(app: Any, selector: str) -> str:
+    """What a widget shows, with the widgets inside it (a pane: its table, its detail line)."""
+    root = app.query_one(selector)
+    leaves = [w for w in [root, *root.query("*")] if not w.children and w.display]
+    return "\n".join(line for w in leaves for line in lines(w))
+
+
+def title(app: Any, selector: str) -> str:
+    pane = app.query_one(selector)
+    return f"{pane.border_title} | {pane.border_subtitle}"
+
+
+async def test_pods_change_on_screen_when_the_server_changes(
+    small_cluster: Cluster, kubeconfig: Path
+) -> None:
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "api-gateway-7d9f-abcde" in screen_text(app, "#pods-table"))
+        first_row = lines(app.query_one("#pods-table"))[1]
+        assert "api-gateway-7d9f-abcde" in first_row and "CrashLoopBackOff" in first_row
+        assert "OOMKilled (137)" in first_row
+        assert "Pods 6 listed / 1 not healthy" in title(app, "#pods")
+
+        small_cluster.put(
+            "Pod", fx.pod("healthy-2", namespace="kube-system", waiting="ImagePullBackOff")
+        )
+        await until(pilot, lambda: "ImagePullBackOff" in screen_text(app, "#pods-table"))
+        assert "Pods 6 listed / 2 not healthy" in title(app, "#pods")
+        small_cluster.remove("Pod", "kube-system", "healthy-4")
+        await until(pilot, lambda: "healthy-4" not in screen_text(app, "#pods-table"))
+        assert "Pods 5 listed / 2 not healthy" in title(app, "#pods")
+
+
+async def test_filter_and_not_healthy_toggle(small_cluster: Cluster, kubeconfig: Path) -> None:
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#pods-table", VirtualTable)
+        await until(pilot, lambda: table.row_count == 6)
+        await pilot.press("u")
+        await until(pilot, lambda: table.row_count == 1)
+        assert "not healthy only" in title(app, "#pods")
+        await pilot.press("u", "slash", *"healthy-3")
+        await until(
+            pilot, lambda: table.row_count == 1 and "healthy-3" in screen_text(app, "#pods-table")
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: table.row_count == 6)
+        assert table.has_focus
+
+
+async def test_403_on_events_says_forbidden_while_pods_stay_live(
+    small_cluster: Cluster, kubeconfig: Path
+) -> None:
+    small_cluster.fail("events", 403)
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.status["events"].state is State.FORBIDDEN)
+        await until(pilot, lambda: "forbidden" in title(app, "#events"))
+        assert 'cannot list resource "events"' in screen_text(app, "#events-table")
+        assert "events ⊘ forbidden" in screen_text(app, "#statusbar")
+        small_cluster.put("Pod", fx.pod("arrives-later"))
+        await until(pilot, lambda: "arrives-later" in screen_text(app, "#pods-table"))
+        assert app.store.status["pods"].state is State.LIVE
+
+
+async def test_server_stop_and_restart_shows_and_recovers_without_stale_rows(
+    small_cluster: Cluster, emulator: Emulator, kubeconfig: Path
+) -> None:
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#pods-table", VirtualTable)
+        await until(pilot, lambda: table.row_count == 6)
+        emulator.stop()
+        await until(pilot, lambda: "pods ✖ unreachable" in screen_text(app, "#statusbar"))
+        banner = screen_text(app, "#banner")
+        assert f"cannot reach {emulator.url}, retrying" in banner
+        # While it is down, the cluster changes: a pod goes, another comes.
+        small_cluster.remove("Pod", "kube-system", "healthy-0")
+        small_cluster.put("Pod", fx.pod("born-while-down"))
+        emulator.start()
+        await until(pilot, lambda: "born-while-down" in screen_text(app, "#pods-table"), timeout=30)
+        await until(pilot, lambda: "pods ● live" in screen_text(app, "#statusbar"), timeout=30)
+        assert "healthy-0" not in screen_text(app, "#pods-table")
+        assert table.row_count == 6
+        await until(pilot, lambda: not app.query_one("#banner").has_class("-shown"), timeout=30)
+        assert "unreachable" not in screen_text(app, "#statusbar")
+
+
+async def test_markup_and_escape_sequences_from_the_cluster_are_inert(
+    cluster: Cluster, kubeconfig: Path
+) -> None:
+    nasty = "[bold red]boom[/] \x1b[31mred\x1b[0m \x1b]0;owned\x07done"
+    cluster.put("Event", fx.event("evil.1", message=nasty, obj=("Pod", "victim")))
+    cluster.put("Pod", fx.pod("victim", labels={"note": "[link=http://x]click[/link]\x1b[2J"}))
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "boom" in screen_text(app, "#events"))
+        events = screen_text(app, "#events")
+        assert "[bold red]boom[/] red done" in events
+        assert "\x1b" not in events and "owned" not in events
+        await until(pilot, lambda: "victim" in screen_text(app, "#pods"))
+        pods = screen_text(app, "#pods")
+        assert "note=[link=http://x]click[/link]" in pods
+        assert "\x1b" not in pods
+
+
+async def test_events_newest_first_with_repeats_folded_and_warnings_toggle(
+    cluster: Cluster, kubeconfig: Path
+) -> None:
+    cluster.put("Event", fx.event("a.1", reason="BackOff", count=3, last_seen=300))
+    cluster.put("Event", fx.event("a.2", reason="BackOff", count=2, last_seen=4))
+    cluster.put(
+        "Event", fx.event("b.1", reason="Pulled", etype="Normal", message="pulled", last_seen=60)
+    )
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#events-table", VirtualTable)
+        await until(pilot, lambda: table.row_count == 2)
+        rows = lines(table)
+        assert "BackOff" in rows[1] and "x5" in rows[1]
+        assert "Pulled" in rows[2]
+        table.focus()
+        await pilot.press("w")
+        await until(pilot, lambda: table.row_count == 1)
+        assert "warnings only" in title(app, "#events")

@@ -1,0 +1,83 @@
+"""The command line: bad input gets one line naming the fix, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui import __version__
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.strip() == f"incident-console {__version__}"
+    out = run("--help").stdout
+    for flag in ("--kubeconfig", "--context", "--namespace", "--read-only", "--demo"):
+        assert flag in out
+
+
+def test_missing_kubeconfig_names_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    line = one_line_error(run("--kubeconfig", str(missing)))
+    assert str(missing) in line and "does not exist" in line
+
+
+def test_kubeconfig_env_is_honoured(tmp_path: Path) -> None:
+    missing = tmp_path / "from-env.yaml"
+    line = one_line_error(run(env={"KUBECONFIG": str(missing)}))
+    assert str(missing) in line
+
+
+def test_unreadable_and_malformed_kubeconfig(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("clusters: [\n")
+    assert str(bad) in one_line_error(run("--kubeconfig", str(bad)))
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    assert "not a readable file" in one_line_error(run("--kubeconfig", str(folder)))
+
+
+def test_unknown_context_names_the_contexts_that_exist(kubeconfig: Path) -> None:
+    line = one_line_error(run("--kubeconfig", str(kubeconfig), "--context", "prod"))
+    assert "'prod'" in line and str(kubeconfig) in line and "contexts there: test" in line
+
+
+def test_demo_refuses_a_kubeconfig() -> None:
+    assert "--demo" in one_line_error(run("--demo", "--kubeconfig", "/x"))
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("read_only = 3\n", "read_only"),
+        ("colour = 'red'\n", "colour"),
+        ("x = [\n", "cannot be read"),
+    ],
+)
+def test_bad_config_file_names_the_setting(tmp_path: Path, text: str, needle: str) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text)
+    line = one_line_error(run("--config", str(cfg), "--kubeconfig", "/x"))
+    assert str(cfg) in line and needle in line

@@ -1,0 +1,73 @@
+"""kubectl, an independent client, against the demo emulator: it keeps the emulator honest."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tui.demo import start_demo
+from tui.demo.cluster import NODE
+
+KUBECTL = shutil.which("kubectl")
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
+
+
+@pytest.fixture(scope="module")
+def demo_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("demo") / "kubeconfig"
+    emulator, demo, path = start_demo(kubeconfig=path)
+    yield path
+    demo.stop()
+    emulator.stop()
+
+
+def kubectl(kubeconfig: Path, *args: str) -> str:
+    assert KUBECTL is not None
+    proc = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), "--request-timeout=20s", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_get_pods_all_namespaces(demo_kubeconfig: Path) -> None:
+    out = kubectl(demo_kubeconfig, "get", "pods", "-A")
+    assert "mercurious-cluster-kafka-0" in out
+    assert sum(1 for line in out.splitlines() if "api-gateway-" in line) == 3
+    for ns in ("kube-system", "flux-system", "kafka", "monitoring", "cert-manager", "default"):
+        assert ns in out
+
+
+def test_get_nodes(demo_kubeconfig: Path) -> None:
+    assert NODE in kubectl(demo_kubeconfig, "get", "nodes")
+
+
+def test_get_events_all_namespaces(demo_kubeconfig: Path) -> None:
+    out = kubectl(demo_kubeconfig, "get", "events", "-A")
+    assert "api-gateway-" in out
+
+
+def test_selectors_names_json_and_logs(demo_kubeconfig: Path) -> None:
+    names = kubectl(
+        demo_kubeconfig, "get", "pods", "-n", "default", "-l", "app=api-gateway", "-o", "name"
+    )
+    pods = names.split()
+    assert len(pods) == 3 and all(p.startswith("pod/api-gateway-") for p in pods)
+    phases = kubectl(
+        demo_kubeconfig, "get", "pods", "-A", "--field-selector=status.phase!=Running", "-o", "name"
+    )
+    assert "helm-install-traefik-crd" in phases and "api-gateway" not in phases
+    previous = kubectl(demo_kubeconfig, "logs", "-n", "default", pods[0], "--previous")
+    assert "OutOfMemoryError" in previous
+
+
+def test_top_reads_metrics_api(demo_kubeconfig: Path) -> None:
+    out = kubectl(demo_kubeconfig, "top", "nodes")
+    assert NODE in out

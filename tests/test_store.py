@@ -1,0 +1,135 @@
+"""The store's derived fields: what kubectl shows, from our own fixtures."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests import fixtures as fx
+from tui.store import (
+    Delete,
+    KindStatus,
+    Replace,
+    State,
+    StatusChange,
+    Store,
+    Upsert,
+    parse_event,
+    parse_node,
+    parse_pod,
+)
+from tui.store.models import FAILING, HEALTHY, NOT_READY, PENDING
+
+
+@pytest.mark.parametrize(
+    ("kw", "status", "attention"),
+    [
+        ({}, "Running", HEALTHY),
+        ({"waiting": "CrashLoopBackOff", "restarts": 4}, "CrashLoopBackOff", FAILING),
+        ({"waiting": "ImagePullBackOff"}, "ImagePullBackOff", FAILING),
+        ({"waiting": "ErrImagePull"}, "ErrImagePull", FAILING),
+        ({"terminated": "OOMKilled", "exit_code": 137}, "OOMKilled", FAILING),
+        ({"terminated": "Completed", "phase": "Succeeded"}, "Completed", HEALTHY),
+        ({"terminated": "", "exit_code": 3}, "ExitCode:3", FAILING),
+        ({"phase": "Pending", "waiting": "ContainerCreating"}, "ContainerCreating", PENDING),
+        ({"deleting": True}, "Terminating", NOT_READY),
+        ({"phase": "Failed", "reason": "Evicted", "terminated": "Error"}, "Error", FAILING),
+        ({"ready": False}, "Running", NOT_READY),
+    ],
+)
+def test_pod_status_as_kubectl_shows_it(kw: dict[str, object], status: str, attention: int) -> None:
+    p = parse_pod(fx.pod("p-1", **kw))  # type: ignore[arg-type]
+    assert p.status == status
+    assert p.attention == attention
+
+
+def test_evicted_pod_without_container_statuses_reads_evicted() -> None:
+    obj = fx.pod("p-1", phase="Failed", reason="Evicted")
+    obj["status"]["containerStatuses"] = []
+    p = parse_pod(obj)
+    assert p.status == "Evicted"
+    assert p.attention == FAILING
+
+
+def test_ready_restarts_and_last_termination() -> None:
+    obj = fx.pod(
+        "gw-1",
+        waiting="CrashLoopBackOff",
+        restarts=6,
+        last_terminated="OOMKilled",
+        last_finished=42,
+        containers=2,
+    )
+    obj["status"]["containerStatuses"][1]["state"] = {"running": {}}
+    obj["status"]["containerStatuses"][1]["ready"] = True
+    p = parse_pod(obj)
+    assert (p.ready, p.total) == (1, 2)
+    assert p.restarts == 12
+    assert p.last_termination == "OOMKilled (137)"
+    assert p.last_restart is not None
+    assert 40 <= time.time() - p.last_restart <= 45
+
+
+def test_init_container_failure_shows_init_status() -> None:
+    obj = fx.pod("p-1", phase="Pending")
+    obj["spec"]["initContainers"] = [{"name": "migrate"}]
+    obj["status"]["initContainerStatuses"] = [
+        {"name": "migrate", "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+    ]
+    p = parse_pod(obj)
+    assert p.status == "Init:CrashLoopBackOff"
+    assert p.attention == FAILING
+
+
+def test_node_ready_pressure_roles_version() -> None:
+    n = parse_node(fx.node(ready="False", since=300, pressures=("DiskPressure",)))
+    assert n.ready == "False"
+    assert n.pressures == ("DiskPressure",)
+    assert n.roles == ("control-plane",)
+    assert n.version == "v1.30.6+k3s1"
+    assert n.ready_since is not None and 295 <= time.time() - n.ready_since <= 310
+    assert not n.healthy
+
+
+def test_event_last_seen_prefers_series_then_last_timestamp_then_event_time() -> None:
+    with_series = parse_event(fx.event("e1", last_seen=500, series_last=5, count=9))
+    assert with_series.count == 9
+    assert with_series.last_seen is not None and time.time() - with_series.last_seen < 10
+    plain = parse_event(fx.event("e2", last_seen=60))
+    assert plain.last_seen is not None and 55 <= time.time() - plain.last_seen <= 65
+    obj = fx.event("e3")
+    obj["lastTimestamp"] = None
+    obj["eventTime"] = "2026-01-02T03:04:05.123456Z"
+    assert parse_event(obj).last_seen == pytest.approx(1767323045.123456)
+
+
+def test_store_applies_upsert_delete_replace_and_status() -> None:
+    s = Store()
+    a, b = parse_pod(fx.pod("a")), parse_pod(fx.pod("b"))
+    touched = s.apply([Upsert("pods", a), Upsert("pods", b)])
+    assert touched == {"pods"} and set(s.pods) == {a.uid, b.uid}
+    s.apply([Delete("pods", a.uid)])
+    assert set(s.pods) == {b.uid}
+    s.apply([Replace("pods", (a,))])
+    assert set(s.pods) == {a.uid}, "a complete list replaces everything: no stale rows"
+    s.apply([StatusChange("events", KindStatus(State.FORBIDDEN, "no"))])
+    assert s.status["events"].state is State.FORBIDDEN
+
+
+def test_deployment_of_pod_through_replicaset_naming() -> None:
+    from tui.store import parse_deployment
+
+    s = Store()
+    dep = parse_deployment(
+        {"metadata": {"name": "api-gateway", "namespace": "default", "uid": "d1"}, "spec": {}}
+    )
+    p = parse_pod(
+        fx.pod(
+            "api-gateway-5f7c9-abcde",
+            labels={"app": "api-gateway", "pod-template-hash": "5f7c9"},
+            owner=("ReplicaSet", "api-gateway-5f7c9"),
+        )
+    )
+    s.apply([Upsert("deployments", dep), Upsert("pods", p)])
+    assert s.deployment_of(p) == dep
