@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -42,25 +43,32 @@ class FoldedEvent:
 
 def fold_events(events: list[Event], warnings_only: bool = False) -> list[FoldedEvent]:
     """Repeats of the same reason and message about the same object fold into one xN row."""
-    groups: dict[tuple[str, str, str, str, str], list[Event]] = {}
+    newest: dict[str, Event] = {}
+    counts: dict[str, int] = {}
     for ev in events:
-        if warnings_only and not ev.warning:
+        if warnings_only and ev.type != "Warning":
             continue
-        groups.setdefault(ev.fold_key, []).append(ev)
+        key = ev.fold_key
+        seen = newest.get(key)
+        if seen is None:
+            newest[key], counts[key] = ev, ev.count
+        else:
+            counts[key] += ev.count
+            if (ev.last_seen or 0.0) > (seen.last_seen or 0.0):
+                newest[key] = ev
     out = []
-    for key, evs in groups.items():
-        newest = max(evs, key=lambda e: e.last_seen or 0.0)
-        ns, kind, name = key[0], key[1], key[2]
-        obj = f"{kind.lower()}/{name}" if kind else name
+    for key, ev in newest.items():
+        obj = f"{ev.object_kind.lower()}/{ev.object_name}" if ev.object_kind else ev.object_name
+        ns = ev.object_namespace
         out.append(
             FoldedEvent(
-                key="\x00".join(key),
-                type=newest.type,
-                reason=newest.reason,
+                key=key,
+                type=ev.type,
+                reason=ev.reason,
                 object=f"{ns}/{obj}" if ns else obj,
-                message=newest.message,
-                count=sum(e.count for e in evs),
-                last_seen=newest.last_seen,
+                message=ev.message,
+                count=counts[key],
+                last_seen=ev.last_seen,
             )
         )
     out.sort(key=lambda f: (f.last_seen or 0.0, f.warning), reverse=True)
@@ -97,7 +105,7 @@ class EventsPane(Pane):
         yield VirtualTable[FoldedEvent](
             COLUMNS,
             render=lambda e: event_cells(e, time.time()),
-            key=lambda e: e.key,
+            key=attrgetter("key"),
             id="events-table",
         )
         yield Static("", id="events-detail", classes="detail", markup=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from operator import attrgetter
 from typing import Any
 
 from textual.app import ComposeResult
@@ -73,7 +74,7 @@ class NodesPane(Pane):
         yield VirtualTable[Node](
             COLUMNS,
             render=lambda n: node_cells(n, self.store, time.time()),
-            key=lambda n: n.uid,
+            key=attrgetter("uid"),
             id="nodes-table",
         )
 
@@ -81,7 +82,9 @@ class NodesPane(Pane):
         nodes = sorted(self.store.nodes.values(), key=lambda n: (n.healthy, n.name))
         table = self.query_one("#nodes-table", VirtualTable)
         table.set_rows(nodes)
-        self.styles.height = min(max(len(nodes), 1), 6) + 3
+        height = min(max(len(nodes), 1), 6) + 3
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
         bad = sum(1 for n in nodes if not n.healthy)
         status = self.store.status["nodes"]
         sub = "" if status.state is State.LIVE else f"{status.state.value}: {status.message}"

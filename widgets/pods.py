@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -54,9 +55,15 @@ def select_pods(
     pods: list[Pod] = list(store.pods.values())
     if unhealthy_only:
         pods = [p for p in pods if p.attention]
-    if terms:
+    if len(terms) == 1:
+        term = terms[0]
+        pods = [p for p in pods if term in p.haystack]
+    elif terms:
         pods = [p for p in pods if matches(p, terms)]
-    _, key, default_reverse = SORTS.get(sort, SORTS["attention"])
+    if sort == "attention" or sort not in SORTS:
+        pods.sort(key=attrgetter("order"), reverse=reverse)  # precomputed: a C-speed sort
+        return pods
+    _, key, default_reverse = SORTS[sort]
     pods.sort(key=lambda p: key(p, store), reverse=default_reverse != reverse)
     return pods
 
@@ -130,7 +137,7 @@ class PodsPane(Pane):
         yield VirtualTable[Pod](
             self._columns(30),
             render=lambda p: pod_cells(p, self.store, time.time()),
-            key=lambda p: p.uid,
+            key=attrgetter("uid"),
             id="pods-table",
         )
         yield Static("", id="pods-detail", classes="detail", markup=False)

@@ -7,6 +7,7 @@ follows its row's key when the rows move. Styles come from component classes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -115,7 +116,9 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
         self._render_row = render
         self._key = key
         self._items: Sequence[T] = ()
-        self._index: dict[str, int] | None = None
+        self._keys: list[str] | None = None
+        # Rendered rows by screen line: (item, cursor?, focus?, width, scroll_x, second, strip)
+        self._lines: dict[int, tuple[Any, bool, bool, int, int, int, Strip]] = {}
         self.cursor_key: str | None = None
         self.sort_column: str | None = None
         self.sort_reverse = False
@@ -143,11 +146,15 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
     def set_rows(self, items: Sequence[T]) -> None:
         """Replace the rows; the cursor stays on the same key where that row still is."""
         self._items = items
-        self._index = None
-        if self.cursor_key is not None:
-            index = self.index_of(self.cursor_key)
-            if index is not None:
-                self.set_reactive(VirtualTable.cursor, index)
+        self._keys = None
+        key = self.cursor_key
+        if key is not None:
+            # The cursor's row usually stays where it was: check that before indexing all rows.
+            c = self.cursor
+            if not (c < len(items) and self._key(items[c]) == key):
+                index = self.index_of(key)
+                if index is not None:
+                    self.set_reactive(VirtualTable.cursor, index)
         if self.cursor >= len(items):
             self.set_reactive(VirtualTable.cursor, max(0, len(items) - 1))
         new_key = self._key(items[self.cursor]) if items else None
@@ -160,10 +167,22 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
             self.post_message(self.Highlighted(self, new_key))
 
     def index_of(self, key: str) -> int | None:
-        if self._index is None:
-            fn = self._key
-            self._index = {fn(item): i for i, item in enumerate(self._items)}
-        return self._index.get(key)
+        if self._keys is None:
+            self._keys = list(map(self._key, self._items))
+        try:
+            return self._keys.index(key)
+        except ValueError:
+            return None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.refresh()
 
     @property
     def selected(self) -> T | None:
@@ -284,7 +303,31 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
             return Strip.blank(width, base)
         if index >= len(self._items):
             return Strip.blank(width, base)
-        cells, row_class = self._render_row(self._items[index])
+        item = self._items[index]
+        is_cursor, focus, second = index == self.cursor, self.has_focus, int(time.time())
+        cached = self._lines.get(y)
+        if (
+            cached is not None
+            and cached[0] is item
+            and cached[1:6] == (is_cursor, focus, width, scroll_x, second)
+        ):
+            return cached[6]
+        strip = self._render_item(item, columns, is_cursor, width, scroll_x, base)
+        if len(self._lines) > 512:
+            self._lines.clear()
+        self._lines[y] = (item, is_cursor, focus, width, scroll_x, second, strip)
+        return strip
+
+    def _render_item(
+        self,
+        item: T,
+        columns: list[Column],
+        is_cursor: bool,
+        width: int,
+        scroll_x: int,
+        base: Style,
+    ) -> Strip:
+        cells, row_class = self._render_row(item)
         row_style = base
         if row_class:
             row_style = base + self.get_component_rich_style(f"table--{row_class}")
@@ -297,7 +340,7 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
                 text, style = cell, row_style
             segs.append(self._cell(text, col, style))
         fill = row_style
-        if index == self.cursor:
+        if is_cursor:
             cursor_style = self.get_component_rich_style("table--cursor")
             segs = list(Segment.apply_style(segs, post_style=cursor_style))
             fill = row_style + cursor_style

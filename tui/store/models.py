@@ -140,6 +140,7 @@ class Pod:
     containers: tuple[Container, ...]
     message: str
     haystack: str  # lower-cased text the filter searches
+    order: tuple[int, str, str]  # the default order, trouble first; computed once, off the UI
 
     @property
     def healthy(self) -> bool:
@@ -303,6 +304,7 @@ def parse_pod(obj: JSON) -> Pod:
             code = f" ({c.last_exit_code})" if c.last_exit_code is not None else ""
             last_term = c.last_reason + code
     phase = _s(status, "phase", 64)
+    attention = _attention(status_text, phase, ready, total)
     owner_kind, owner_name = _owner(_d(obj, "metadata"))
     node = _s(spec, "nodeName", 253)
     message = _s(status, "message", 1024)
@@ -324,13 +326,14 @@ def parse_pod(obj: JSON) -> Pod:
         restarts=restarts,
         last_restart=last_restart,
         last_termination=last_term,
-        attention=_attention(status_text, phase, ready, total),
+        attention=attention,
         owner_kind=owner_kind,
         owner_name=owner_name,
         labels=m.labels,
         containers=containers,
         message=message,
         haystack=f"{m.namespace}/{m.name} {status_text} {node} {last_term}".lower(),
+        order=(-attention, m.namespace, m.name),
     )
 
 
@@ -418,20 +421,11 @@ class Event:
     object_name: str
     object_namespace: str
     source: str
+    fold_key: str  # repeats of one reason and message about one object share it
 
     @property
     def warning(self) -> bool:
         return self.type == "Warning"
-
-    @property
-    def fold_key(self) -> tuple[str, str, str, str, str]:
-        return (
-            self.object_namespace,
-            self.object_kind,
-            self.object_name,
-            self.reason,
-            self.message,
-        )
 
 
 def parse_event(obj: JSON) -> Event:
@@ -450,21 +444,25 @@ def parse_event(obj: JSON) -> Event:
     source = _s(src, "component", 128) or _s(obj, "reportingComponent", 128)
     if _s(src, "host", 128):
         source += f", {_s(src, 'host', 128)}"
+    inv_ns = _s(inv, "namespace", 253) or m.namespace
+    kind, name = _s(inv, "kind", 64), _s(inv, "name", 253)
+    reason, message = _s(obj, "reason", 128), _s(obj, "message", 2048) or _s(obj, "note", 2048)
     return Event(
         uid=m.uid,
         namespace=m.namespace,
         name=m.name,
         resource_version=m.resource_version,
         type=_s(obj, "type", 32) or "Normal",
-        reason=_s(obj, "reason", 128),
-        message=_s(obj, "message", 2048) or _s(obj, "note", 2048),
+        reason=reason,
+        message=message,
         count=count,
         last_seen=last,
         first_seen=first,
-        object_kind=_s(inv, "kind", 64),
-        object_name=_s(inv, "name", 253),
-        object_namespace=_s(inv, "namespace", 253) or m.namespace,
+        object_kind=kind,
+        object_name=name,
+        object_namespace=inv_ns,
         source=source,
+        fold_key="\x00".join((inv_ns, kind, name, reason, message)),
     )
 
 

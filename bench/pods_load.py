@@ -1,0 +1,224 @@
+"""make bench: 10,000 pods of ~3 KB in an emulator in its own process; print every figure.
+
+Figures (goals from the foundation issue):
+  launch -> 10,000 rows listed (s); kubectl get pods -A -o name (s); ratio (goal < 1.0)
+  longest UI freeze during the load (goal < 50 ms): the event loop's worst lateness
+  keypress latency p50/p95 (goal p95 < 50 ms) under 100 pod + 100 event changes/s:
+    cursor moves and filter typing, each from the key's arrival to the table repainted
+    with its effect (headless, 160x48)
+  RSS after the load (goal < 250 MB)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+PODS = int(os.environ.get("BENCH_PODS", "10000"))
+CHURN = float(os.environ.get("BENCH_CHURN", "100"))
+KEYS = int(os.environ.get("BENCH_KEYS", "200"))
+
+
+class BenchServer:
+    def __init__(self, kubeconfig: Path) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.server",
+                "--pods",
+                str(PODS),
+                "--kubeconfig",
+                str(kubeconfig),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().split()
+        self.url, self.pod_bytes = line[1], int(line[2].split("=")[1])
+
+    def send(self, cmd: str) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def close(self) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.send("stop")
+        self.proc.wait(10)
+
+
+class FreezeMeter:
+    """The event loop's worst lateness: how long the UI could not react."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.running = True
+
+    async def run(self) -> None:
+        tick = 0.005
+        while self.running:
+            t = time.perf_counter()
+            await asyncio.sleep(tick)
+            self.worst = max(self.worst, time.perf_counter() - t - tick)
+
+
+def watch_paints(table: Any) -> None:
+    """Stamp the time of every line the table paints."""
+    original = table.render_line
+
+    def render_line(y: int) -> Any:
+        table.last_paint = time.perf_counter()
+        return original(y)
+
+    table.last_paint = 0.0
+    table.render_line = render_line
+
+
+async def key_to_paint(app: Any, table: Any, key: str, changed: Any) -> float:
+    """From a key arriving (as the terminal driver delivers it) to the table repainted with
+    its effect. Pilot.press is not used: it waits for the whole process to go idle."""
+    from textual import events
+
+    t = time.perf_counter()
+    event = events.Key(key, key if len(key) == 1 else None)
+    event.set_sender(app)
+    app._driver.send_message(event)
+    while not (changed() and table.last_paint > t):
+        await asyncio.sleep(0.0005)
+        if time.perf_counter() - t > 10:
+            raise SystemExit(f"key {key!r} had no visible effect within 10 s")
+    return time.perf_counter() - t
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, Any]:
+    from tui.app import IncidentApp
+    from tui.config import Settings
+    from tui.sources.kube import Kube
+    from widgets.table import VirtualTable
+
+    t0 = time.perf_counter()
+    settings = Settings(kubeconfig=str(kubeconfig), metrics_interval=15)
+    app = IncidentApp(settings, Kube.from_kubeconfig(str(kubeconfig), None))
+    meter = FreezeMeter()
+    out: dict[str, Any] = {}
+    async with app.run_test(size=(160, 48)) as pilot:
+        freeze_task = asyncio.create_task(meter.run())
+        table = app.query_one("#pods-table", VirtualTable)
+        watch_paints(table)
+        while table.row_count < PODS:
+            await pilot.pause(0.01)
+            if time.perf_counter() - t0 > 120:
+                raise SystemExit(f"only {table.row_count} rows after 120 s")
+        out["listed_s"] = time.perf_counter() - t0
+        await pilot.pause(0.5)
+        meter.running = False
+        await freeze_task
+        out["freeze_ms"] = meter.worst * 1000
+        out["rss_mb"] = psutil.Process().memory_info().rss / 2**20
+
+        server.send(f"churn {CHURN}")
+        await pilot.pause(1.0)
+        pods = app.query_one("#pods")
+        cursor: list[float] = []
+        typing: list[float] = []
+        for i in range(KEYS):
+            key = "down" if (i // 20) % 2 == 0 else "up"
+            before = table.cursor
+            cursor.append(await key_to_paint(app, table, key, lambda b=before: table.cursor != b))
+        await key_to_paint(app, table, "slash", lambda: True)
+        text = ""
+        for _ in range(KEYS // 4):
+            for key in ("s", "v", "c", "backspace", "backspace", "backspace"):
+                text = text[:-1] if key == "backspace" else text + key
+                typing.append(
+                    await key_to_paint(app, table, key, lambda t=text: pods.filter_text == t)
+                )
+        await key_to_paint(app, table, "escape", lambda: pods.filter_text == "")
+        reply = server.send("quiet")
+        out["changes"] = int(reply.rsplit("=", 1)[1])
+        out["cursor"] = cursor
+        out["typing"] = typing
+        out["rss_after_churn_mb"] = psutil.Process().memory_info().rss / 2**20
+        app.stop_sources()
+    return out
+
+
+def time_kubectl(kubeconfig: Path) -> float | None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        return None
+    best = None
+    for _ in range(2):
+        t = time.perf_counter()
+        r = subprocess.run(
+            [kubectl, "--kubeconfig", str(kubeconfig), "get", "pods", "-A", "-o", "name"],
+            capture_output=True,
+            text=True,
+        )
+        took = time.perf_counter() - t
+        assert r.returncode == 0 and len(r.stdout.splitlines()) == PODS, r.stderr
+        best = took if best is None else min(best, took)
+    return best
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="ic-bench-"))
+    kubeconfig = work / "kubeconfig"
+    server = BenchServer(kubeconfig)
+    try:
+        kubectl_s = time_kubectl(kubeconfig)
+        result = asyncio.run(measure_console(kubeconfig, server))
+    finally:
+        server.close()
+    keys = result["cursor"] + result["typing"]
+    print(f"incident-console bench: {PODS} pods of ~{server.pod_bytes} bytes of JSON, 2 cores")
+    print(f"  launch -> all {PODS} rows listed   {result['listed_s']:7.2f} s")
+    if kubectl_s is not None:
+        ratio = result["listed_s"] / kubectl_s
+        print(f"  kubectl get pods -A -o name      {kubectl_s:7.2f} s   (best of 2)")
+        print(f"  ratio console / kubectl          {ratio:7.2f}     goal < 1.0")
+    else:
+        print("  kubectl get pods -A -o name      skipped: kubectl not installed")
+    print(f"  longest UI freeze during load    {result['freeze_ms']:7.1f} ms  goal < 50")
+    print(
+        f"  keypress latency under {CHURN:.0f} pod + {CHURN:.0f} event changes/s "
+        f"({result['changes']} changes during the run):"
+    )
+    for label, vals in (
+        ("cursor moves", result["cursor"]),
+        ("filter typing", result["typing"]),
+        ("all keys", keys),
+    ):
+        print(
+            f"    {label:14s} n={len(vals):4d}  p50 {statistics.median(vals) * 1000:6.1f} ms"
+            f"  p95 {pct(vals, 95) * 1000:6.1f} ms  max {max(vals) * 1000:6.1f} ms"
+        )
+    print("                                             goal p95 < 50 ms")
+    print(f"  RSS after the load               {result['rss_mb']:7.0f} MB  goal < 250")
+    print(f"  RSS after the churn              {result['rss_after_churn_mb']:7.0f} MB")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
