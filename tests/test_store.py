@@ -113,8 +113,10 @@ def test_store_applies_upsert_delete_replace_and_status() -> None:
     assert set(s.pods) == {b.uid}
     s.apply([Replace("pods", (a,))])
     assert set(s.pods) == {a.uid}, "a complete list replaces everything: no stale rows"
-    s.apply([StatusChange("events", KindStatus(State.FORBIDDEN, "no"))])
+    s.apply([StatusChange("events", KindStatus(State.FORBIDDEN, "no", since=100.0))])
     assert s.status["events"].state is State.FORBIDDEN
+    s.apply([StatusChange("events", KindStatus(State.FORBIDDEN, "still no", since=200.0))])
+    assert s.status["events"] == KindStatus(State.FORBIDDEN, "still no", since=100.0)
 
 
 def test_deployment_of_pod_through_replicaset_naming() -> None:

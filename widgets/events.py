@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from tui.store import Event, State, Store
 from tui.store.units import age
-from widgets.pane import Pane
+from widgets.pane import Pane, state_text
 from widgets.table import Cells, Column, VirtualTable
 
 COLUMNS = [
@@ -120,7 +120,8 @@ class EventsPane(Pane):
         title = f"Events {len(rows)}" + (f" / {warnings} warnings" if warnings else "")
         parts = []
         if status.state is not State.LIVE:
-            parts.append(status.state.value + (f": {status.message}" if status.message else ""))
+            parts.append(state_text(status, len(rows)))
+        table.set_class(not status.state.ok and len(rows) > 0, "-stale")
         if self.warnings_only:
             parts.append("warnings only")
         self.set_title(title, " · ".join(parts))

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 
 from tui.store import Node, State, Store
 from tui.store.units import age, fmt_bytes, fmt_cpu, human_duration
-from widgets.pane import Pane
+from widgets.pane import Pane, state_text
 from widgets.table import Cells, Column, VirtualTable
 
 COLUMNS = [
@@ -87,7 +87,8 @@ class NodesPane(Pane):
             self.styles.height = height
         bad = sum(1 for n in nodes if not n.healthy)
         status = self.store.status["nodes"]
-        sub = "" if status.state is State.LIVE else f"{status.state.value}: {status.message}"
+        sub = "" if status.state is State.LIVE else state_text(status, len(nodes))
+        table.set_class(not status.state.ok and len(nodes) > 0, "-stale")
         self.set_title(f"Nodes {len(nodes)}" + (f" / {bad} not ready" if bad else ""), sub)
         self.set_class(bad > 0, "-trouble")
         table.empty_message = (

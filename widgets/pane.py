@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.containers import Vertical
 from textual.markup import escape
+
+from tui.store import KindStatus, State
+from tui.store.units import human_duration
+
+
+def state_text(status: KindStatus, rows: int) -> str:
+    """A feed that is not live: what is wrong, and that the rows shown are the last known."""
+    text = status.state.value + (f": {status.message}" if status.message else "")
+    if rows and not status.state.ok and status.state is not State.CONNECTING:
+        text += f" · rows as last seen {human_duration(time.time() - status.since)} ago"
+    return text
 
 
 class Pane(Vertical):

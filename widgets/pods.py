@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 
 from tui.store import Pod, State, Store
 from tui.store.units import age, fmt_bytes, fmt_cpu, human_duration
-from widgets.pane import Pane
+from widgets.pane import Pane, state_text
 from widgets.table import Cells, Column, VirtualTable
 
 SORTS: dict[str, tuple[str, Callable[[Pod, Store], Any], bool]] = {
@@ -156,11 +156,11 @@ class PodsPane(Pane):
             Column("namespace", "NAMESPACE", 13),
             Column("name", "NAME", name_width),
             Column("ready", "READY", 5),
-            Column("status", "STATUS", 17),
+            Column("status", "STATUS", 16),
             Column("restarts", "RESTARTS", 13),
             Column("last", "LAST TERM", 15),
-            Column("cpu", "CPU", 9, "right"),
-            Column("memory", "MEM", 9, "right"),
+            Column("cpu", "CPU", 7, "right"),
+            Column("memory", "MEM", 7, "right"),
             Column("age", "AGE", 7, "right"),
             Column("node", "NODE", 12, flex=True),
         ]
@@ -198,9 +198,7 @@ class PodsPane(Pane):
             title += f" · namespace {self.namespace}"
         parts = []
         if status.state is not State.LIVE:
-            parts.append(
-                f"{status.state.value}: {status.message}" if status.message else status.state.value
-            )
+            parts.append(state_text(status, total))
         if self.unhealthy_only:
             parts.append("not healthy only")
         if self.filter_text:
@@ -211,6 +209,7 @@ class PodsPane(Pane):
             parts.append(f"CPU/MEM: {ms.message or ms.state.value}")
         self.set_title(title, " · ".join(parts))
         self.set_class(unhealthy > 0, "-trouble")
+        self.table.set_class(not status.state.ok and total > 0, "-stale")
         if status.state.ok:
             self.table.empty_message = "no pods match" if total else "no pods"
         else:

@@ -62,8 +62,10 @@ class StatusBar(Static):
     def build(self) -> Text:
         st = self.get_component_rich_style
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"⎈ {self.context}", st("status--context"))
-        text.append(f"  {self.server}  ", st("status--dim"))
+        text.append(f"context {self.context}", st("status--context"))
+        text.append("  ")
+        text.append(self.server, st("status--dim"))
+        text.append("  ")
         for kind in (*KINDS, "metrics"):
             status = self.states.get(kind)
             if status is None:

@@ -67,6 +67,7 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
     VirtualTable > .table--dim { color: $text-muted; }
     VirtualTable > .table--ok { color: $success; }
     VirtualTable > .table--empty { color: $text-muted; text-style: italic; }
+    VirtualTable.-stale { text-opacity: 55%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="table.up"),

@@ -287,7 +287,8 @@ def classify(exc: BaseException, server: str, retry_in: float) -> KindStatus:
             )
         return KindStatus(State.ERROR, f"{exc.status} {exc.reason}: {exc.message}")
     if isinstance(exc, urllib3.exceptions.HTTPError | OSError | ConnectionError):
-        return KindStatus(State.UNREACHABLE, f"cannot reach {server}, retrying in {retry_in:.0f}s")
+        delay = f"{retry_in:.1f}" if retry_in < 10 else f"{retry_in:.0f}"
+        return KindStatus(State.UNREACHABLE, f"cannot reach {server}, retrying in {delay}s")
     return KindStatus(State.ERROR, f"{type(exc).__name__}: {_one_line(exc)}")
 
 

@@ -136,8 +136,11 @@ class Store:
                 self.objects[ch.kind] = {o.uid: o for o in ch.objs}
                 touched.add(ch.kind)
             elif isinstance(ch, StatusChange):
-                if self.status.get(ch.kind) != ch.status:
-                    self.status[ch.kind] = ch.status
+                old, new = self.status.get(ch.kind), ch.status
+                if old is not None and old.state is new.state:
+                    new = KindStatus(new.state, new.message, old.since)  # since it began
+                if old != new:
+                    self.status[ch.kind] = new
                     touched.add("status")
             elif isinstance(ch, MetricsUpdate):
                 self.metrics_status = ch.status
