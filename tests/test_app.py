@@ -147,3 +147,61 @@ async def test_events_newest_first_with_repeats_folded_and_warnings_toggle(
         await pilot.press("w")
         await until(pilot, lambda: table.row_count == 1)
         assert "warnings only" in title(app, "#events")
+
+
+async def test_namespace_scopes_what_is_listed(small_cluster: Cluster, kubeconfig: Path) -> None:
+    app = make_app(kubeconfig, namespace="kube-system")
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#pods-table", VirtualTable)
+        await until(pilot, lambda: table.row_count == 5)
+        assert all(p.namespace == "kube-system" for p in table.items)
+        assert "namespace kube-system" in title(app, "#pods")
+    paths = {r.path for r in small_cluster.requests if r.method == "GET" and "pods" in r.path}
+    assert "/api/v1/namespaces/kube-system/pods" in paths
+    assert "/api/v1/pods" not in paths
+
+
+async def test_metrics_columns_say_why_when_the_api_is_absent_or_forbidden(
+    small_cluster: Cluster, kubeconfig: Path
+) -> None:
+    small_cluster.faults.metrics_absent = True
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.metrics_status.state is State.ABSENT)
+        await until(pilot, lambda: "absent" in lines(app.query_one("#pods-table"))[1])
+        assert "metrics API absent" in title(app, "#pods")
+        assert "absent" in lines(app.query_one("#nodes-table"))[1]
+        small_cluster.faults.metrics_absent = False
+        small_cluster.fail("metrics", 403)
+        await until(
+            pilot, lambda: "forbidden" in lines(app.query_one("#pods-table"))[1], timeout=15
+        )
+
+
+async def test_refused_credentials_say_unauthorized(
+    small_cluster: Cluster, kubeconfig: Path
+) -> None:
+    small_cluster.fail("*", 401)
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.query_one("#banner").has_class("-shown"))
+        assert "credentials of this context were refused" in screen_text(app, "#banner")
+        assert "pods ⊘ unauthorized" in screen_text(app, "#statusbar")
+
+
+async def test_keys_are_remapped_from_the_config_and_listed_in_help(
+    small_cluster: Cluster, kubeconfig: Path
+) -> None:
+    app = make_app(kubeconfig, keys={"pods.unhealthy": "x"})
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#pods-table", VirtualTable)
+        await until(pilot, lambda: table.row_count == 6)
+        await pilot.press("x")
+        await until(pilot, lambda: table.row_count == 1)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "HelpScreen")
+        help_text = "\n".join(line for w in app.screen.query("Static") for line in lines(w))
+        for binding_id in ("pods.unhealthy", "pods.filter", "events.warnings", "app.quit"):
+            assert binding_id in help_text
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen.__class__.__name__ != "HelpScreen")

@@ -39,6 +39,10 @@ def kubectl(kubeconfig: Path, *args: str) -> str:
 
 def test_get_pods_all_namespaces(demo_kubeconfig: Path) -> None:
     out = kubectl(demo_kubeconfig, "get", "pods", "-A")
+    assert out.split("\n")[0].split() == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    gateway = [line.split() for line in out.splitlines() if "api-gateway-" in line]
+    assert all(row[2] == "0/1" for row in gateway)
+    assert any(row[3] == "CrashLoopBackOff" for row in gateway)
     assert "mercurious-cluster-kafka-0" in out
     assert sum(1 for line in out.splitlines() if "api-gateway-" in line) == 3
     for ns in ("kube-system", "flux-system", "kafka", "monitoring", "cert-manager", "default"):
@@ -46,12 +50,20 @@ def test_get_pods_all_namespaces(demo_kubeconfig: Path) -> None:
 
 
 def test_get_nodes(demo_kubeconfig: Path) -> None:
-    assert NODE in kubectl(demo_kubeconfig, "get", "nodes")
+    out = kubectl(demo_kubeconfig, "get", "nodes")
+    assert out.splitlines()[1].split() == [
+        NODE,
+        "Ready",
+        "control-plane,master",
+        "212d",
+        "v1.30.6+k3s1",
+    ]
 
 
 def test_get_events_all_namespaces(demo_kubeconfig: Path) -> None:
     out = kubectl(demo_kubeconfig, "get", "events", "-A")
-    assert "api-gateway-" in out
+    assert "LAST SEEN" in out.splitlines()[0]
+    assert any("BackOff" in line and "pod/api-gateway-" in line for line in out.splitlines())
 
 
 def test_selectors_names_json_and_logs(demo_kubeconfig: Path) -> None:

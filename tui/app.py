@@ -112,7 +112,7 @@ class IncidentApp(App[int]):
                 id="flux",
             )
         yield NodesPane(self.store, id="nodes")
-        yield PodsPane(self.store, id="pods")
+        yield PodsPane(self.store, namespace=self.settings.namespace, id="pods")
         yield EventsPane(self.store, id="events")
         yield StatusBar(info.context, info.server, self.settings.read_only, id="statusbar")
         yield Footer()

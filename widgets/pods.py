@@ -124,14 +124,14 @@ class PodsPane(Pane):
     PodsPane .detail { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    def __init__(self, store: Store, **kw: Any) -> None:
+    def __init__(self, store: Store, namespace: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.store = store
         self.filter_text = ""
         self.unhealthy_only = False
         self.sort = "attention"
         self.reverse = False
-        self.namespace: str | None = None
+        self.namespace = namespace
 
     def compose(self) -> ComposeResult:
         yield VirtualTable[Pod](
@@ -159,8 +159,8 @@ class PodsPane(Pane):
             Column("status", "STATUS", 16),
             Column("restarts", "RESTARTS", 13),
             Column("last", "LAST TERM", 15),
-            Column("cpu", "CPU", 7, "right"),
-            Column("memory", "MEM", 7, "right"),
+            Column("cpu", "CPU", 9, "right"),
+            Column("memory", "MEM", 9, "right"),
             Column("age", "AGE", 7, "right"),
             Column("node", "NODE", 12, flex=True),
         ]
@@ -174,7 +174,7 @@ class PodsPane(Pane):
             reverse=self.reverse,
         )
         table = self.table
-        name_width = min(48, max([20, *(len(p.name) for p in rows[:2000])]))
+        name_width = min(44, max([20, *(len(p.name) for p in rows[:2000])]))
         if table.columns[1].width != name_width:
             table.set_columns(self._columns(name_width))
         table.sort_column = None if self.sort == "attention" else self.sort

@@ -29,6 +29,7 @@ import orjson
 
 from tui.demo.patch import merge_patch, strategic_merge_patch
 from tui.demo.selectors import SelectorError, field_matcher, label_matcher
+from tui.demo.tables import table, wants_table
 
 Obj = dict[str, Any]
 HISTORY = 20_000  # watch events kept per resource before a resourceVersion is "too old"
@@ -552,17 +553,22 @@ class Handler(BaseHTTPRequestHandler):
                     break
                 items.append(obj)
                 last = k
-            data = orjson.dumps(
-                {
+            list_meta: Obj = {
+                "resourceVersion": str(rv),
+                **({"continue": _continue_token(rv, last)} if more and last else {}),
+            }
+            accept = self.headers.get("Accept") or ""
+            if wants_table(accept):
+                include = q.get("includeObject", ["Metadata"])[0]
+                body = table(r.plural, items, list_meta, include)
+            else:
+                body = {
                     "kind": f"{r.kind}List",
                     "apiVersion": r.api_version,
-                    "metadata": {
-                        "resourceVersion": str(rv),
-                        **({"continue": _continue_token(rv, last)} if more and last else {}),
-                    },
+                    "metadata": list_meta,
                     "items": items,
                 }
-            )
+            data = orjson.dumps(body)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -605,6 +611,15 @@ class Handler(BaseHTTPRequestHandler):
         bookmarks = q.get("allowWatchBookmarks", [""])[0] in ("1", "true")
         deadline = time.monotonic() + timeout
         epoch = c.faults.watch_epoch
+        as_table = wants_table(self.headers.get("Accept") or "")
+        include = q.get("includeObject", ["Metadata"])[0]
+
+        def encode(etype: str, obj: Obj) -> bytes:
+            if as_table:
+                rv = (obj.get("metadata") or {}).get("resourceVersion", "")
+                obj = table(r.plural, [obj], {"resourceVersion": rv}, include)
+            return orjson.dumps({"type": etype, "object": obj}) + b"\n"
+
         self._start_stream("application/json")
         pending: list[tuple[str, Obj]] = []
         with c.cond:
@@ -630,9 +645,7 @@ class Handler(BaseHTTPRequestHandler):
         last_bookmark = time.monotonic()
         while True:
             if pending:
-                self._chunk(
-                    b"".join(orjson.dumps({"type": t, "object": o}) + b"\n" for t, o in pending)
-                )
+                self._chunk(b"".join(encode(t, o) for t, o in pending))
                 pending = []
             with c.cond:
                 while True:

@@ -83,7 +83,8 @@ class MetricsPoller:
                 continue
             update = self.poll_once()
             self.sink.put(update)
-            if update.status.state is State.LIVE:
+            if update.status.state in (State.LIVE, State.ABSENT, State.FORBIDDEN):
+                # Steady answers: ask again at the usual pace (an RBAC fix shows up soon).
                 self.backoff.reset()
                 delay = self.interval
             else:

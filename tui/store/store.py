@@ -112,6 +112,13 @@ class ChangeBuffer:
         return len(self._items)
 
 
+def _since_kept(old: KindStatus | None, new: KindStatus) -> KindStatus:
+    """A state that goes on keeps the time it began."""
+    if old is not None and old.state is new.state:
+        return KindStatus(new.state, new.message, old.since)
+    return new
+
+
 class Store:
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
@@ -136,14 +143,12 @@ class Store:
                 self.objects[ch.kind] = {o.uid: o for o in ch.objs}
                 touched.add(ch.kind)
             elif isinstance(ch, StatusChange):
-                old, new = self.status.get(ch.kind), ch.status
-                if old is not None and old.state is new.state:
-                    new = KindStatus(new.state, new.message, old.since)  # since it began
-                if old != new:
+                new = _since_kept(self.status.get(ch.kind), ch.status)
+                if self.status.get(ch.kind) != new:
                     self.status[ch.kind] = new
                     touched.add("status")
             elif isinstance(ch, MetricsUpdate):
-                self.metrics_status = ch.status
+                self.metrics_status = _since_kept(self.metrics_status, ch.status)
                 if ch.status.state.ok:
                     self.pod_usage, self.node_usage = ch.pods, ch.nodes
                 touched.add("metrics")
