@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +85,62 @@ def test_selectors_names_json_and_logs(demo_kubeconfig: Path) -> None:
 def test_top_reads_metrics_api(demo_kubeconfig: Path) -> None:
     out = kubectl(demo_kubeconfig, "top", "nodes")
     assert NODE in out
+
+
+def _pods(kubeconfig: Path, app: str) -> list[str]:
+    return kubectl(
+        kubeconfig, "get", "pods", "-n", "default", "-l", f"app={app}", "-o", "name"
+    ).split()
+
+
+def _wait(predicate: Any, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_server_dry_run_changes_nothing(demo_kubeconfig: Path) -> None:
+    pod = _pods(demo_kubeconfig, "api-enrichment")[0]
+    out = kubectl(demo_kubeconfig, "delete", "-n", "default", pod, "--dry-run=server")
+    assert "(server dry run)" in out
+    assert _pods(demo_kubeconfig, "api-enrichment") == [pod]
+
+
+def test_scale_and_rollout_restart_play_out_like_a_cluster(demo_kubeconfig: Path) -> None:
+    kubectl(
+        demo_kubeconfig, "scale", "deployment", "api-generation", "-n", "default", "--replicas=2"
+    )
+    _wait(lambda: len(_pods(demo_kubeconfig, "api-generation")) == 2, "a second pod")
+    before = set(_pods(demo_kubeconfig, "api-generation"))
+    kubectl(demo_kubeconfig, "rollout", "restart", "deployment", "api-generation", "-n", "default")
+    template = kubectl(
+        demo_kubeconfig,
+        "get",
+        "deployment",
+        "api-generation",
+        "-n",
+        "default",
+        "-o",
+        "jsonpath={.spec.template.metadata.annotations}",
+    )
+    assert "kubectl.kubernetes.io/restartedAt" in template
+    _wait(
+        lambda: (
+            not before & set(_pods(demo_kubeconfig, "api-generation"))
+            and len(_pods(demo_kubeconfig, "api-generation")) == 2
+        ),
+        "the pods replaced",
+    )
+
+
+def test_deleted_pod_is_replaced_and_logs_are_served(demo_kubeconfig: Path) -> None:
+    pod = _pods(demo_kubeconfig, "api-enrichment")[0]
+    kubectl(demo_kubeconfig, "delete", "-n", "default", pod, "--wait=false")
+    _wait(lambda: (p := _pods(demo_kubeconfig, "api-enrichment")) and pod not in p, "a replacement")
+    new = _pods(demo_kubeconfig, "api-enrichment")[0]
+    _wait(
+        lambda: kubectl(demo_kubeconfig, "logs", "-n", "default", new, "--tail=1").strip(),
+        "a log line",
+    )

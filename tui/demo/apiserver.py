@@ -94,10 +94,21 @@ class RequestRecord:
     status: int = 0
 
     @property
+    def dry_run(self) -> bool:
+        """dryRun=All in the query, or in a DELETE's DeleteOptions body (as kubectl sends it)."""
+        if "All" in self.query.get("dryRun", []):
+            return True
+        if self.method == "DELETE" and self.body:
+            try:
+                options = orjson.loads(self.body)
+            except orjson.JSONDecodeError:
+                return False
+            return isinstance(options, dict) and "All" in (options.get("dryRun") or [])
+        return False
+
+    @property
     def mutating(self) -> bool:
-        return self.method in ("POST", "PUT", "PATCH", "DELETE") and "All" not in self.query.get(
-            "dryRun", []
-        )
+        return self.method in ("POST", "PUT", "PATCH", "DELETE") and not self.dry_run
 
     def json(self) -> Any:
         return orjson.loads(self.body) if self.body else None
@@ -426,7 +437,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "PATCH":
             return self._patch(r, namespace, name, sub, q, body)
         if self.command == "DELETE":
-            return self._delete(r, namespace, name, q)
+            return self._delete(r, namespace, name, q, body)
         if self.command == "PUT":
             return self._put(r, namespace, name, sub, q, body)
         raise ApiError(405, "MethodNotAllowed", f"{self.command} is not supported")
@@ -789,8 +800,12 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(200, self._scale(stored) if sub == "scale" else stored)
 
     def _delete(
-        self, r: Resource, namespace: str | None, name: str, q: dict[str, list[str]]
+        self, r: Resource, namespace: str | None, name: str, q: dict[str, list[str]], body: bytes
     ) -> None:
+        options = self._decode(body) if body else {}
+        dry = options.get("dryRun") if isinstance(options, dict) else None
+        if dry:
+            q = {**q, "dryRun": list(dry)}
         with self.cluster.cond:
             current = self._get(r, namespace, name, None)
             if self._dry(q):
