@@ -186,7 +186,7 @@ async def test_refused_credentials_say_unauthorized(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.query_one("#banner").has_class("-shown"))
         assert "credentials of this context were refused" in screen_text(app, "#banner")
-        assert "pods ⊘ unauthorized" in screen_text(app, "#statusbar")
+        await until(pilot, lambda: "pods ⊘ unauthorized" in screen_text(app, "#statusbar"))
 
 
 async def test_keys_are_remapped_from_the_config_and_listed_in_help(

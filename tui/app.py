@@ -13,7 +13,10 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from actions import registry
+from tui.actions_ui import ActionRunner
 from tui.config import Settings
+from tui.palette import ConsoleCommands
 from tui.screens.help import HelpScreen, binding_rows
 from tui.sources.kube import KIND_SPECS, Kube, ListWatch
 from tui.sources.metrics import MetricsPoller
@@ -25,6 +28,7 @@ from widgets.pods import PodsPane
 from widgets.status import StatusBar
 from widgets.table import VirtualTable
 
+MUTATING_IDS = {a.id for a in registry.all_actions() if a.mutating}
 FLUSH_INTERVAL = 0.1  # seconds between hand-offs of source changes to the store and panes
 # The least time between two refreshes of a pane: pods at every flush, the rest twice a second.
 PANE_INTERVAL = {"pods": 0.0, "nodes": 0.5, "events": 0.5}
@@ -47,10 +51,24 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def action_bindings() -> list[BindingType]:
+    """One binding per action that has a key, with the action's id: remappable, in the help."""
+    return [
+        Binding(
+            a.key, f"run_action('{a.id}')", a.title.split(" (")[0], id=a.id, show=a.key in "lprd"
+        )
+        for a in registry.all_actions()
+        if a.key
+    ]
+
+
 class IncidentApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "incident-console"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
+        *action_bindings(),
+        Binding("colon", "command_palette", "Palette", show=False, id="app.palette"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("1", "focus_pane('pods')", "Pods", show=False, id="app.focus-pods"),
@@ -82,6 +100,7 @@ class IncidentApp(App[int]):
         if settings.keys:
             self.set_keymap(dict(settings.keys))
         tune_gc()
+        self.runner = ActionRunner(self)
 
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -164,6 +183,16 @@ class IncidentApp(App[int]):
     def stop_sources(self) -> None:
         for source in self.sources:
             source.stop()
+        self.sources = []
+
+    def pause_polling(self, paused: bool) -> None:
+        """While a confirmation is open, pollers wait (the watches stay live)."""
+        for source in self.sources:
+            if isinstance(source, MetricsPoller):
+                if paused:
+                    source.paused.set()
+                else:
+                    source.paused.clear()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A source that died shows as an error on its feed; the console keeps going."""
@@ -239,12 +268,67 @@ class IncidentApp(App[int]):
             table.refresh()
 
     # -- actions -----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only mode: a mutation's binding is gone (not run, not in the footer)."""
+        if action == "run_action" and parameters and self.settings.read_only:
+            return not registry.get(str(parameters[0])).mutating
+        return True
+
+    def action_run_action(self, action_id: str) -> None:
+        self.runner.start(action_id)
+
+    def filter_namespace(self, namespace: str) -> None:
+        pane = self.query_one(PodsPane)
+        pane.filter_text = f"{namespace}/" if namespace else ""
+        pane.refresh_rows()
+        self.action_focus_pane("pods")
+
+    def contexts(self) -> list[str]:
+        from kubernetes import config
+
+        try:
+            found, _ = config.list_kube_config_contexts(config_file=self.kube.info.kubeconfig)
+        except Exception:
+            return []
+        return [str(c.get("name", "")) for c in found or []]
+
+    def switch_context(self, name: str) -> None:
+        """Reconnect to another context of the same kubeconfig; nothing of the old one stays."""
+        from tui.sources.kube import Kube, KubeConfigError
+
+        try:
+            kube = Kube.from_kubeconfig(self.kube.info.kubeconfig, name)
+        except KubeConfigError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.stop_sources()
+        self.kube.close()
+        self.kube = kube
+        self.buffer = ChangeBuffer()
+        self.store.__init__()  # type: ignore[misc]
+        self.runner = ActionRunner(self)
+        bar = self.query_one(StatusBar)
+        bar.context, bar.server = kube.info.context, kube.info.server
+        self.query_one("#titlebar", Static).update(
+            f" incident-console · context {kube.info.context} · {kube.info.server}"
+        )
+        for pane in self.panes.values():
+            pane.refresh_rows()
+        self.start_sources()
+        self.notify(f"switched to context {name}")
+
     def action_focus_pane(self, pane: str) -> None:
         self.query_one(f"#{pane}-table").focus()
 
     def action_help(self) -> None:
+        ro = self.settings.read_only
+        shown = [
+            b
+            for b in self.BINDINGS
+            if not (ro and isinstance(b, Binding) and b.id and b.id in MUTATING_IDS)
+        ]
         sources: list[tuple[str, list[BindingType]]] = [
-            ("everywhere", list(self.BINDINGS)),
+            ("everywhere", shown),
             ("pods", list(PodsPane.BINDINGS)),
             ("events", list(EventsPane.BINDINGS)),
             ("tables", list(VirtualTable.BINDINGS)),

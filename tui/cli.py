@@ -46,7 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="config file (default: $XDG_CONFIG_HOME/incident-console/config.toml)",
     )
+    p.add_argument(
+        "--audit-log",
+        metavar="PATH",
+        help="audit log file (default: $XDG_STATE_HOME/incident-console/audit.jsonl)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    act = sub.add_parser("actions", help="list the remediation actions")
+    act.add_argument("--json", action="store_true", help="as a JSON list")
+    act.add_argument(
+        "--read-only",
+        dest="actions_read_only",
+        action="store_true",
+        help="mark the mutations unavailable, as the console in read-only mode does",
+    )
     ds = sub.add_parser(
         "demo-server", help="serve the demo cluster's API on 127.0.0.1 until interrupted"
     )
@@ -73,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(e))
     if args.command == "demo-server":
         return demo_server(args)
+    if args.command == "actions":
+        return list_actions(
+            args.json, args.read_only or args.actions_read_only or settings.read_only
+        )
+    if args.audit_log:
+        settings.audit_log = args.audit_log
     for name in ("kubeconfig", "context", "namespace"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
@@ -95,6 +114,11 @@ def run_console(settings: object) -> int:
 
         emulator, demo, path = start_demo()
         settings.kubeconfig, settings.context = str(path), "demo"
+        if not settings.emergency_non_critical:
+            settings.emergency_non_critical = [
+                "default/api-enrichment",
+                "monitoring/kube-prometheus-stack-grafana",
+            ]
         note = f"demo cluster: kubectl --kubeconfig {path}"
         print(f"incident-console: demo cluster API on {emulator.url}", file=sys.stderr)
         print(f"incident-console: kubectl --kubeconfig {path} get pods -A", file=sys.stderr)
@@ -113,6 +137,30 @@ def run_console(settings: object) -> int:
             file=sys.stderr,
         )
     return code or 0
+
+
+def list_actions(as_json: bool, read_only: bool) -> int:
+    """The registry, as a table or JSON; in read-only mode mutations are unavailable."""
+    import orjson
+
+    from actions.registry import all_actions
+
+    rows = []
+    for action in all_actions():
+        row = action.describe()
+        row["available"] = not (read_only and action.mutating)
+        rows.append(row)
+    if as_json:
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    width = max(len(r["id"]) for r in rows)
+    print(f"{'ID':{width}}  {'KEY':6}  {'TARGET':10}  D  TITLE")
+    for r in rows:
+        mark = "D" if r["dangerous"] else " "
+        title = r["title"] + ("" if r["available"] else "  (unavailable: read-only)")
+        print(f"{r['id']:{width}}  {r['key']:6}  {r['target']:10}  {mark}  {title}")
+        print(f"{'':{width}}  {'':6}  {'':10}     $ {r['equivalent']}")
+    return 0
 
 
 def demo_server(args: argparse.Namespace) -> int:

@@ -14,6 +14,10 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     metrics_interval = 15
     # Items per page when listing (limit/continue)
     page_size = 500
+    # Where every mutation is recorded (default: $XDG_STATE_HOME/incident-console/audit.jsonl)
+    audit_log = "/var/log/incident-console/audit.jsonl"
+    # Deployments emergency.scale-down stops ("namespace/name"), as emergency-scale-down.sh
+    emergency_non_critical = ["default/api-enrichment"]
 
     [keys]   # binding id = "keys" (comma-separated), see the help screen (?) for ids
     "pods.unhealthy" = "u"
@@ -41,6 +45,8 @@ class Settings:
     metrics_interval: float = 15.0
     page_size: int = 500
     keys: dict[str, str] = field(default_factory=dict)
+    audit_log: str | None = None
+    emergency_non_critical: list[str] = field(default_factory=list)
     demo: bool = False
 
 
@@ -62,6 +68,8 @@ TYPES: dict[str, tuple[type, ...]] = {
     "metrics_interval": (int, float),
     "page_size": (int,),
     "keys": (dict,),
+    "audit_log": (str,),
+    "emergency_non_critical": (list,),
 }
 
 
@@ -85,6 +93,8 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigError(f"config file {path}: {key} has the wrong type")
         if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f"config file {path}: every [keys] value must be a string")
+        if isinstance(value, list) and not all(isinstance(v, str) and "/" in v for v in value):
+            raise ConfigError(f'config file {path}: {key} takes "namespace/name" strings')
         if key == "metrics_interval" and isinstance(value, int | float):
             value = float(value)
         setattr(settings, key, value)

@@ -846,6 +846,9 @@ class Handler(BaseHTTPRequestHandler):
                     f'previous terminated container "{container}" in pod "{name}" not found',
                 )
             lines = list(source.get(key, []))
+        since = q.get("sinceTime", [""])[0]
+        if since:
+            lines = [line for line in lines if line[:19] >= since[:19]]
         if tail:
             lines = lines[-int(tail) :] if int(tail) > 0 else []
 

@@ -162,7 +162,7 @@ class Kube:
         query: dict[str, Any] | None = None,
         body: Any = None,
         content_type: str | None = None,
-        timeout: float | tuple[float, float] = (5.0, 30.0),
+        timeout: float | tuple[float, float | None] = (5.0, 30.0),
     ) -> Any:
         """Send a request; return the raw urllib3 response (unread) or raise ApiError."""
         headers = {"Accept": "application/json"}

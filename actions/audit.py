@@ -1,0 +1,74 @@
+"""The audit log: one JSON line per attempted mutation, whatever its outcome."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from actions.base import Plan
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "incident-console" / "audit.jsonl"
+
+
+def local_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return str(os.getuid())
+
+
+class AuditLog:
+    def __init__(self, path: Path | None = None, kube_user: str = "") -> None:
+        self.path = path or default_path()
+        self.kube_user = kube_user
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        plan: Plan,
+        outcome: str,
+        message: str = "",
+        duration: float = 0.0,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Append one line: outcome is succeeded, failed, cancelled, refused or dry-run-failed."""
+        entry = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "user": local_user(),
+            "kube_context": plan.context,
+            "kube_user": self.kube_user,
+            "action": plan.action_id,
+            "target": {
+                "kind": plan.target.kind,
+                "namespace": plan.target.namespace,
+                "name": plan.target.name,
+            },
+            "request": [
+                {"method": r.method, "path": r.path, "content_type": r.content_type, "body": r.body}
+                for r in plan.requests
+            ],
+            "equivalent": plan.equivalent,
+            "outcome": outcome,
+            "message": message,
+            "duration_s": round(duration, 3),
+            **(extra or {}),
+        }
+        line = orjson.dumps(entry) + b"\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return entry

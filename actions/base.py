@@ -1,0 +1,143 @@
+"""What an action is: it says exactly what it will do (a Plan) before it does it.
+
+No Textual here. An action's plan() is pure; dry_run() and run() talk to the cluster
+through the context's client and are called from a worker thread.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an action acts on: a pod, a deployment, an endpoints object, or the cluster."""
+
+    kind: str  # pod | deployment | endpoints | cluster
+    namespace: str = ""
+    name: str = ""
+    container: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "cluster":
+            return "cluster"
+        return f"{self.kind}/{self.name}" + (f" in {self.namespace}" if self.namespace else "")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request exactly as it will be sent."""
+
+    method: str
+    path: str
+    body: Any = None
+    content_type: str | None = None
+
+    def describe(self) -> str:
+        text = f"{self.method} {self.path}"
+        if self.content_type:
+            text += f"\nContent-Type: {self.content_type}"
+        if self.body is not None:
+            import orjson
+
+            text += "\n" + orjson.dumps(self.body, option=orjson.OPT_INDENT_2).decode()
+        return text
+
+
+@dataclass(frozen=True)
+class Plan:
+    action_id: str
+    title: str
+    target: Target
+    context: str
+    requests: tuple[Request, ...]
+    equivalent: str  # the kubectl command line that does the same
+    summary: str  # what will happen, in words
+    dangerous: bool = False
+    refusal: str = ""  # set when the action must not run (e.g. a paused Deployment)
+    diff: str = ""
+    data: JSON = field(default_factory=dict)  # what run() needs beyond the requests
+
+    @property
+    def confirm_word(self) -> str:
+        """What a dangerous action needs typed: the target's name (the context's for cluster)."""
+        return self.target.name or self.context
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    message: str
+    responses: list[JSON] = field(default_factory=list)
+
+
+class Client(Protocol):
+    """What actions need from a Kubernetes client (tui.sources.kube.Kube is one)."""
+
+    def json(self, method: str, path: str, **kw: Any) -> Any: ...
+
+
+@dataclass
+class Context:
+    """Everything an action may read: the client, the cluster's name, the store, settings."""
+
+    client: Client
+    context: str
+    store: Any  # tui.store.Store (read on the UI thread when planning)
+    non_critical: tuple[str, ...] = ()  # "namespace/name" of deployments emergency.scale-down stops
+
+
+Emit = Callable[[str], None]
+
+
+class Action:
+    id: str = ""
+    title: str = ""
+    target_kind: str = ""  # pod | deployment | endpoints | cluster
+    dangerous: bool = False
+    mutating: bool = True
+    description: str = ""
+    key: str = ""  # default key binding, k9s habits
+    params: tuple[str, ...] = ()  # inputs the operator gives before the plan (e.g. replicas)
+
+    def equivalent(self, target: Target, context: str, params: JSON) -> str:
+        raise NotImplementedError
+
+    def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
+        raise NotImplementedError
+
+    def run(self, ctx: Context, plan: Plan, emit: Emit, stop: threading.Event) -> Outcome:
+        """Send the plan's requests for real, then follow what happens; return the outcome."""
+        raise NotImplementedError
+
+    def applies_to(self, kind: str) -> bool:
+        return self.target_kind == kind
+
+    def describe(self) -> JSON:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "target": self.target_kind,
+            "dangerous": self.dangerous,
+            "mutating": self.mutating,
+            "equivalent": self.equivalent(
+                Target(self.target_kind, "NAMESPACE", "NAME"),
+                "CONTEXT",
+                {p: p.upper() for p in self.params},
+            ),
+            "key": self.key,
+            "description": self.description,
+        }
+
+
+def kubectl(context: str, *args: str, namespace: str = "") -> str:
+    words = ["kubectl", "--context", context]
+    if namespace:
+        words += ["-n", namespace]
+    return shlex.join([*words, *args])

@@ -1,0 +1,39 @@
+"""`kubectl describe pod`, as a scrollable view."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+
+class DescribeScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close", id="describe.close"),
+    ]
+    DEFAULT_CSS = """
+    DescribeScreen #describe-title {
+        height: 1; background: $primary-darken-2; text-style: bold; padding: 0 1;
+    }
+    DescribeScreen VerticalScroll { padding: 0 1; }
+    """
+
+    def __init__(self, title: str, lines: list[str]) -> None:
+        super().__init__()
+        self.title_text, self.lines = title, lines
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title_text, id="describe-title", markup=False)
+        with VerticalScroll():
+            yield Static("\n".join(self.lines), id="describe-body", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

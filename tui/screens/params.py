@@ -1,0 +1,55 @@
+"""What an action needs to know before it can say what it will do (replicas, resources)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+
+class ParamsScreen(ModalScreen[dict[str, str] | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="params.cancel"),
+    ]
+    DEFAULT_CSS = """
+    ParamsScreen { align: center middle; }
+    ParamsScreen > Vertical {
+        width: 80; height: auto; border: thick $accent; background: $surface; padding: 1 2;
+    }
+    ParamsScreen Label { padding: 1 0 0 0; color: $text-muted; }
+    ParamsScreen #keys { color: $text-muted; padding: 1 0 0 0; }
+    """
+
+    def __init__(
+        self, title: str, target: str, defaults: dict[str, Any], names: tuple[str, ...]
+    ) -> None:
+        super().__init__()
+        self.title_text, self.target_text = title, target
+        self.defaults, self.names = defaults, names
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"{self.title_text} — {self.target_text}", markup=False)
+            for name in self.names:
+                yield Label(name, markup=False)
+                yield Input(str(self.defaults.get(name, "")), id=f"p-{name.replace('.', '-')}")
+            yield Static(
+                "Enter: see exactly what will be done · Esc cancels", id="keys", markup=False
+            )
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        values = {
+            name: self.query_one(f"#p-{name.replace('.', '-')}", Input).value for name in self.names
+        }
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

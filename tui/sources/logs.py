@@ -1,0 +1,126 @@
+"""Pod logs as `kubectl logs -f` reads them: follow, previous, tailLines, container.
+
+The stream runs in a thread and hands lines over through a bounded LineBuffer: when the
+UI falls behind, the oldest waiting lines are dropped and counted (backpressure by
+bounded loss, said on screen, never an unbounded queue). A stream that ends while
+following is reconnected from the last timestamp seen; a pod that is gone is said so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+from tui.sources.kube import ApiError, Backoff, Kube, iter_lines
+
+
+class LineBuffer:
+    """Thread-safe, bounded: (text, kind) pairs; kind "" for log lines, notice, error."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self._items: deque[tuple[bytes | str, str]] = deque()
+        self._lock = threading.Lock()
+        self.limit = limit
+        self.dropped = 0
+
+    def put(self, line: bytes | str, kind: str = "") -> None:
+        with self._lock:
+            self._items.append((line, kind))
+            if len(self._items) > self.limit:
+                self._items.popleft()
+                self.dropped += 1
+
+    def drain(self) -> tuple[list[tuple[bytes | str, str]], int]:
+        with self._lock:
+            items, self._items = list(self._items), deque()
+            dropped, self.dropped = self.dropped, 0
+        return items, dropped
+
+
+@dataclass
+class LogRequest:
+    namespace: str
+    pod: str
+    container: str = ""
+    previous: bool = False
+    follow: bool = True
+    tail_lines: int = 500
+
+
+class PodLogStream:
+    def __init__(self, kube: Kube, request: LogRequest, sink: LineBuffer) -> None:
+        self.kube, self.req, self.sink = kube, request, sink
+        self.stop_event = threading.Event()
+        self._resp: object | None = None
+        self.last_stamp = ""
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        resp = self._resp
+        if resp is not None:
+            with contextlib.suppress(Exception):
+                resp.shutdown()  # type: ignore[attr-defined]
+
+    def path(self) -> str:
+        return f"/api/v1/namespaces/{self.req.namespace}/pods/{self.req.pod}/log"
+
+    def run(self) -> None:
+        backoff = Backoff(base=1.0, cap=10.0)
+        first = True
+        while not self.stop_event.is_set():
+            query: dict[str, object] = {
+                "timestamps": "true",
+                "container": self.req.container,
+                "follow": "true" if self.req.follow and not self.req.previous else "",
+                "previous": "true" if self.req.previous else "",
+            }
+            if first:
+                query["tailLines"] = self.req.tail_lines
+            elif self.last_stamp:
+                query["sinceTime"] = self.last_stamp.split(".")[0] + "Z"
+            try:
+                resp = self.kube.open("GET", self.path(), query=query, timeout=(5.0, None))
+            except ApiError as e:
+                if e.status == 404:
+                    self.sink.put(f"pod {self.req.namespace}/{self.req.pod} is gone", "notice")
+                    return
+                self.sink.put(f"{e.status} {e.reason}: {e.message}", "error")
+                if e.status in (400, 403):
+                    return
+                self.stop_event.wait(backoff.next())
+                continue
+            except Exception as e:
+                self.sink.put(f"cannot reach {self.kube.info.server}: {type(e).__name__}", "error")
+                self.stop_event.wait(backoff.next())
+                continue
+            self._resp = resp
+            backoff.reset()
+            if not first:
+                self.sink.put("reconnected", "notice")
+            first = False
+            try:
+                for line in iter_lines(resp):
+                    if self.stop_event.is_set():
+                        break
+                    stamp, _, _ = line.partition(b" ")
+                    text_stamp = stamp.decode("ascii", "replace")
+                    if self.last_stamp and text_stamp <= self.last_stamp and line.startswith(b"20"):
+                        continue  # seen before the reconnect
+                    if line.startswith(b"20"):
+                        self.last_stamp = text_stamp
+                    self.sink.put(line)
+            except Exception:
+                pass
+            finally:
+                self._resp = None
+                with contextlib.suppress(Exception):
+                    resp.release_conn()
+            if self.stop_event.is_set():
+                return
+            if not query["follow"]:
+                self.sink.put("end of log", "notice")
+                return
+            self.sink.put("stream ended; reconnecting", "notice")
+            self.stop_event.wait(1.0)
