@@ -88,6 +88,17 @@ def _selector(dep: JSON) -> str:
     return ",".join(f"{k}={v}" for k, v in labels.items())
 
 
+def replicaset_names(ctx: Context, ns: str, name: str) -> set[str]:
+    """The ReplicaSets a Deployment has now (so a follower can tell the new one)."""
+    try:
+        dep = send(ctx, Request("GET", deployment_path(ns, name)))
+        path = f"/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={_selector(dep)}"
+        rss = send(ctx, Request("GET", path))
+    except ApiFailure:
+        return set()
+    return {(rs.get("metadata") or {}).get("name", "") for rs in (rss or {}).get("items") or []}
+
+
 def follow_rollout(
     ctx: Context,
     ns: str,
@@ -95,10 +106,12 @@ def follow_rollout(
     emit: Emit,
     stop: threading.Event,
     timeout: float = ROLLOUT_TIMEOUT,
+    known: set[str] | None = None,
 ) -> Outcome:
-    """Watch a Deployment roll out as `kubectl rollout status` does, saying what happens."""
+    """Watch a Deployment roll out as `kubectl rollout status` does, saying what happens.
+    `known`: the ReplicaSets from before the change; any other one is announced as new."""
     start = time.monotonic()
-    seen_rs: set[str] = set()
+    seen_rs: set[str] = set(known or ())
     pod_states: dict[str, str] = {}
     last_progress = ""
     first = True
@@ -121,7 +134,7 @@ def follow_rollout(
             rs_name = meta.get("name", "")
             if rs_name not in seen_rs:
                 seen_rs.add(rs_name)
-                if not first:
+                if known is not None or not first:
                     rev = (meta.get("annotations") or {}).get(
                         "deployment.kubernetes.io/revision", "?"
                     )
@@ -135,7 +148,10 @@ def follow_rollout(
                     emit(f"pod {p.name}: {state}{extra}")
                 pod_states[p.name] = state
         first = False
-        progress = f"{d.updated}/{d.replicas} updated, {d.ready} ready, {d.available} available"
+        if d.observed_generation < d.generation:
+            progress = f"waiting for the controller to see generation {d.generation}"
+        else:
+            progress = f"{d.updated}/{d.replicas} updated, {d.ready} ready, {d.available} available"
         if progress != last_progress:
             emit(progress)
             last_progress = progress
@@ -173,10 +189,12 @@ class DeploymentAction(Action):
         return found
 
     def run(self, ctx: Context, plan: Plan, emit: Emit, stop: threading.Event) -> Outcome:
+        ns, name = plan.target.namespace, plan.target.name
+        known = replicaset_names(ctx, ns, name)
         sent = send_all(ctx, plan, emit)
         if not sent.ok:
             return sent
-        return follow_rollout(ctx, plan.target.namespace, plan.target.name, emit, stop)
+        return follow_rollout(ctx, ns, name, emit, stop, known=known)
 
 
 class Restart(DeploymentAction):

@@ -99,3 +99,32 @@ def make_app(kubeconfig: Path, **settings: Any) -> Any:
     s = Settings(kubeconfig=str(kubeconfig), metrics_interval=0.5, **settings)
     kube = Kube.from_kubeconfig(s.kubeconfig, s.context)
     return IncidentApp(s, kube, watch_options={"read_timeout": 5.0})
+
+
+@pytest.fixture
+def demo(cluster: Cluster) -> Iterator[Any]:
+    """The demo cluster's objects and controllers (restart, scale, delete play out)."""
+    from tui.demo.cluster import DemoCluster
+
+    d = DemoCluster(cluster)
+    d.seed()
+    d.start(interval=0.25)
+    yield d
+    d.stop()
+
+
+def mutations(cluster: Cluster) -> list[Any]:
+    """Requests that changed (or would have changed) the cluster: not GETs, not dry runs."""
+    return [r for r in cluster.requests if r.mutating]
+
+
+def dry_runs(cluster: Cluster) -> list[Any]:
+    return [r for r in cluster.requests if r.method != "GET" and r.dry_run]
+
+
+def audit_lines(path: Path) -> list[dict[str, Any]]:
+    import orjson
+
+    if not path.exists():
+        return []
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]

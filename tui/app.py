@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
@@ -29,6 +31,7 @@ from widgets.status import StatusBar
 from widgets.table import VirtualTable
 
 MUTATING_IDS = {a.id for a in registry.all_actions() if a.mutating}
+WORKER_THREADS = 64  # long-lived feeds (one per kind, Flux kind, host) + tails + actions
 FLUSH_INTERVAL = 0.1  # seconds between hand-offs of source changes to the store and panes
 # The least time between two refreshes of a pane: pods at every flush, the rest twice a second.
 PANE_INTERVAL = {"pods": 0.0, "nodes": 0.5, "events": 0.5}
@@ -68,7 +71,7 @@ class IncidentApp(App[int]):
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         *action_bindings(),
-        Binding("colon", "command_palette", "Palette", show=False, id="app.palette"),
+        Binding("ctrl+p,colon", "command_palette", "Palette", key_display="^p :", id="app.palette"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("1", "focus_pane('pods')", "Pods", show=False, id="app.focus-pods"),
@@ -137,6 +140,13 @@ class IncidentApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Textual runs thread workers in the loop's default executor (min(32, cpus + 4)
+        # threads: 6 here). Each feed holds a thread for as long as it watches, so with the
+        # default one the feeds alone filled it and every dry run, tail and action queued
+        # forever behind them. The console sizes its own.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="incident-console")
+        )
         self.query_one("#pods-table").focus()
         self.query_one(PodsPane).refresh_rows()
         self.query_one(NodesPane).refresh_rows()
@@ -269,9 +279,13 @@ class IncidentApp(App[int]):
 
     # -- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only mode: a mutation's binding is gone (not run, not in the footer)."""
-        if action == "run_action" and parameters and self.settings.read_only:
-            return not registry.get(str(parameters[0])).mutating
+        """Action keys act on the dashboard's selection: only there. Read-only mode: a
+        mutation's binding is gone (not run, not in the footer)."""
+        if action == "run_action":
+            if len(self.screen_stack) > 1:
+                return False
+            if parameters and self.settings.read_only:
+                return not registry.get(str(parameters[0])).mutating
         return True
 
     def action_run_action(self, action_id: str) -> None:

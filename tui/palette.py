@@ -77,11 +77,18 @@ class ConsoleCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, callback, help_text, fits in self.commands():
-            score = matcher.match(f"{text} {help_text.split(' · ')[0]}")
+            score = rank(query, f"{text} {help_text.split(' · ')[0]}", matcher.match, fits)
             if score > 0:
-                yield Hit(
-                    min(1.0, score + (0.2 if fits else 0.0)),
-                    matcher.highlight(text),
-                    callback,
-                    help=help_text,
-                )
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+
+def rank(query: str, text: str, fuzzy: Callable[[str], float], fits: bool) -> float:
+    """Commands holding the typed words come first (those for the selection before the
+    rest), then fuzzy matches: "restart" means restart, not "pRevious containEr…"."""
+    words = query.lower().split()
+    hay = text.lower()
+    bonus = 0.05 if fits else 0.0
+    if words and all(w in hay for w in words):
+        return 0.9 + bonus
+    score = fuzzy(text)
+    return min(0.8, score * 0.8 + bonus) if score > 0 else 0.0

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -211,14 +212,26 @@ class LogView(ScrollView, can_focus=True):
         self._rows = None
         self._resize()
 
+    # Following stops when the reader scrolls up, and resumes at the end (End or G).
     def action_follow_end(self) -> None:
         self.follow = True
         self.scroll_end(animate=False)
 
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        # Scrolling up stops following; coming back to the end follows again.
-        self.follow = new >= self.max_scroll_y - 1
+    def action_scroll_up(self) -> None:
+        self.follow = False
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self.follow = False
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self.follow = False
+        super().action_scroll_home()
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.follow = False
+        super()._on_mouse_scroll_up(event)
 
     # -- rendering ---------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:

@@ -611,6 +611,7 @@ class DemoCluster:
         for dep in c.list("Deployment"):
             self._reconcile_deployment(dep, now, initial)
         self._kubelet(now)
+        self._endpoints()
 
     def _reconcile_deployment(self, dep: Obj, now: float, initial: bool) -> None:
         c = self.cluster
@@ -728,6 +729,50 @@ class DemoCluster:
             status.pop("availableReplicas")
         if dep.get("status") != status:
             c.put("Deployment", dict(dep, status=status))
+
+    def _endpoints(self) -> None:
+        """The endpoints controller: each Service's Endpoints lists its pods' addresses."""
+        c = self.cluster
+        for svc in c.list("Service"):
+            meta, spec = svc["metadata"], svc.get("spec") or {}
+            selector = spec.get("selector") or {}
+            ready: list[Obj] = []
+            not_ready: list[Obj] = []
+            for pod in c.list("Pod", meta["namespace"]):
+                labels = pod["metadata"].get("labels") or {}
+                if not selector or any(labels.get(k) != v for k, v in selector.items()):
+                    continue
+                if "deletionTimestamp" in pod["metadata"]:
+                    continue
+                address = {
+                    "ip": pod.get("status", {}).get("podIP", ""),
+                    "nodeName": NODE,
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": meta["namespace"],
+                        "name": pod["metadata"]["name"],
+                    },
+                }
+                (ready if self._ready(pod) else not_ready).append(address)
+            subset: Obj = {"ports": [{"port": 8080, "protocol": "TCP"}]}
+            if ready:
+                subset["addresses"] = sorted(ready, key=lambda a: a["ip"])
+            if not_ready:
+                subset["notReadyAddresses"] = sorted(not_ready, key=lambda a: a["ip"])
+            subsets = [subset] if ready or not_ready else []
+            current = c.get("Endpoints", meta["namespace"], meta["name"])
+            if current is None or current.get("subsets") != subsets:
+                c.put(
+                    "Endpoints",
+                    {
+                        "metadata": {
+                            "name": meta["name"],
+                            "namespace": meta["namespace"],
+                            "labels": meta.get("labels", {}),
+                        },
+                        "subsets": subsets,
+                    },
+                )
 
     def _pods_of(self, ns: str, rs_name: str) -> list[Obj]:
         return [

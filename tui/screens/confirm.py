@@ -65,14 +65,14 @@ class ConfirmScreen(ModalScreen[bool]):
                 if p.diff:
                     yield Static("Changes", classes="label", markup=False)
                     yield Static(p.diff, markup=False)
+                yield Static("Same as", classes="label", markup=False)
+                yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
                 yield Static("Request", classes="label", markup=False)
                 yield Static(
                     "\n\n".join(r.describe() for r in p.requests) or "(none)",
                     id="request",
                     markup=False,
                 )
-                yield Static("Same as", classes="label", markup=False)
-                yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
             if p.refusal:
                 yield Static(f"✖ cannot run: {p.refusal}", id="dry", classes="-bad", markup=False)
             elif self.dry.ok:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -20,7 +20,10 @@ class ParamsScreen(ModalScreen[dict[str, str] | None]):
     ParamsScreen > Vertical {
         width: 80; height: auto; border: thick $accent; background: $surface; padding: 1 2;
     }
-    ParamsScreen Label { padding: 1 0 0 0; color: $text-muted; }
+    ParamsScreen .row { height: 1; margin: 1 0 0 0; }
+    ParamsScreen Label { width: 20; color: $text-muted; }
+    ParamsScreen Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $panel; }
+    ParamsScreen Input:focus { border: none; background: $accent 30%; }
     ParamsScreen #keys { color: $text-muted; padding: 1 0 0 0; }
     """
 
@@ -35,10 +38,13 @@ class ParamsScreen(ModalScreen[dict[str, str] | None]):
         with Vertical():
             yield Static(f"{self.title_text} — {self.target_text}", markup=False)
             for name in self.names:
-                yield Label(name, markup=False)
-                yield Input(str(self.defaults.get(name, "")), id=f"p-{name.replace('.', '-')}")
+                with Horizontal(classes="row"):
+                    yield Label(name, markup=False)
+                    yield Input(str(self.defaults.get(name, "")), id=f"p-{name.replace('.', '-')}")
             yield Static(
-                "Enter: see exactly what will be done · Esc cancels", id="keys", markup=False
+                "Tab moves · Enter: see exactly what will be done · Esc cancels",
+                id="keys",
+                markup=False,
             )
 
     def on_mount(self) -> None:

@@ -55,6 +55,7 @@ class PodLogStream:
         self.stop_event = threading.Event()
         self._resp: object | None = None
         self.last_stamp = ""
+        self._at_last_stamp: set[bytes] = set()  # lines seen with the last timestamp
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -100,16 +101,22 @@ class PodLogStream:
             if not first:
                 self.sink.put("reconnected", "notice")
             first = False
+            # After a reconnect, sinceTime replays from the last second seen: skip what is
+            # older than the last line seen, and the lines already seen at its timestamp.
+            resume_after, replayed = self.last_stamp, set(self._at_last_stamp)
             try:
                 for line in iter_lines(resp):
                     if self.stop_event.is_set():
                         break
-                    stamp, _, _ = line.partition(b" ")
-                    text_stamp = stamp.decode("ascii", "replace")
-                    if self.last_stamp and text_stamp <= self.last_stamp and line.startswith(b"20"):
-                        continue  # seen before the reconnect
-                    if line.startswith(b"20"):
-                        self.last_stamp = text_stamp
+                    stamp = line.partition(b" ")[0].decode("ascii", "replace")
+                    if resume_after and stamp[:4].isdigit():
+                        if stamp < resume_after or (stamp == resume_after and line in replayed):
+                            continue
+                        resume_after = ""
+                    if stamp[:4].isdigit():
+                        if stamp != self.last_stamp:
+                            self.last_stamp, self._at_last_stamp = stamp, set()
+                        self._at_last_stamp.add(line)
                     self.sink.put(line)
             except Exception:
                 pass
