@@ -28,6 +28,8 @@ import psutil
 PODS = int(os.environ.get("BENCH_PODS", "10000"))
 CHURN = float(os.environ.get("BENCH_CHURN", "100"))
 KEYS = int(os.environ.get("BENCH_KEYS", "200"))
+LOG_RATE = float(os.environ.get("BENCH_LOG_RATE", "2000"))
+LOG_SECONDS = float(os.environ.get("BENCH_LOG_SECONDS", "60"))
 
 
 class BenchServer:
@@ -49,6 +51,7 @@ class BenchServer:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().split()
         self.url, self.pod_bytes = line[1], int(line[2].split("=")[1])
+        self.log_pod = line[3].split("=")[1]
 
     def send(self, cmd: str) -> str:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -159,8 +162,46 @@ async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, An
         out["cursor"] = cursor
         out["typing"] = typing
         out["rss_after_churn_mb"] = psutil.Process().memory_info().rss / 2**20
+        out.update(await measure_log_tail(app, pilot, server, table))
         app.stop_sources()
     return out
+
+
+async def measure_log_tail(app: Any, pilot: Any, server: BenchServer, table: Any) -> dict[str, Any]:
+    """A pod's logs tailed at LOG_RATE lines/s for LOG_SECONDS, on top of the pod churn."""
+    from tui.screens.tail import TailScreen
+    from widgets.logview import LogView
+
+    ns, name = server.log_pod.split("/")
+    pod = next(p for p in app.store.pods.values() if p.namespace == ns and p.name == name)
+    assert table.move_to(pod.uid)
+    rss_before = psutil.Process().memory_info().rss / 2**20
+    server.send(f"churn {CHURN}")
+    server.send(f"logs {LOG_RATE}")
+    await key_to_paint(app, table, "l", lambda: isinstance(app.screen, TailScreen))
+    view = app.screen.query_one(LogView)
+    watch_paints(view)
+    keys: list[float] = []
+    start = time.perf_counter()
+    while time.perf_counter() - start < LOG_SECONDS:
+        before = view.timestamps
+        keys.append(await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b))
+        await asyncio.sleep(0.2)
+    reply = server.send("quiet")
+    sent = int(reply.split("log_lines=")[1].split()[0])
+    await pilot.pause(1.0)
+    received = view.line_count + view.dropped
+    rss_after = psutil.Process().memory_info().rss / 2**20
+    await pilot.press("escape")
+    return {
+        "log_keys": keys,
+        "log_sent": sent,
+        "log_received": received,
+        "log_dropped": view.dropped,
+        "log_retained": view.line_count,
+        "log_rss_before": rss_before,
+        "log_rss_after": rss_after,
+    }
 
 
 def time_kubectl(kubeconfig: Path) -> float | None:
@@ -216,6 +257,21 @@ def main() -> int:
     print("                                             goal p95 < 50 ms")
     print(f"  RSS after the load               {result['rss_mb']:7.0f} MB  goal < 250")
     print(f"  RSS after the churn              {result['rss_after_churn_mb']:7.0f} MB")
+    lk = result["log_keys"]
+    growth = (result["log_rss_after"] / result["log_rss_before"] - 1) * 100
+    print(f"  log tail at {LOG_RATE:.0f} lines/s for {LOG_SECONDS:.0f} s, with the pods and churn:")
+    print(
+        f"    lines sent {result['log_sent']}, shown or counted {result['log_received']}"
+        f" (retained {result['log_retained']}, dropped from retention {result['log_dropped']})"
+    )
+    print(
+        f"    keypress (t) n={len(lk)}  p50 {statistics.median(lk) * 1000:6.1f} ms"
+        f"  p95 {pct(lk, 95) * 1000:6.1f} ms  max {max(lk) * 1000:6.1f} ms   goal p95 < 50"
+    )
+    print(
+        f"    RSS before {result['log_rss_before']:.0f} MB, after {result['log_rss_after']:.0f} MB:"
+        f" growth {growth:+.1f} %   goal < 10 %"
+    )
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -32,6 +32,96 @@ def shot(app: Any, name: str) -> None:
     print(f"  {path.relative_to(OUT.parent)}")
 
 
+async def actions_shots(app: Any, pilot: Any, pods: Any) -> None:
+    """The palette, the confirmations, describe, the log tails and a rollout's tail."""
+    from textual.command import CommandPalette
+
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.describe import DescribeScreen
+    from tui.screens.params import ParamsScreen
+    from tui.screens.tail import TailScreen
+    from widgets.logview import LogView
+
+    app.action_focus_pane("pods")
+    await until(
+        pilot, lambda: pods.items[0].status == "CrashLoopBackOff", "a crash-looping pod first"
+    )
+    pods.cursor = 0
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+    await pilot.press(*"restart")
+    await pilot.pause(0.6)
+    shot(app, "palette")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+    await pilot.press("r")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+    await pilot.pause(0.3)
+    shot(app, "confirm-restart")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+    await pilot.press("ctrl+d")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the delete confirmation")
+    await pilot.press(*"api-gateway")
+    await pilot.press("enter")
+    await pilot.pause(0.3)
+    shot(app, "confirm-delete-mistyped")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, DescribeScreen), "describe")
+    await pilot.pause(0.3)
+    shot(app, "describe")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+    await pilot.press("p")
+    await until(pilot, lambda: isinstance(app.screen, TailScreen), "previous logs")
+    await until(pilot, lambda: app.screen.finished, "the previous log read")
+    await pilot.pause(0.3)
+    shot(app, "logs-previous")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+    await pilot.press("e")
+    await until(pilot, lambda: isinstance(app.screen, ParamsScreen), "the resources form")
+    await pilot.press("tab", "ctrl+u", *"1Gi", "tab", "ctrl+u", *"512Mi")
+    await pilot.pause(0.3)
+    shot(app, "params-set-resources")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+    await pilot.pause(0.3)
+    shot(app, "confirm-set-resources")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TailScreen), "the rollout tail")
+
+    def tail_text() -> str:
+        view = app.screen.query_one(LogView)
+        return "\n".join(view.text_lines())
+
+    await until(pilot, lambda: "logs of the new pod" in tail_text(), "the rollout done", 90)
+    await pilot.pause(2.5)
+    shot(app, "rollout-tail")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+    await until(pilot, lambda: pods.items[0].status == "Running", "api-gateway healthy", 60)
+    pods.cursor = next(i for i, p in enumerate(pods.items) if p.name.startswith("api-gateway"))
+    await pilot.press("l")
+    await until(pilot, lambda: isinstance(app.screen, TailScreen), "the log tail")
+    await until(pilot, lambda: app.screen.query_one(LogView).line_count >= 3, "log lines", 30)
+    await pilot.press("slash", *"GET")
+    await pilot.pause(0.5)
+    shot(app, "log-tail-filter")
+    await pilot.press("escape", "escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+    await pilot.pause(1.0)
+    shot(app, "dashboard-after-fix")
+
+
 async def main() -> int:
     from tui.app import IncidentApp
     from tui.config import Settings
@@ -93,6 +183,8 @@ async def main() -> int:
         await pilot.pause(0.3)
         shot(app, "help")
         await pilot.press("escape")
+
+        await actions_shots(app, pilot, pods)
 
         emulator.cluster.fail("events", 403)
         await until(

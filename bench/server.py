@@ -163,6 +163,37 @@ def seed(cluster: Cluster, pods: int) -> list[tuple[str, str]]:
     return keys
 
 
+class LogPump:
+    """Appends lines to one pod's log at a steady rate, in batches every 50 ms."""
+
+    def __init__(self, cluster: Cluster, key: tuple[str, str]) -> None:
+        self.cluster, self.key = cluster, key
+        self.rate = 0.0
+        self.sent = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        pod = self.cluster.get("Pod", *self.key)
+        assert pod is not None
+        container = pod["spec"]["containers"][0]["name"]
+        next_t = time.monotonic()
+        while not self.stop.is_set():
+            if self.rate <= 0:
+                time.sleep(0.05)
+                next_t = time.monotonic()
+                continue
+            n = max(1, int(self.rate * 0.05))
+            batch = [
+                f'level=info msg="GET /orders/{self.sent + i}" status=200 duration={i % 97}ms '
+                f"trace={random.randbytes(8).hex()}"
+                for i in range(n)
+            ]
+            self.cluster.append_log(self.key[0], self.key[1], container, *batch)
+            self.sent += n
+            next_t += 0.05
+            time.sleep(max(0.0, next_t - time.monotonic()))
+
+
 class Churn:
     def __init__(self, cluster: Cluster, keys: list[tuple[str, str]]) -> None:
         self.cluster, self.keys = cluster, keys
@@ -220,19 +251,25 @@ def main() -> int:
     emulator.write_kubeconfig(args.kubeconfig, context="bench")
     churn = Churn(cluster, keys)
     threading.Thread(target=churn.run, daemon=True).start()
-    print(f"ready {emulator.url} pod_bytes={size}", flush=True)
+    pump = LogPump(cluster, keys[0])
+    threading.Thread(target=pump.run, daemon=True).start()
+    print(f"ready {emulator.url} pod_bytes={size} log_pod={keys[0][0]}/{keys[0][1]}", flush=True)
     for line in sys.stdin:
         cmd = line.split()
         if not cmd:
             continue
         if cmd[0] == "churn":
             churn.rate = float(cmd[1])
+        elif cmd[0] == "logs":
+            pump.rate = float(cmd[1])
         elif cmd[0] == "quiet":
             churn.rate = 0
+            pump.rate = 0
         elif cmd[0] == "stop":
             break
-        print(f"ok {line.strip()} changes={churn.n}", flush=True)
+        print(f"ok {line.strip()} log_lines={pump.sent} changes={churn.n}", flush=True)
     churn.stop.set()
+    pump.stop.set()
     emulator.stop()
     return 0
 

@@ -98,6 +98,7 @@ class IncidentApp(App[int]):
         self._watch_options = watch_options or {}
         self.flushes = 0
         self._dirty: set[str] = set()
+        self.panes: dict[str, PodsPane | NodesPane | EventsPane] = {}
         self._refreshed: dict[str, float] = {}
         self.after_flush: list[Callable[[set[str]], None]] = []
         if settings.keys:
@@ -147,14 +148,25 @@ class IncidentApp(App[int]):
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="incident-console")
         )
+        # The dashboard's widgets, found once: timers and workers use these references,
+        # never a query that a screen on top, or the teardown, could make fail.
+        self.panes = {
+            "pods": self.query_one(PodsPane),
+            "nodes": self.query_one(NodesPane),
+            "events": self.query_one(EventsPane),
+        }
+        self.status_bar = self.query_one(StatusBar)
+        self.banner = self.query_one("#banner", Static)
+        self.titlebar = self.query_one("#titlebar", Static)
         self.query_one("#pods-table").focus()
-        self.query_one(PodsPane).refresh_rows()
-        self.query_one(NodesPane).refresh_rows()
-        self.query_one(EventsPane).refresh_rows()
+        for pane in self.panes.values():
+            pane.refresh_rows()
         self._show_status()
         self.start_sources()
-        self.set_interval(FLUSH_INTERVAL, self.flush_changes, name="flush")
-        self.set_interval(1.0, self._tick, name="clock")
+        self.timers = [
+            self.set_interval(FLUSH_INTERVAL, self.flush_changes, name="flush"),
+            self.set_interval(1.0, self._tick, name="clock"),
+        ]
 
     # -- sources ---------------------------------------------------------------------
     def start_sources(self) -> None:
@@ -218,6 +230,8 @@ class IncidentApp(App[int]):
         self.exit(0)
 
     def on_unmount(self) -> None:
+        for timer in getattr(self, "timers", []):
+            timer.stop()
         self.stop_sources()
 
     # -- the hand-off ------------------------------------------------------------------
@@ -245,19 +259,11 @@ class IncidentApp(App[int]):
             for hook in self.after_flush:
                 hook(touched)
 
-    @property
-    def panes(self) -> dict[str, PodsPane | NodesPane | EventsPane]:
-        return {
-            "pods": self.query_one(PodsPane),
-            "nodes": self.query_one(NodesPane),
-            "events": self.query_one(EventsPane),
-        }
-
     def _show_status(self) -> None:
         states = dict(self.store.status)
         states["metrics"] = self.store.metrics_status
-        self.query_one(StatusBar).show(states)
-        banner = self.query_one("#banner", Static)
+        self.status_bar.show(states)
+        banner = self.banner
         worst = next(
             (
                 s
@@ -273,7 +279,7 @@ class IncidentApp(App[int]):
             banner.remove_class("-shown")
 
     def _tick(self) -> None:
-        self.query_one(StatusBar).tick()
+        self.status_bar.tick()
         for table in self.query(VirtualTable):
             table.refresh()
 
@@ -321,9 +327,9 @@ class IncidentApp(App[int]):
         self.buffer = ChangeBuffer()
         self.store.__init__()  # type: ignore[misc]
         self.runner = ActionRunner(self)
-        bar = self.query_one(StatusBar)
+        bar = self.status_bar
         bar.context, bar.server = kube.info.context, kube.info.server
-        self.query_one("#titlebar", Static).update(
+        self.titlebar.update(
             f" incident-console · context {kube.info.context} · {kube.info.server}"
         )
         for pane in self.panes.values():

@@ -206,7 +206,8 @@ class LogView(ScrollView, can_focus=True):
             longest = max((cell_len(t) for t, _ in self._lines[-200:]), default=0)
             self.virtual_size = Size(max(longest, self.virtual_size.width), self.shown)
         if self.follow and not self.paused:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # After the refresh: the size the scroll must reach is known only then.
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
 
     def on_resize(self) -> None:
         self._rows = None

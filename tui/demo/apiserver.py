@@ -153,6 +153,7 @@ class Cluster:
         self.history: dict[str, deque[tuple[int, str, Obj]]] = {}
         self.oldest: dict[str, int] = {}
         self.logs: dict[tuple[str, str, str], list[str]] = {}
+        self.log_base: dict[tuple[str, str, str], int] = {}  # lines trimmed from the front
         self.previous_logs: dict[tuple[str, str, str], list[str]] = {}
         self.usage: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
         self.faults = Faults()
@@ -243,7 +244,10 @@ class Cluster:
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             buf.extend(f"{stamp} {line}" for line in lines)
             if len(buf) > 20_000:
-                del buf[: len(buf) - 20_000]
+                cut = len(buf) - 20_000
+                del buf[:cut]
+                key = (namespace, pod, container)
+                self.log_base[key] = self.log_base.get(key, 0) + cut
             self.cond.notify_all()
 
     def rotate_logs(self, namespace: str, pod: str, container: str) -> None:
@@ -251,6 +255,7 @@ class Cluster:
         with self.cond:
             key = (namespace, pod, container)
             self.previous_logs[key] = self.logs.pop(key, [])
+            self.log_base.pop(key, None)
             self.cond.notify_all()
 
     # -- faults ----------------------------------------------------------------
@@ -863,27 +868,27 @@ class Handler(BaseHTTPRequestHandler):
         if not follow:
             self._end_stream()
             return
-        with c.cond:
-            seen = len(c.logs.get(key, []))
-            if tail:
-                seen = len(c.logs.get(key, []))
+        with c.cond:  # absolute line numbers: trimming the front does not stall a follower
+            seen = c.log_base.get(key, 0) + len(c.logs.get(key, []))
         while True:
             with c.cond:
                 while True:
                     if self.server.stopping:
                         return
                     buf = c.logs.get(key)
-                    if buf is None or (
-                        c.get("Pod", namespace, name) is not pod
-                        and (c.get("Pod", namespace, name) is None)
+                    current = c.get("Pod", namespace, name)
+                    if (
+                        buf is None
+                        or current is None
+                        or current["metadata"]["uid"] != pod["metadata"].get("uid")
                     ):
-                        new: list[str] | None = None
+                        new: list[str] | None = None  # rotated (restart) or the pod is gone
                         break
-                    if len(buf) < seen:  # rotated or trimmed
-                        seen = 0
-                    if len(buf) > seen:
-                        new = buf[seen:]
-                        seen = len(buf)
+                    base = c.log_base.get(key, 0)
+                    end = base + len(buf)
+                    if end > seen:
+                        new = buf[max(seen - base, 0) :]
+                        seen = end
                         break
                     c.cond.wait(1.0)
             if new is None:

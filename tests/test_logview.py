@@ -1,0 +1,101 @@
+"""The log view and the tail screen: bounded, counted, filterable, savable; said when the
+stream ends or the pod goes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+
+from tests.conftest import make_app, until
+from tests.test_action_flow import log_text, ready, screen_is
+from tests.test_app import SIZE, lines
+from tui.demo.apiserver import Cluster
+from tui.screens.tail import TailScreen
+from tui.sources.logs import LineBuffer
+from widgets.logview import LogView
+
+
+class Host(App[None]):
+    def __init__(self, producer: Any = None, **kw: Any) -> None:
+        super().__init__()
+        self.producer, self.kw = producer, kw
+
+    def compose(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.push_screen(TailScreen("test tail", self.producer, name_for_save="unit", **self.kw))
+
+
+def lines_producer(lines: list[str], done: threading.Event | None = None) -> Any:
+    def produce(buffer: LineBuffer, stop: threading.Event) -> None:
+        for line in lines:
+            buffer.put(line)
+        if done:
+            done.wait(10)
+
+    return produce
+
+
+async def test_retention_is_bounded_and_what_fell_off_is_counted() -> None:
+    app = Host(
+        lines_producer([f"2026-01-01T00:00:00Z line {i}" for i in range(2500)]), max_lines=1000
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TailScreen) and app.screen.finished)
+        view = app.screen.query_one(LogView)
+        assert view.line_count <= 1000 and view.dropped >= 1500
+        assert view.line_count + view.dropped == 2500
+        status = "\n".join(lines(app.screen.query_one("#tail-status")))
+        assert f"{view.dropped} dropped (keeps 1000)" in status
+        assert "line 2499" in log_text(app)
+
+
+async def test_filter_highlights_wrap_timestamps_and_save(isolated_env: Path) -> None:
+    text = ["2026-01-01T10:00:00Z GET /health 200", "2026-01-01T10:00:01Z ERROR boom " + "z" * 300]
+    app = Host(lines_producer(text))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TailScreen) and app.screen.finished)
+        view = app.screen.query_one(LogView)
+        await pilot.press("slash", *"error")
+        await until(pilot, lambda: view.shown == 1)
+        strip = view.render_line(0)
+        match = view.get_component_rich_style("logview--match")
+        assert any(
+            seg.text == "ERROR" and seg.style and seg.style.bgcolor == match.bgcolor
+            for seg in strip
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: view.shown == 2)
+        view.focus()
+        await pilot.press("w")
+        await until(pilot, lambda: view.virtual_size.height > 2)
+        await pilot.press("t")
+        await until(pilot, lambda: log_text(app).startswith("GET /health 200"))
+        await pilot.press("s")
+        await until(
+            pilot,
+            lambda: "saved 3 lines to" in log_text(app) or "saved 2 lines to" in log_text(app),
+        )
+        saved = app.screen.saved  # type: ignore[attr-defined]
+        assert saved.read_text().splitlines()[0] == "GET /health 200"
+
+
+async def test_pod_gone_ends_the_tail_and_says_so(
+    demo: Any, cluster: Cluster, kubeconfig: Path
+) -> None:
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await ready(pilot, app)
+        pod = next(p for p in table.items if p.name.startswith("mercurious-cluster-kafka-0"))
+        table.move_to(pod.uid)
+        await pilot.press("l")
+        await until(pilot, lambda: screen_is(app, TailScreen))
+        cluster.append_log("kafka", pod.name, pod.containers[0].name, "broker up")
+        await until(pilot, lambda: "broker up" in log_text(app))
+        cluster.remove("Pod", "kafka", pod.name)
+        await until(pilot, lambda: "stream ended; reconnecting" in log_text(app))
+        await until(pilot, lambda: "pod kafka/mercurious-cluster-kafka-0 is gone" in log_text(app))
