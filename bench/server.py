@@ -178,11 +178,12 @@ class LogPump:
         container = pod["spec"]["containers"][0]["name"]
         next_t = time.monotonic()
         while not self.stop.is_set():
-            if self.rate <= 0:
+            rate = self.rate
+            if rate <= 0:
                 time.sleep(0.05)
                 next_t = time.monotonic()
                 continue
-            n = max(1, int(self.rate * 0.05))
+            n = max(1, int(rate * 0.05))
             batch = [
                 f'level=info msg="GET /orders/{self.sent + i}" status=200 duration={i % 97}ms '
                 f"trace={random.randbytes(8).hex()}"
@@ -204,7 +205,8 @@ class Churn:
     def run(self) -> None:
         next_t = time.monotonic()
         while not self.stop.is_set():
-            if self.rate <= 0:
+            rate = self.rate  # read once: "quiet" may set it to 0 meanwhile
+            if rate <= 0:
                 time.sleep(0.05)
                 next_t = time.monotonic()
                 continue
@@ -235,7 +237,7 @@ class Churn:
                         "lastTimestamp": now_rfc3339(),
                     },
                 )
-            next_t += 1.0 / self.rate
+            next_t += 1.0 / rate
             time.sleep(max(0.0, next_t - time.monotonic()))
 
 

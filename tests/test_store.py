@@ -119,6 +119,17 @@ def test_store_applies_upsert_delete_replace_and_status() -> None:
     assert s.status["events"] == KindStatus(State.FORBIDDEN, "still no", since=100.0)
 
 
+def test_events_are_bounded_to_the_newest_and_the_rest_counted() -> None:
+    s = Store(max_events=100)
+    s.apply(
+        [Upsert("events", parse_event(fx.event(f"e{i}", last_seen=1000 - i))) for i in range(150)]
+    )
+    assert len(s.events) == 100 and s.events_dropped == 50
+    assert {e.name for e in s.events.values()} == {
+        f"e{i}" for i in range(50, 150)
+    }  # e0: the oldest
+
+
 def test_deployment_of_pod_through_replicaset_naming() -> None:
     from tui.store import parse_deployment
 

@@ -118,6 +118,10 @@ class EventsPane(Pane):
         status = self.store.status["events"]
         warnings = sum(1 for r in rows if r.warning)
         title = f"Events {len(rows)}" + (f" / {warnings} warnings" if warnings else "")
+        if self.store.events_dropped:
+            title += (
+                f" (newest {self.store.max_events} kept, {self.store.events_dropped} older not)"
+            )
         parts = []
         if status.state is not State.LIVE:
             parts.append(state_text(status, len(rows)))

@@ -119,8 +119,13 @@ def _since_kept(old: KindStatus | None, new: KindStatus) -> KindStatus:
     return new
 
 
+MAX_EVENTS = 5_000  # the newest events kept; a busy cluster keeps an hour of them
+
+
 class Store:
-    def __init__(self) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS) -> None:
+        self.max_events = max_events
+        self.events_dropped = 0  # older events not kept, said in the events pane
         self.objects: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
         self.status: dict[str, KindStatus] = {k: KindStatus(State.CONNECTING) for k in KINDS}
         self.metrics_status = KindStatus(State.CONNECTING, "waiting for the first poll")
@@ -152,9 +157,20 @@ class Store:
                 if ch.status.state.ok:
                     self.pod_usage, self.node_usage = ch.pods, ch.nodes
                 touched.add("metrics")
+        if "events" in touched:
+            self._trim_events()
         for kind in touched:
             self.versions[kind] += 1
         return touched
+
+    def _trim_events(self) -> None:
+        """Keep the newest events by last-seen time, trimming in chunks (10 % over)."""
+        events = self.objects["events"]
+        if len(events) <= self.max_events * 1.1:
+            return
+        newest = sorted(events.values(), key=lambda e: e.last_seen or 0.0, reverse=True)
+        self.objects["events"] = {e.uid: e for e in newest[: self.max_events]}
+        self.events_dropped += len(newest) - self.max_events
 
     # -- typed views --------------------------------------------------------
     @property
