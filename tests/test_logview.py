@@ -51,7 +51,7 @@ async def test_retention_is_bounded_and_what_fell_off_is_counted() -> None:
         assert view.line_count + view.dropped == 2500
         status = "\n".join(lines(app.screen.query_one("#tail-status")))
         assert f"{view.dropped} dropped (keeps 1000)" in status
-        assert "line 2499" in log_text(app)
+        await until(pilot, lambda: "line 2499" in log_text(app), what="the view at the newest line")
 
 
 async def test_filter_highlights_wrap_timestamps_and_save(isolated_env: Path) -> None:

@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -81,7 +80,6 @@ class LogView(ScrollView, can_focus=True):
         self._matches: list[int] | None = None  # absolute indices of matching lines
         self._rows: list[tuple[int, int]] | None = None  # wrap mode: (absolute index, column)
         self._rows_width = 0
-        self.follow = True
 
     # -- feeding ---------------------------------------------------------------------
     def write_lines(self, lines: list[str | bytes], kind: str = "") -> None:
@@ -205,34 +203,22 @@ class LogView(ScrollView, can_focus=True):
         else:
             longest = max((cell_len(t) for t, _ in self._lines[-200:]), default=0)
             self.virtual_size = Size(max(longest, self.virtual_size.width), self.shown)
-        if self.follow and not self.paused:
-            # After the refresh: the size the scroll must reach is known only then.
-            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
 
     def on_resize(self) -> None:
         self._rows = None
         self._resize()
 
-    # Following stops when the reader scrolls up, and resumes at the end (End or G).
+    # Following is Textual's anchor: the view stays at the end as lines arrive, until the
+    # reader scrolls away; End (or G) anchors it again.
+    def on_mount(self) -> None:
+        self.anchor()
+
     def action_follow_end(self) -> None:
-        self.follow = True
-        self.scroll_end(animate=False)
+        self.anchor()
 
-    def action_scroll_up(self) -> None:
-        self.follow = False
-        super().action_scroll_up()
-
-    def action_page_up(self) -> None:
-        self.follow = False
-        super().action_page_up()
-
-    def action_scroll_home(self) -> None:
-        self.follow = False
-        super().action_scroll_home()
-
-    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        self.follow = False
-        super()._on_mouse_scroll_up(event)
+    @property
+    def follow(self) -> bool:
+        return self.is_anchored
 
     # -- rendering ---------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
