@@ -80,8 +80,10 @@ async def test_403_on_events_says_forbidden_while_pods_stay_live(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.status["events"].state is State.FORBIDDEN)
         await until(pilot, lambda: "forbidden" in title(app, "#events"))
-        assert 'cannot list resource "events"' in screen_text(app, "#events-table")
-        assert "events ⊘ forbidden" in screen_text(app, "#statusbar")
+        await until(
+            pilot, lambda: 'cannot list resource "events"' in screen_text(app, "#events-table")
+        )
+        await until(pilot, lambda: "events ⊘ forbidden" in screen_text(app, "#statusbar"))
         small_cluster.put("Pod", fx.pod("arrives-later"))
         await until(pilot, lambda: "arrives-later" in screen_text(app, "#pods-table"))
         assert app.store.status["pods"].state is State.LIVE
@@ -96,8 +98,9 @@ async def test_server_stop_and_restart_shows_and_recovers_without_stale_rows(
         await until(pilot, lambda: table.row_count == 6)
         emulator.stop()
         await until(pilot, lambda: "pods ✖ unreachable" in screen_text(app, "#statusbar"))
-        banner = screen_text(app, "#banner")
-        assert f"cannot reach {emulator.url}, retrying" in banner
+        await until(
+            pilot, lambda: f"cannot reach {emulator.url}, retrying" in screen_text(app, "#banner")
+        )
         # While it is down, the cluster changes: a pod goes, another comes.
         small_cluster.remove("Pod", "kube-system", "healthy-0")
         small_cluster.put("Pod", fx.pod("born-while-down"))
@@ -107,7 +110,7 @@ async def test_server_stop_and_restart_shows_and_recovers_without_stale_rows(
         assert "healthy-0" not in screen_text(app, "#pods-table")
         assert table.row_count == 6
         await until(pilot, lambda: not app.query_one("#banner").has_class("-shown"), timeout=30)
-        assert "unreachable" not in screen_text(app, "#statusbar")
+        await until(pilot, lambda: "unreachable" not in screen_text(app, "#statusbar"))
 
 
 async def test_markup_and_escape_sequences_from_the_cluster_are_inert(
@@ -170,7 +173,7 @@ async def test_metrics_columns_say_why_when_the_api_is_absent_or_forbidden(
         await until(pilot, lambda: app.store.metrics_status.state is State.ABSENT)
         await until(pilot, lambda: "absent" in lines(app.query_one("#pods-table"))[1])
         assert "metrics API absent" in title(app, "#pods")
-        assert "absent" in lines(app.query_one("#nodes-table"))[1]
+        await until(pilot, lambda: "absent" in lines(app.query_one("#nodes-table"))[1])
         small_cluster.faults.metrics_absent = False
         small_cluster.fail("metrics", 403)
         await until(
@@ -184,8 +187,10 @@ async def test_refused_credentials_say_unauthorized(
     small_cluster.fail("*", 401)
     app = make_app(kubeconfig)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.query_one("#banner").has_class("-shown"))
-        assert "credentials of this context were refused" in screen_text(app, "#banner")
+        await until(
+            pilot,
+            lambda: "credentials of this context were refused" in screen_text(app, "#banner"),
+        )
         await until(pilot, lambda: "pods ⊘ unauthorized" in screen_text(app, "#statusbar"))
 
 
