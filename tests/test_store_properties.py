@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests import fixtures as fx
 from tui.store import PARSERS, Store, Upsert
+from tui.store.flux import get_all_row, parse_flux
 from widgets.events import fold_events
 from widgets.pods import pod_cells, select_pods
 
@@ -77,6 +78,7 @@ def test_no_parser_raises_and_the_panes_can_show_the_result(obj: dict[str, Any])
     for kind, parse in PARSERS.items():
         item = parse(obj)
         store.apply([Upsert(kind, item)])
+    get_all_row(parse_flux(obj))
     for pod in select_pods(store, text="p"):
         pod_cells(pod, store, 0.0)
     fold_events(list(store.events.values()))
