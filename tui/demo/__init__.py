@@ -16,12 +16,20 @@ def demo_kubeconfig_path() -> Path:
 
 
 def start_demo(
-    port: int = 0, kubeconfig: Path | None = None, scenario: bool = True
+    port: int = 0,
+    kubeconfig: Path | None = None,
+    scenario: bool = True,
+    flux_release: str | None = "2.7",
 ) -> tuple[Emulator, DemoCluster, Path]:
-    """Start the emulator, seed it, start its controllers; write a kubeconfig for it."""
+    """Start the emulator, seed it (with Flux unless flux_release is None), start its
+    controllers; write a kubeconfig for it."""
+    from tui.demo.flux import seed_flux
+
     emulator = Emulator(Cluster(), port=port).start()
     demo = DemoCluster(emulator.cluster, scenario=scenario)
     demo.seed()
+    if flux_release:
+        seed_flux(emulator.cluster, flux_release)
     if scenario:
         demo.start()
     path = emulator.write_kubeconfig(kubeconfig or demo_kubeconfig_path(), context="demo")

@@ -481,13 +481,16 @@ class Handler(BaseHTTPRequestHandler):
         versions = self._groups().get(name)
         if not versions:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        vs = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+        from tui.sources.flux import version_priority
+
+        ordered = sorted(versions, key=version_priority, reverse=True)  # as the API server
+        vs = [{"groupVersion": f"{name}/{v}", "version": v} for v in ordered]
         return {
             "kind": "APIGroup",
             "apiVersion": "v1",
             "name": name,
             "versions": vs,
-            "preferredVersion": vs[-1],
+            "preferredVersion": vs[0],
         }
 
     def _group_list(self) -> Obj:

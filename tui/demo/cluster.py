@@ -612,6 +612,7 @@ class DemoCluster:
             self._reconcile_deployment(dep, now, initial)
         self._kubelet(now)
         self._endpoints()
+        self._flux()
 
     def _reconcile_deployment(self, dep: Obj, now: float, initial: bool) -> None:
         c = self.cluster
@@ -729,6 +730,15 @@ class DemoCluster:
             status.pop("availableReplicas")
         if dep.get("status") != status:
             c.put("Deployment", dict(dep, status=status))
+
+    def _flux(self) -> None:
+        """Flux's controllers: a reconcile request is handled (lastHandledReconcileAt)."""
+        from tui.demo.flux import play_reconcile
+
+        for r in list(self.cluster.resources.values()):
+            if r.group.endswith(".toolkit.fluxcd.io"):
+                for obj in self.cluster.list(r.kind):
+                    play_reconcile(self.cluster, r.kind, obj)
 
     def _endpoints(self) -> None:
         """The endpoints controller: each Service's Endpoints lists its pods' addresses."""

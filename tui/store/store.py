@@ -139,10 +139,10 @@ class Store:
         touched: set[str] = set()
         for ch in changes:
             if isinstance(ch, Upsert):
-                self.objects[ch.kind][ch.obj.uid] = ch.obj
+                self.objects.setdefault(ch.kind, {})[ch.obj.uid] = ch.obj
                 touched.add(ch.kind)
             elif isinstance(ch, Delete):
-                if self.objects[ch.kind].pop(ch.uid, None) is not None:
+                if self.objects.setdefault(ch.kind, {}).pop(ch.uid, None) is not None:
                     touched.add(ch.kind)
             elif isinstance(ch, Replace):
                 self.objects[ch.kind] = {o.uid: o for o in ch.objs}
@@ -160,8 +160,17 @@ class Store:
         if "events" in touched:
             self._trim_events()
         for kind in touched:
-            self.versions[kind] += 1
+            self.versions[kind] = self.versions.get(kind, 0) + 1
         return touched
+
+    def flux_objects(self) -> list[Any]:
+        """Every Flux object, whatever its kind (each kind is fed as "flux/<Kind>")."""
+        return [
+            o
+            for kind, objs in self.objects.items()
+            if kind.startswith("flux/")
+            for o in objs.values()
+        ]
 
     def _trim_events(self) -> None:
         """Keep the newest events by last-seen time, trimming in chunks (10 % over)."""

@@ -1,0 +1,327 @@
+"""Flux in the demo: the CRDs a given Flux release serves, and the runbook's objects.
+
+Versions per release follow ../shared/reference/crds/served-storage-versions.yaml: the
+image kinds are v1beta2 until Flux 2.7 and v1 after; OCIRepository became v1 in 2.6.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tui.demo.apiserver import Cluster, Obj, Resource, now_rfc3339
+
+SHA = "8f3b2c1d9e0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c"
+REPO = "https://github.com/mercurious/fleet.git"
+
+
+def flux_resources(release: str = "2.7") -> list[Resource]:
+    major, minor = (int(x) for x in release.split(".")[:2])
+    image = "v1" if (major, minor) >= (2, 7) else "v1beta2"
+    oci = "v1" if (major, minor) >= (2, 6) else "v1beta2"
+    src = "source.toolkit.fluxcd.io"
+    return [
+        Resource(src, "v1", "gitrepositories", "GitRepository", True, ("gitrepo",)),
+        Resource(src, oci, "ocirepositories", "OCIRepository", True, ("ocirepo",)),
+        Resource(src, "v1", "helmrepositories", "HelmRepository", True, ("helmrepo",)),
+        Resource(src, "v1", "helmcharts", "HelmChart", True, ("hc",)),
+        Resource(src, "v1", "buckets", "Bucket", True),
+        Resource(
+            "kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization", True, ("ks",)
+        ),
+        Resource("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease", True, ("hr",)),
+        Resource("image.toolkit.fluxcd.io", image, "imagerepositories", "ImageRepository", True),
+        Resource("image.toolkit.fluxcd.io", image, "imagepolicies", "ImagePolicy", True),
+        Resource(
+            "image.toolkit.fluxcd.io",
+            image,
+            "imageupdateautomations",
+            "ImageUpdateAutomation",
+            True,
+        ),
+    ]
+
+
+def ready(status: str, reason: str, message: str, since: float = 3600.0) -> Obj:
+    return {
+        "type": "Ready",
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "observedGeneration": 1,
+        "lastTransitionTime": now_rfc3339(time.time() - since),
+    }
+
+
+def _obj(kind: str, name: str, spec: Obj, status: Obj, namespace: str = "flux-system") -> Obj:
+    return {
+        "metadata": {"name": name, "namespace": namespace, "generation": 1},
+        "spec": spec,
+        "status": {"observedGeneration": 1, **status},
+        "kind": kind,
+    }
+
+
+SOPS_MESSAGE = (
+    "decryption failed for 'Secret.v1.[noGrp]/kafka-credentials': cannot get sops data key: "
+    "Failed to get the data key required to decrypt the SOPS file. Group 0: FAILED "
+    "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq: FAILED - no identity "
+    "matched any of the recipients"
+)
+
+
+def flux_objects() -> list[tuple[str, Obj]]:
+    rev = f"main@sha1:{SHA}"
+    applied = {"lastAppliedRevision": rev, "lastAttemptedRevision": rev}
+    return [
+        (
+            "GitRepository",
+            _obj(
+                "GitRepository",
+                "flux-system",
+                {"url": REPO, "ref": {"branch": "main"}, "interval": "1m"},
+                {
+                    "artifact": {
+                        "revision": rev,
+                        "path": f"gitrepository/flux-system/{SHA}.tar.gz",
+                    },
+                    "conditions": [
+                        ready("True", "Succeeded", f"stored artifact for revision '{rev}'")
+                    ],
+                },
+            ),
+        ),
+        (
+            "Kustomization",
+            _obj(
+                "Kustomization",
+                "flux-system",
+                {
+                    "path": "./clusters/production",
+                    "prune": True,
+                    "interval": "10m",
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                },
+                {
+                    **applied,
+                    "conditions": [
+                        ready("True", "ReconciliationSucceeded", f"Applied revision: {rev}")
+                    ],
+                },
+            ),
+        ),
+        (
+            "Kustomization",
+            _obj(
+                "Kustomization",
+                "infrastructure",
+                {
+                    "path": "./infrastructure",
+                    "prune": True,
+                    "interval": "10m",
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                },
+                {
+                    **applied,
+                    "conditions": [
+                        ready("True", "ReconciliationSucceeded", f"Applied revision: {rev}")
+                    ],
+                },
+            ),
+        ),
+        (
+            "Kustomization",
+            _obj(
+                "Kustomization",
+                "apps",
+                {
+                    "path": "./apps/production",
+                    "prune": True,
+                    "interval": "5m",
+                    "dependsOn": [{"name": "infrastructure"}],
+                    "decryption": {"provider": "sops", "secretRef": {"name": "sops-age"}},
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                },
+                {
+                    "lastAppliedRevision": f"main@sha1:{'1' * 40}",
+                    "lastAttemptedRevision": rev,
+                    "conditions": [ready("False", "BuildFailed", SOPS_MESSAGE, since=1800)],
+                },
+            ),
+        ),
+        (
+            "HelmRepository",
+            _obj(
+                "HelmRepository",
+                "prometheus-community",
+                {"url": "https://prometheus-community.github.io/helm-charts", "interval": "1h"},
+                {
+                    "artifact": {"revision": "sha256:" + "ab12" * 16},
+                    "conditions": [
+                        ready(
+                            "True",
+                            "Succeeded",
+                            "stored artifact: revision 'sha256:" + "ab12" * 16 + "'",
+                        )
+                    ],
+                },
+            ),
+        ),
+        (
+            "HelmRepository",
+            _obj(
+                "HelmRepository",
+                "strimzi",
+                {"type": "oci", "url": "oci://quay.io/strimzi-helm", "interval": "1h"},
+                {},
+            ),
+        ),
+        (
+            "HelmRelease",
+            _obj(
+                "HelmRelease",
+                "kube-prometheus-stack",
+                {
+                    "interval": "30m",
+                    "chart": {
+                        "spec": {
+                            "chart": "kube-prometheus-stack",
+                            "version": "65.x",
+                            "sourceRef": {"kind": "HelmRepository", "name": "prometheus-community"},
+                        }
+                    },
+                },
+                {
+                    "lastAppliedRevision": "65.5.0",
+                    "conditions": [
+                        ready(
+                            "True",
+                            "UpgradeSucceeded",
+                            "Helm upgrade succeeded for release monitoring/kube-prometheus-stack.v4"
+                            " with chart kube-prometheus-stack@65.5.0",
+                        )
+                    ],
+                },
+                namespace="monitoring",
+            ),
+        ),
+        (
+            "HelmRelease",
+            _obj(
+                "HelmRelease",
+                "strimzi-kafka-operator",
+                {
+                    "interval": "30m",
+                    "chart": {
+                        "spec": {
+                            "chart": "strimzi-kafka-operator",
+                            "version": "0.43.0",
+                            "sourceRef": {
+                                "kind": "HelmRepository",
+                                "name": "strimzi",
+                                "namespace": "flux-system",
+                            },
+                        }
+                    },
+                },
+                {
+                    "lastAppliedRevision": "0.43.0",
+                    "conditions": [
+                        ready(
+                            "True",
+                            "InstallSucceeded",
+                            "Helm install succeeded for release kafka/strimzi-kafka-operator.v1"
+                            " with chart strimzi-kafka-operator@0.43.0",
+                        )
+                    ],
+                },
+                namespace="kafka",
+            ),
+        ),
+        (
+            "ImageRepository",
+            _obj(
+                "ImageRepository",
+                "api-gateway",
+                {"image": "registry.example.com/mercurious/api-gateway", "interval": "5m"},
+                {
+                    "lastScanResult": {"scanTime": now_rfc3339(time.time() - 120), "tagCount": 14},
+                    "conditions": [ready("True", "Succeeded", "successful scan: found 14 tags")],
+                },
+            ),
+        ),
+        (
+            "ImagePolicy",
+            _obj(
+                "ImagePolicy",
+                "api-gateway",
+                {
+                    "imageRepositoryRef": {"name": "api-gateway"},
+                    "policy": {"semver": {"range": "1.x"}},
+                },
+                {
+                    "latestRef": {
+                        "name": "registry.example.com/mercurious/api-gateway",
+                        "tag": "1.8.2",
+                    },
+                    "latestImage": "registry.example.com/mercurious/api-gateway:1.8.2",
+                    "conditions": [
+                        ready(
+                            "True",
+                            "Succeeded",
+                            "Latest image tag for registry.example.com/mercurious/api-gateway"
+                            " resolved to 1.8.2",
+                        )
+                    ],
+                },
+            ),
+        ),
+        (
+            "ImageUpdateAutomation",
+            _obj(
+                "ImageUpdateAutomation",
+                "api-gateway",
+                {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "30m"},
+                {
+                    "lastAutomationRunTime": now_rfc3339(time.time() - 600),
+                    "conditions": [ready("True", "Succeeded", "repository up-to-date")],
+                },
+            ),
+        ),
+    ]
+
+
+def seed_flux(cluster: Cluster, release: str = "2.7") -> None:
+    """Install Flux's kinds of a release, the runbook's objects and the SOPS age key."""
+    for r in flux_resources(release):
+        cluster.add_resource(r)
+    v1_images = tuple(int(x) for x in release.split(".")[:2]) >= (2, 7)
+    for kind, obj in flux_objects():
+        if kind.startswith("Image") and not v1_images:
+            obj["status"].pop("latestRef", None)
+        else:
+            obj["status"].pop("latestImage", None)
+        cluster.put(kind, obj)
+    cluster.put(
+        "Secret",
+        {
+            "metadata": {"name": "sops-age", "namespace": "flux-system"},
+            "type": "Opaque",
+            "data": {"age.agekey": "QUdFLVNFQ1JFVC1LRVktLi4uIChkZW1vKQ=="},
+        },
+    )
+
+
+def play_reconcile(cluster: Cluster, kind: str, obj: Any) -> None:
+    """A Flux controller's answer to reconcile.fluxcd.io/requestedAt: handle it, report."""
+    meta = obj.get("metadata") or {}
+    requested = (meta.get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
+    status = obj.get("status") or {}
+    if not requested or status.get("lastHandledReconcileAt") == requested:
+        return
+    if (obj.get("spec") or {}).get("suspend"):
+        return
+    new_status = dict(
+        status, lastHandledReconcileAt=requested, observedGeneration=meta.get("generation", 1)
+    )
+    cluster.put(kind, dict(obj, status=new_status))
