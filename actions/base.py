@@ -19,10 +19,11 @@ JSON = dict[str, Any]
 class Target:
     """What an action acts on: a pod, a deployment, an endpoints object, or the cluster."""
 
-    kind: str  # pod | deployment | endpoints | cluster
+    kind: str  # pod | deployment | endpoints | cluster | a Flux kind (Kustomization...)
     namespace: str = ""
     name: str = ""
     container: str = ""
+    path: str = ""  # the object's API path, where the kind alone does not give it (Flux)
 
     def __str__(self) -> str:
         if self.kind == "cluster":

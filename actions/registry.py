@@ -9,7 +9,7 @@ import importlib
 
 from actions.base import Action
 
-MODULES = ("actions.kubernetes",)
+MODULES = ("actions.kubernetes", "actions.flux")
 
 _REGISTRY: dict[str, Action] = {}
 

@@ -120,6 +120,59 @@ async def actions_shots(app: Any, pilot: Any, pods: Any) -> None:
     await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
     await pilot.pause(1.0)
     shot(app, "dashboard-after-fix")
+    await flux_shots(app, pilot)
+
+
+async def flux_shots(app: Any, pilot: Any) -> None:
+    """The failing Kustomization first; reconcile with source waits and fails on SOPS."""
+    from textual.command import CommandPalette
+
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.tail import TailScreen
+    from widgets.logview import LogView
+
+    flux = app.query_one("#flux-table")
+    await until(pilot, lambda: flux.row_count > 5 and flux.items[0].name == "apps", "Flux listed")
+    app.action_focus_pane("flux")
+    flux.cursor = 0
+    await pilot.pause(0.5)
+    shot(app, "flux-pane")
+
+    async def palette(words: str, first: str) -> None:
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.press(*words)
+        await until(
+            pilot,
+            lambda: first in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt),
+            f"{first} first",
+        )
+        await pilot.press("enter")
+
+    def tail_text() -> str:
+        return "\n".join(app.screen.query_one(LogView).text_lines())
+
+    await palette("with source", "Flux reconcile with source")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+    await pilot.pause(0.3)
+    shot(app, "flux-confirm-reconcile")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TailScreen), "the reconcile tail")
+    await until(pilot, lambda: "failed: decryption failed" in tail_text(), "the SOPS failure", 60)
+    await pilot.pause(0.3)
+    shot(app, "flux-reconcile-tail")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+    await palette("sops", "Flux SOPS check")
+    await until(pilot, lambda: isinstance(app.screen, TailScreen), "the SOPS check")
+    await until(
+        pilot, lambda: "SOPS decryption is broken" in tail_text(), "the check's verdict", 30
+    )
+    await pilot.pause(0.3)
+    shot(app, "flux-sops-check")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
 
 async def main() -> int:

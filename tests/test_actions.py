@@ -34,14 +34,24 @@ RUNBOOK_IDS = {
 }
 
 
+FLUX_IDS = {
+    "flux.reconcile",
+    "flux.reconcile-with-source",
+    "flux.suspend",
+    "flux.resume",
+    "flux.sops-check",
+}
+
+
 def test_the_registry_has_every_kubernetes_id_of_the_runbook() -> None:
-    assert {a.id for a in registry.all_actions()} == RUNBOOK_IDS
+    assert {a.id for a in registry.all_actions()} == RUNBOOK_IDS | FLUX_IDS
     dangerous = {a.id for a in registry.all_actions() if a.dangerous}
     assert dangerous == {"pod.delete", "emergency.scale-down", "endpoints.recreate"}
     assert {a.id for a in registry.all_actions(read_only=True)} == {
         "pod.logs",
         "pod.logs-previous",
         "pod.describe",
+        "flux.sops-check",
     }
 
 
@@ -51,7 +61,7 @@ def test_actions_json(read_only: bool) -> None:
         ["--read-only"] if read_only else []
     )
     out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
-    assert {row["id"] for row in out} == RUNBOOK_IDS
+    assert {row["id"] for row in out} == RUNBOOK_IDS | FLUX_IDS
     for row in out:
         assert {"id", "title", "target", "dangerous", "equivalent", "available"} <= set(row)
         assert row["available"] is (not (read_only and row["mutating"]))

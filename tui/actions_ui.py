@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from actions import registry
 from actions.audit import AuditLog
 from actions.base import Action, Context, Plan, Target
+from actions.flux import flux_target
 from actions.kubernetes import (
     EmergencyScaleRestore,
     ReadOnlyPodAction,
@@ -85,6 +86,11 @@ class ActionRunner:
         """The target an action takes from the selection, or why there is none."""
         if action.target_kind == "cluster":
             return Target("cluster")
+        if action.target_kind == "flux":
+            o = self.app.query_one("#flux-table").selected  # type: ignore[attr-defined]
+            if o is None:
+                return "select a Flux object first"
+            return flux_target(self.app.store, o)
         pod = pod or self.selected_pod()
         if pod is None:
             return "select a pod first"
@@ -125,6 +131,16 @@ class ActionRunner:
             await self.open_view(action, resolved)
             return
         ctx = self.context()
+        if not action.mutating:  # a check: nothing to confirm, nothing to audit
+            plan = action.plan(ctx, resolved, {})
+            app.push_screen(
+                TailScreen(
+                    f"{plan.title} · context {plan.context}",
+                    self.check_producer(action, plan, ctx),
+                    name_for_save=plan.action_id,
+                )
+            )
+            return
         params: dict[str, Any] = {}
         if isinstance(action, EmergencyScaleRestore):
             try:
@@ -160,6 +176,14 @@ class ActionRunner:
                 name_for_save=plan.action_id,
             )
         )
+
+    def check_producer(self, action: Action, plan: Plan, ctx: Context) -> Producer:
+        def produce(buffer: LineBuffer, stop: threading.Event) -> None:
+            buffer.put(f"$ {plan.equivalent}", "notice")
+            outcome = action.run(ctx, plan, lambda line: buffer.put(line), stop)
+            buffer.put(outcome.message, "notice" if outcome.ok else "error")
+
+        return produce
 
     def run_producer(self, action: Action, plan: Plan, ctx: Context) -> Producer:
         def produce(buffer: LineBuffer, stop: threading.Event) -> None:

@@ -20,10 +20,13 @@ from tui.actions_ui import ActionRunner
 from tui.config import Settings
 from tui.palette import ConsoleCommands
 from tui.screens.help import HelpScreen, binding_rows
+from tui.sources.flux import FluxKind, discover_status
 from tui.sources.kube import KIND_SPECS, Kube, ListWatch
 from tui.sources.metrics import MetricsPoller
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
+from tui.store.flux import parse_flux
 from widgets.events import EventsPane
+from widgets.flux import FluxPane
 from widgets.nodes import NodesPane
 from widgets.placeholder import ReservedPane
 from widgets.pods import PodsPane
@@ -34,11 +37,12 @@ MUTATING_IDS = {a.id for a in registry.all_actions() if a.mutating}
 WORKER_THREADS = 64  # long-lived feeds (one per kind, Flux kind, host) + tails + actions
 FLUSH_INTERVAL = 0.1  # seconds between hand-offs of source changes to the store and panes
 # The least time between two refreshes of a pane: pods at every flush, the rest twice a second.
-PANE_INTERVAL = {"pods": 0.0, "nodes": 0.5, "events": 0.5}
+PANE_INTERVAL = {"pods": 0.0, "nodes": 0.5, "events": 0.5, "flux": 0.25}
 PANE_KINDS = {
     "pods": {"pods", "metrics", "status"},
     "nodes": {"nodes", "metrics", "status"},
     "events": {"events", "status"},
+    "flux": {"status"},  # and every "flux/<Kind>"
 }
 
 
@@ -77,6 +81,7 @@ class IncidentApp(App[int]):
         Binding("1", "focus_pane('pods')", "Pods", show=False, id="app.focus-pods"),
         Binding("2", "focus_pane('nodes')", "Nodes", show=False, id="app.focus-nodes"),
         Binding("3", "focus_pane('events')", "Events", show=False, id="app.focus-events"),
+        Binding("4", "focus_pane('flux')", "Flux", show=False, id="app.focus-flux"),
         Binding("tab", "focus_next", "Next pane", show=False, id="app.focus-next"),
     ]
 
@@ -98,7 +103,7 @@ class IncidentApp(App[int]):
         self._watch_options = watch_options or {}
         self.flushes = 0
         self._dirty: set[str] = set()
-        self.panes: dict[str, PodsPane | NodesPane | EventsPane] = {}
+        self.panes: dict[str, PodsPane | NodesPane | EventsPane | FluxPane] = {}
         self._refreshed: dict[str, float] = {}
         self.after_flush: list[Callable[[set[str]], None]] = []
         if settings.keys:
@@ -128,14 +133,9 @@ class IncidentApp(App[int]):
                 "CPU, load, memory, disks, top processes and k3s state, locally or over SSH.",
                 id="hostmetrics",
             )
-            yield ReservedPane(
-                "Flux",
-                "Sources, Kustomizations, HelmReleases and image automation, "
-                "as `flux get all -A` shows them.",
-                id="flux",
-            )
         yield NodesPane(self.store, id="nodes")
         yield PodsPane(self.store, namespace=self.settings.namespace, id="pods")
+        yield FluxPane(self.store, id="flux")
         yield EventsPane(self.store, id="events")
         yield StatusBar(info.context, info.server, self.settings.read_only, id="statusbar")
         yield Footer()
@@ -154,6 +154,7 @@ class IncidentApp(App[int]):
             "pods": self.query_one(PodsPane),
             "nodes": self.query_one(NodesPane),
             "events": self.query_one(EventsPane),
+            "flux": self.query_one(FluxPane),
         }
         self.status_bar = self.query_one(StatusBar)
         self.banner = self.query_one("#banner", Static)
@@ -189,6 +190,14 @@ class IncidentApp(App[int]):
                 thread=True,
                 exit_on_error=False,
             )
+        self.run_worker(
+            self._discover_flux,
+            name="discover:flux",
+            group="kube",
+            description="find the Flux kinds the server serves",
+            thread=True,
+            exit_on_error=False,
+        )
         poller = MetricsPoller(
             self.kube, self.buffer, namespace=ns, interval=self.settings.metrics_interval
         )
@@ -201,6 +210,33 @@ class IncidentApp(App[int]):
             thread=True,
             exit_on_error=False,
         )
+
+    def _discover_flux(self) -> None:
+        """In a worker thread: discovery, then one watched feed per Flux kind found."""
+        kinds = discover_status(self.kube, self.buffer)
+        if kinds:
+            self.call_from_thread(self._watch_flux, kinds)
+
+    def _watch_flux(self, kinds: list[FluxKind]) -> None:
+        for fk in kinds:
+            self.store.flux_paths[fk.kind] = fk.object_path
+            lw = ListWatch(
+                self.kube,
+                fk.spec,
+                self.buffer,
+                namespace=self.settings.namespace,
+                parser=parse_flux,
+                **self._watch_options,
+            )
+            self.sources.append(lw)
+            self.run_worker(
+                lw.run,
+                name=f"watch:{fk.store_kind}",
+                group="kube",
+                description=f"list+watch {fk.kind} {fk.spec.version}",
+                thread=True,
+                exit_on_error=False,
+            )
 
     def stop_sources(self) -> None:
         for source in self.sources:
@@ -246,6 +282,8 @@ class IncidentApp(App[int]):
             for pane, kinds in PANE_KINDS.items():
                 if touched & kinds:
                     self._dirty.add(pane)
+            if any(k.startswith("flux/") for k in touched):
+                self._dirty.add("flux")
             if touched & {"status", "metrics"}:
                 self._show_status()
         if self._dirty:

@@ -40,7 +40,7 @@ class ConsoleCommands(Provider):
                     fits and action.target_kind != "cluster",
                 )
             )
-        for pane in ("pods", "nodes", "events"):
+        for pane in ("pods", "nodes", "events", "flux"):
             out.append(
                 (f"Go to {pane}", partial(app.action_focus_pane, pane), "focus the pane", False)
             )

@@ -25,6 +25,12 @@ class FluxKind:
     def store_kind(self) -> str:
         return f"flux/{self.kind}"
 
+    @property
+    def object_path(self) -> str:
+        """A template for one object's path: format(namespace=..., name=...)."""
+        s = self.spec
+        return f"/apis/{s.group}/{s.version}/namespaces/{{namespace}}/{s.plural}/{{name}}"
+
 
 _VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 

@@ -125,6 +125,8 @@ MAX_EVENTS = 5_000  # the newest events kept; a busy cluster keeps an hour of th
 class Store:
     def __init__(self, max_events: int = MAX_EVENTS) -> None:
         self.max_events = max_events
+        # Flux kind -> its object path template at the version discovery found
+        self.flux_paths: dict[str, str] = {}
         self.events_dropped = 0  # older events not kept, said in the events pane
         self.objects: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
         self.status: dict[str, KindStatus] = {k: KindStatus(State.CONNECTING) for k in KINDS}
