@@ -17,7 +17,7 @@ from typing import Any
 
 from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Target
 from actions.kubernetes import ApiFailure, send, send_all
-from tui.store.flux import KIND_ORDER, FluxObject, parse_flux
+from tui.store.flux import KIND_ORDER, FluxObject, controller_of, parse_flux
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 POLL = 2.0
@@ -60,6 +60,62 @@ def current(o: FluxObject) -> tuple[bool, str]:
     return True, ""
 
 
+def controller_lines(raw: list[tuple[bytes | str, str]], target: Target) -> list[str]:
+    """The controller's JSON log lines about one object, as short readable lines."""
+    import orjson
+
+    out = []
+    for line, kind in raw:
+        if kind:
+            continue
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        payload = text.partition(" ")[2]  # after the timestamp the kubelet adds
+        try:
+            entry = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("name") != target.name or entry.get("namespace") != target.namespace:
+            continue
+        error = f": {entry['error']}" if entry.get("error") else ""
+        level, msg = entry.get("level", "?"), entry.get("msg", "")
+        out.append(f"  {controller_of(target.kind)} [{level}] {msg}{error}")
+    return out
+
+
+def follow_controller(ctx: Context, target: Target, stop: threading.Event) -> Any:
+    """Follow the manager container of the object's controller into a LineBuffer."""
+    from tui.sources.kube import Kube
+    from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
+
+    buffer = LineBuffer()
+    client = ctx.client
+    if not isinstance(client, Kube):
+        return buffer
+    try:
+        pods = client.json(
+            "GET",
+            "/api/v1/namespaces/flux-system/pods",
+            query={"labelSelector": f"app={controller_of(target.kind)}"},
+        )
+    except Exception:
+        return buffer  # no controller logs is no reason to fail the reconcile
+    names = [p["metadata"]["name"] for p in pods.get("items") or [] if p.get("metadata")]
+    if not names:
+        return buffer
+    request = LogRequest("flux-system", names[0], "manager", tail_lines=0)
+    stream = PodLogStream(client, request, buffer)
+
+    def stopper() -> None:
+        stop.wait()
+        stream.stop()
+
+    threading.Thread(target=stream.run, daemon=True, name="flux-controller-log").start()
+    threading.Thread(target=stopper, daemon=True, name="flux-controller-log-stop").start()
+    return buffer
+
+
 def wait_reconciled(
     ctx: Context,
     target: Target,
@@ -68,10 +124,20 @@ def wait_reconciled(
     stop: threading.Event,
     timeout: float = TIMEOUT,
     poll: float = POLL,
+    logs: Any = None,
 ) -> Outcome:
+    """Poll until handled, Current and Ready, saying the conditions as they change and
+    the controller's lines about the object (from `logs`, a LineBuffer) as they come."""
+
+    def controller_said() -> None:
+        if logs is not None:
+            for line in controller_lines(logs.drain()[0], target):
+                emit(line)
+
     start = time.monotonic()
     last = ""
     while not stop.is_set():
+        controller_said()
         try:
             o = parse_flux(send(ctx, Request("GET", target.path)))
         except ApiFailure as e:
@@ -85,6 +151,8 @@ def wait_reconciled(
             emit(f"{time.monotonic() - start:5.1f}s  {state}")
             last = state
         if handled and ok:
+            stop.wait(0.5)  # the controller logs as it reports: give its lines a moment
+            controller_said()
             if o.ready == "True":
                 msg = f"{target.kind} {target.namespace}/{target.name} reconciled: {o.message}"
                 emit(f"✔ {msg}")
@@ -185,19 +253,35 @@ class Reconcile(FluxAction):
         steps.append((plan.requests[-1], plan.target))
         outcome = Outcome(False, "nothing done")
         for request, target in steps:
-            emit(f"► annotating {target.kind} {target.name} in {target.namespace} namespace")
-            sent = send_all(
-                ctx,
-                Plan(plan.action_id, plan.title, target, plan.context, (request,), "", ""),
-                emit,
-            )
-            if not sent.ok:
-                return sent
-            emit(f"◎ waiting for {target.kind} reconciliation")
-            outcome = wait_reconciled(ctx, target, requested, emit, stop)
+            done = threading.Event()  # ends the controller log stream of this step
+            logs = follow_controller(ctx, target, done)
+            try:
+                outcome = self.step(ctx, plan, request, target, requested, emit, stop, logs)
+            finally:
+                done.set()
             if not outcome.ok:
                 return outcome
         return outcome
+
+    def step(
+        self,
+        ctx: Context,
+        plan: Plan,
+        request: Request,
+        target: Target,
+        requested: str,
+        emit: Emit,
+        stop: threading.Event,
+        logs: Any,
+    ) -> Outcome:
+        """One object: annotate, then wait with the controller's lines about it."""
+        emit(f"► annotating {target.kind} {target.name} in {target.namespace} namespace")
+        one = Plan(plan.action_id, plan.title, target, plan.context, (request,), "", "")
+        sent = send_all(ctx, one, emit)
+        if not sent.ok:
+            return sent
+        emit(f"◎ waiting for {target.kind} reconciliation")
+        return wait_reconciled(ctx, target, requested, emit, stop, logs=logs)
 
 
 def flux_target(store: Any, o: FluxObject) -> Target:

@@ -85,6 +85,37 @@ def test_a_sops_failure_is_the_outcome_with_the_ready_message(
         "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/apps",
     ]
     assert any("◎ waiting for Kustomization reconciliation" in line for line in said)
+    # the controller's own JSON lines about the object, from its manager container
+    assert any(
+        line.startswith("  kustomize-controller [error] Reconciliation failed")
+        and "decryption failed" in line
+        for line in said
+    ), said
+    assert any(
+        line.startswith("  source-controller [info] Reconciliation finished") for line in said
+    )
+
+
+def test_controller_lines_are_only_about_the_object() -> None:
+    from actions.base import Target
+    from actions.flux import controller_lines
+
+    t = Target("Kustomization", "flux-system", "apps")
+    raw = [
+        (
+            b'2026-01-01T00:00:00Z {"level":"error","msg":"failed","name":"apps",'
+            b'"namespace":"flux-system","error":"boom [red]x[/]"}',
+            "",
+        ),
+        (
+            b'2026-01-01T00:00:00Z {"level":"info","msg":"ok","name":"infra",'
+            b'"namespace":"flux-system"}',
+            "",
+        ),
+        (b"2026-01-01T00:00:00Z not json at all", ""),
+        ("reconnected", "notice"),
+    ]
+    assert controller_lines(raw, t) == ["  kustomize-controller [error] failed: boom [red]x[/]"]
 
 
 def test_a_suspended_object_is_refused_without_a_request(cluster: Cluster, fctx: Context) -> None:

@@ -447,6 +447,8 @@ class DemoCluster:
         age: float,
     ) -> Obj:
         cname = labels.get("app", name) if ns == "default" else name.rsplit("-", 2)[0][:40]
+        if ns == "flux-system":
+            cname = "manager"  # as in Flux's own Deployments
         return {
             "metadata": {
                 "name": name,

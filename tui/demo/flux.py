@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from tui.demo.apiserver import Cluster, Obj, Resource, now_rfc3339
+from tui.store.flux import controller_of
 
 SHA = "8f3b2c1d9e0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c"
 REPO = "https://github.com/mercurious/fleet.git"
@@ -312,8 +313,34 @@ def seed_flux(cluster: Cluster, release: str = "2.7") -> None:
     )
 
 
+def controller_log(
+    cluster: Cluster, kind: str, obj: Any, level: str, msg: str, **extra: Any
+) -> None:
+    """A JSON line as Flux's controllers log it, in the controller pod's manager container."""
+    import orjson
+
+    meta = obj.get("metadata") or {}
+    line = {
+        "level": level,
+        "ts": now_rfc3339(),
+        "msg": msg,
+        "controller": kind.lower(),
+        "controllerGroup": str(obj.get("apiVersion", "")).split("/")[0],
+        "controllerKind": kind,
+        kind: {"name": meta.get("name"), "namespace": meta.get("namespace")},
+        "namespace": meta.get("namespace"),
+        "name": meta.get("name"),
+        **extra,
+    }
+    app = controller_of(kind)
+    for pod in cluster.list("Pod", "flux-system"):
+        if (pod["metadata"].get("labels") or {}).get("app") == app:
+            name = pod["metadata"]["name"]
+            cluster.append_log("flux-system", name, "manager", orjson.dumps(line).decode())
+
+
 def play_reconcile(cluster: Cluster, kind: str, obj: Any) -> None:
-    """A Flux controller's answer to reconcile.fluxcd.io/requestedAt: handle it, report."""
+    """A Flux controller's answer to reconcile.fluxcd.io/requestedAt: handle it, log, report."""
     meta = obj.get("metadata") or {}
     requested = (meta.get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
     status = obj.get("status") or {}
@@ -321,6 +348,30 @@ def play_reconcile(cluster: Cluster, kind: str, obj: Any) -> None:
         return
     if (obj.get("spec") or {}).get("suspend"):
         return
+    conditions: list[Obj] = status.get("conditions") or []
+    ready: Obj = next((c for c in conditions if c.get("type") == "Ready"), {})
+    if ready.get("status") == "False":
+        controller_log(
+            cluster,
+            kind,
+            obj,
+            "error",
+            "Reconciliation failed after 1.204s, next try in 5m0s",
+            revision=status.get("lastAttemptedRevision", ""),
+            error=ready.get("message", ""),
+        )
+    else:
+        revision = status.get("lastAppliedRevision") or (status.get("artifact") or {}).get(
+            "revision"
+        )
+        controller_log(
+            cluster,
+            kind,
+            obj,
+            "info",
+            "Reconciliation finished in 812ms, next run in 10m0s",
+            revision=revision or "",
+        )
     new_status = dict(
         status, lastHandledReconcileAt=requested, observedGeneration=meta.get("generation", 1)
     )

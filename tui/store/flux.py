@@ -33,6 +33,20 @@ _HEX = re.compile(r"[a-f0-9]{40,64}")
 SOPS_MARKERS = ("decryption failed", "sops", "age identity", "no identity matched")
 
 
+CONTROLLERS = {
+    "Kustomization": "kustomize-controller",
+    "HelmRelease": "helm-controller",
+    "ImageRepository": "image-reflector-controller",
+    "ImagePolicy": "image-reflector-controller",
+    "ImageUpdateAutomation": "image-automation-controller",
+}
+
+
+def controller_of(kind: str) -> str:
+    """The Flux controller (its Deployment's app label in flux-system) reconciling a kind."""
+    return CONTROLLERS.get(kind, "source-controller")
+
+
 def truncate_hex(revision: str) -> str:
     return _HEX.sub(lambda m: m.group(0)[:8], revision)
 
