@@ -206,3 +206,47 @@ def test_malformed_flux_objects_do_not_raise() -> None:
         {"metadata": {"generation": "x"}, "status": {"observedGeneration": None}},
     ):
         parse_flux(bad)
+
+
+def test_the_detail_gives_conditions_source_chain_and_the_newest_event() -> None:
+    from tests import fixtures as fx
+    from tui.store import Store, Upsert, parse_event
+    from widgets.flux import flux_detail
+
+    store = Store()
+    source = parse_flux(
+        obj(
+            "GitRepository",
+            "flux-system",
+            status={
+                "artifact": {"revision": f"main@sha1:{SHA}"},
+                "conditions": [ready("True", "stored")],
+            },
+        )
+    )
+    apps = parse_flux(
+        obj(
+            "Kustomization",
+            "apps",
+            spec={"sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+            status={"conditions": [ready("False", "decryption failed", "BuildFailed")]},
+        )
+    )
+    event = fx.event(
+        "apps.1",
+        namespace="flux-system",
+        reason="ReconciliationFailed",
+        message="decryption failed",
+        obj=("Kustomization", "apps"),
+    )
+    store.apply(
+        [
+            Upsert("flux/GitRepository", source),
+            Upsert("flux/Kustomization", apps),
+            Upsert("events", parse_event(event)),
+        ]
+    )
+    detail = flux_detail(apps, store)
+    assert "Ready=False(BuildFailed)" in detail
+    assert "source GitRepository/flux-system/flux-system: Ready=True main@sha1:696f056d" in detail
+    assert "last event Warning ReconciliationFailed: decryption failed" in detail

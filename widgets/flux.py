@@ -86,6 +86,14 @@ def flux_detail(o: FluxObject, store: Store) -> str:
             if source
             else f"source {where}: not found"
         )
+    about = [
+        e
+        for e in store.events.values()
+        if e.object_kind == o.kind and e.object_name == o.name and e.object_namespace == o.namespace
+    ]
+    if about:
+        newest = max(about, key=lambda e: e.last_seen or 0.0)
+        parts.append(f"last event {newest.type} {newest.reason}: {newest.message}")
     return " · ".join(parts)
 
 

@@ -332,6 +332,27 @@ def controller_log(
         "name": meta.get("name"),
         **extra,
     }
+    cluster.put(
+        "Event",
+        {
+            "metadata": {
+                "name": f"{meta.get('name')}.{abs(hash((kind, msg))) % 10**8:08d}",
+                "namespace": meta.get("namespace"),
+            },
+            "involvedObject": {
+                "kind": kind,
+                "name": meta.get("name"),
+                "namespace": meta.get("namespace"),
+                "apiVersion": obj.get("apiVersion", ""),
+            },
+            "reason": "ReconciliationFailed" if level == "error" else "ReconciliationSucceeded",
+            "message": extra.get("error") or msg,
+            "type": "Warning" if level == "error" else "Normal",
+            "count": 1,
+            "lastTimestamp": now_rfc3339(),
+            "source": {"component": controller_of(kind)},
+        },
+    )
     app = controller_of(kind)
     for pod in cluster.list("Pod", "flux-system"):
         if (pod["metadata"].get("labels") or {}).get("app") == app:
