@@ -100,19 +100,21 @@ class EventsPane(Pane):
         super().__init__(**kw)
         self.store = store
         self.warnings_only = False
-
-    def compose(self) -> ComposeResult:
-        yield VirtualTable[FoldedEvent](
+        self.table = VirtualTable[FoldedEvent](
             COLUMNS,
             render=lambda e: event_cells(e, time.time()),
             key=attrgetter("key"),
             id="events-table",
         )
-        yield Static("", id="events-detail", classes="detail", markup=False)
+        self.detail = Static("", id="events-detail", classes="detail", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+        yield self.detail
 
     def refresh_rows(self) -> None:
         rows = fold_events(list(self.store.events.values()), self.warnings_only)
-        table = self.query_one("#events-table", VirtualTable)
+        table = self.table
         table.set_rows(rows)
         self.show_detail()
         status = self.store.status["events"]
@@ -140,9 +142,9 @@ class EventsPane(Pane):
         self.show_detail()
 
     def show_detail(self) -> None:
-        ev = self.query_one("#events-table", VirtualTable).selected
+        ev = self.table.selected
         text = f"{ev.object} · {ev.reason} · {ev.message}" if ev else ""
-        self.query_one("#events-detail", Static).update(text)
+        self.detail.update(text)
 
     def action_toggle_warnings(self) -> None:
         self.warnings_only = not self.warnings_only

@@ -105,19 +105,17 @@ class FluxPane(Pane):
     def __init__(self, store: Store, **kw: Any) -> None:
         super().__init__(**kw)
         self.store = store
-
-    def compose(self) -> ComposeResult:
-        yield VirtualTable[FluxObject](
+        self.table = VirtualTable[FluxObject](
             COLUMNS,
             render=lambda o: flux_cells(o, time.time()),
             key=attrgetter("uid"),
             id="flux-table",
         )
-        yield Static("", id="flux-detail", classes="detail", markup=False)
+        self.detail = Static("", id="flux-detail", classes="detail", markup=False)
 
-    @property
-    def table(self) -> VirtualTable[FluxObject]:
-        return self.query_one("#flux-table", VirtualTable)
+    def compose(self) -> ComposeResult:
+        yield self.table
+        yield self.detail
 
     def refresh_rows(self) -> None:
         rows = sorted(self.store.flux_objects(), key=attrgetter("order"))
@@ -149,4 +147,4 @@ class FluxPane(Pane):
 
     def show_detail(self) -> None:
         o = self.table.selected
-        self.query_one("#flux-detail", Static).update(flux_detail(o, self.store) if o else "")
+        self.detail.update(flux_detail(o, self.store) if o else "")

@@ -69,18 +69,19 @@ class NodesPane(Pane):
     def __init__(self, store: Store, **kw: Any) -> None:
         super().__init__(**kw)
         self.store = store
-
-    def compose(self) -> ComposeResult:
-        yield VirtualTable[Node](
+        self.table = VirtualTable[Node](
             COLUMNS,
             render=lambda n: node_cells(n, self.store, time.time()),
             key=attrgetter("uid"),
             id="nodes-table",
         )
 
+    def compose(self) -> ComposeResult:
+        yield self.table
+
     def refresh_rows(self) -> None:
         nodes = sorted(self.store.nodes.values(), key=lambda n: (n.healthy, n.name))
-        table = self.query_one("#nodes-table", VirtualTable)
+        table = self.table
         table.set_rows(nodes)
         height = min(max(len(nodes), 1), 6) + 3
         if self.styles.height is None or self.styles.height.value != height:

@@ -132,23 +132,23 @@ class PodsPane(Pane):
         self.sort = "attention"
         self.reverse = False
         self.namespace = namespace
-
-    def compose(self) -> ComposeResult:
-        yield VirtualTable[Pod](
+        # Children made here and kept: no lookup that a teardown could make fail.
+        self.table = VirtualTable[Pod](
             self._columns(30),
             render=lambda p: pod_cells(p, self.store, time.time()),
             key=attrgetter("uid"),
             id="pods-table",
         )
-        yield Static("", id="pods-detail", classes="detail", markup=False)
-        yield Input(
+        self.detail = Static("", id="pods-detail", classes="detail", markup=False)
+        self.filter_box = Input(
             placeholder="filter pods: words match namespace/name, status, node; Esc clears",
             id="pods-filter",
         )
 
-    @property
-    def table(self) -> VirtualTable[Pod]:
-        return self.query_one("#pods-table", VirtualTable)
+    def compose(self) -> ComposeResult:
+        yield self.table
+        yield self.detail
+        yield self.filter_box
 
     @staticmethod
     def _columns(name_width: int) -> list[Column]:
@@ -188,7 +188,7 @@ class PodsPane(Pane):
 
     def show_detail(self) -> None:
         pod = self.table.selected
-        self.query_one("#pods-detail", Static).update(pod_detail(pod) if pod else "")
+        self.detail.update(pod_detail(pod) if pod else "")
 
     def _retitle(self, shown: int) -> None:
         total, unhealthy = self.store.pod_counts()
@@ -217,7 +217,7 @@ class PodsPane(Pane):
 
     # -- actions -----------------------------------------------------------------
     def action_filter(self) -> None:
-        box = self.query_one("#pods-filter", Input)
+        box = self.filter_box
         box.add_class("-active")
         box.value = self.filter_text
         box.focus()
@@ -232,7 +232,7 @@ class PodsPane(Pane):
         self.table.focus()
 
     def on_key(self, event: Any) -> None:
-        box = self.query_one("#pods-filter", Input)
+        box = self.filter_box
         if event.key == "escape" and box.has_focus:
             event.stop()
             box.value = ""
