@@ -181,15 +181,7 @@ class IncidentApp(App[int]):
                 page_size=self.settings.page_size,
                 **self._watch_options,
             )
-            self.sources.append(lw)
-            self.run_worker(
-                lw.run,
-                name=f"watch:{kind}",
-                group="kube",
-                description=f"list+watch {kind} on {self.kube.info.server}",
-                thread=True,
-                exit_on_error=False,
-            )
+            self._start_feed(lw, f"watch:{kind}", f"list+watch {kind} on {self.kube.info.server}")
         self.run_worker(
             self._discover_flux,
             name="discover:flux",
@@ -211,6 +203,18 @@ class IncidentApp(App[int]):
             exit_on_error=False,
         )
 
+    def _start_feed(self, feed: ListWatch, name: str, description: str) -> None:
+        """A feed runs in a thread worker for as long as the console watches."""
+        self.sources.append(feed)
+        self.run_worker(
+            feed.run,
+            name=name,
+            group="kube",
+            description=description,
+            thread=True,
+            exit_on_error=False,
+        )
+
     def _discover_flux(self) -> None:
         """In a worker thread: discovery, then one watched feed per Flux kind found."""
         kinds = discover_status(self.kube, self.buffer)
@@ -228,14 +232,8 @@ class IncidentApp(App[int]):
                 parser=parse_flux,
                 **self._watch_options,
             )
-            self.sources.append(lw)
-            self.run_worker(
-                lw.run,
-                name=f"watch:{fk.store_kind}",
-                group="kube",
-                description=f"list+watch {fk.kind} {fk.spec.version}",
-                thread=True,
-                exit_on_error=False,
+            self._start_feed(
+                lw, f"watch:{fk.store_kind}", f"list+watch {fk.kind} {fk.spec.version}"
             )
 
     def stop_sources(self) -> None:
@@ -271,7 +269,16 @@ class IncidentApp(App[int]):
         self.stop_sources()
 
     # -- the hand-off ------------------------------------------------------------------
+    @property
+    def dashboard_attached(self) -> bool:
+        """False while the app closes: its timers may still fire as widgets go."""
+        return bool(self.panes) and all(
+            w.is_attached for w in (*self.panes.values(), self.status_bar, self.banner)
+        )
+
     def flush_changes(self) -> None:
+        if not self.dashboard_attached:
+            return
         changes = self.buffer.drain()
         touched: set[str] = set()
         if changes:
@@ -317,6 +324,8 @@ class IncidentApp(App[int]):
             banner.remove_class("-shown")
 
     def _tick(self) -> None:
+        if not self.dashboard_attached:
+            return
         self.status_bar.tick()
         for table in self.query(VirtualTable):
             table.refresh()
