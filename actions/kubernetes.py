@@ -472,7 +472,6 @@ class ReadOnlyPodAction(Action):
 
     target_kind = "pod"
     mutating = False
-    view = ""
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
         return Plan(
@@ -494,7 +493,6 @@ class PodLogs(ReadOnlyPodAction):
     title = "Pod logs (follow)"
     description = "Tail the pod's logs live: container picker, pause, filter, save"
     key = "l"
-    view = "logs"
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
         return kubectl(context, "logs", "-f", target.name, "--tail=500", namespace=target.namespace)
@@ -505,7 +503,6 @@ class PodLogsPrevious(ReadOnlyPodAction):
     title = "Pod logs of the previous container"
     description = "What the container said before it died (logs --previous)"
     key = "p"
-    view = "logs-previous"
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
         return kubectl(context, "logs", "--previous", target.name, namespace=target.namespace)
@@ -516,7 +513,6 @@ class PodDescribe(ReadOnlyPodAction):
     title = "Describe pod"
     description = "Conditions, container states with the last termination, resources, events"
     key = "d"
-    view = "describe"
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
         return kubectl(context, "describe", "pod", target.name, namespace=target.namespace)

@@ -210,3 +210,35 @@ async def test_keys_are_remapped_from_the_config_and_listed_in_help(
             assert binding_id in help_text
         await pilot.press("escape")
         await until(pilot, lambda: app.screen.__class__.__name__ != "HelpScreen")
+
+
+async def test_switching_context_shows_only_the_other_cluster(tmp_path: Path) -> None:
+    import orjson
+
+    first, second = Cluster(), Cluster()
+    first.put("Pod", fx.pod("only-in-first"))
+    second.put("Pod", fx.pod("only-in-second"))
+    with Emulator(first) as one, Emulator(second) as two:
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": n, "cluster": {"server": e.url}} for n, e in (("one", one), ("two", two))
+            ],
+            "users": [{"name": "u", "user": {"token": "t"}}],
+            "contexts": [
+                {"name": n, "context": {"cluster": n, "user": "u"}} for n in ("one", "two")
+            ],
+            "current-context": "one",
+        }
+        path = tmp_path / "two-contexts"
+        path.write_bytes(orjson.dumps(config))
+        app = make_app(path)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: "only-in-first" in screen_text(app, "#pods-table"))
+            assert app.contexts() == ["one", "two"]
+            app.switch_context("two")
+            await until(pilot, lambda: "only-in-second" in screen_text(app, "#pods-table"))
+            assert "only-in-first" not in screen_text(app, "#pods-table")
+            await until(pilot, lambda: "context two" in screen_text(app, "#statusbar"))
+            assert two.url in screen_text(app, "#titlebar")

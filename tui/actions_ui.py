@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from actions import registry
@@ -59,8 +60,6 @@ class ActionRunner:
     def __init__(self, app: IncidentApp) -> None:
         self.app = app
         settings = app.settings
-        from pathlib import Path
-
         self.audit = AuditLog(
             Path(settings.audit_log) if settings.audit_log else None, kube_user=app.kube.info.user
         )

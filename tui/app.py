@@ -372,7 +372,7 @@ class IncidentApp(App[int]):
         self.kube.close()
         self.kube = kube
         self.buffer = ChangeBuffer()
-        self.store.__init__()  # type: ignore[misc]
+        self.store.clear()
         self.runner = ActionRunner(self)
         bar = self.status_bar
         bar.context, bar.server = kube.info.context, kube.info.server

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tui.sources.kube import ApiError, KindSpec, Kube, classify
 from tui.store import ChangeBuffer, KindStatus, State, StatusChange
-from tui.store.flux import KIND_ORDER, parse_flux
+from tui.store.flux import KIND_ORDER
 
 FLUX_SUFFIX = ".toolkit.fluxcd.io"
 STATUS_KEY = "flux"  # the store's status for Flux as a whole (installed or not)
@@ -84,6 +84,3 @@ def discover_status(kube: Kube, sink: ChangeBuffer) -> list[FluxKind]:
         served = ", ".join(f"{k.kind} {k.spec.version}" for k in kinds)
         sink.put(StatusChange(STATUS_KEY, KindStatus(State.LIVE, served)))
     return kinds
-
-
-PARSER = parse_flux

@@ -135,6 +135,10 @@ class Store:
         self.node_usage: dict[str, Usage] = {}
         self.versions: dict[str, int] = {k: 0 for k in (*KINDS, "metrics", "status")}
 
+    def clear(self) -> None:
+        """Forget everything (another context): the panes keep this same store."""
+        self.__init__(self.max_events)  # type: ignore[misc]
+
     # -- applying changes -------------------------------------------------
     def apply(self, changes: Iterable[Change]) -> set[str]:
         """Apply changes in order; return the kinds (and 'status', 'metrics') that changed."""
