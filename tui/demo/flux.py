@@ -71,6 +71,18 @@ SOPS_MESSAGE = (
 )
 
 
+def healthy_kustomization(name: str, path: str, applied: Obj, rev: str) -> tuple[str, Obj]:
+    """A Kustomization of the flux-system GitRepository that applied its revision."""
+    spec = {
+        "path": path,
+        "prune": True,
+        "interval": "10m",
+        "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+    }
+    ok = ready("True", "ReconciliationSucceeded", f"Applied revision: {rev}")
+    return ("Kustomization", _obj("Kustomization", name, spec, {**applied, "conditions": [ok]}))
+
+
 def flux_objects() -> list[tuple[str, Obj]]:
     rev = f"main@sha1:{SHA}"
     applied = {"lastAppliedRevision": rev, "lastAttemptedRevision": rev}
@@ -92,44 +104,8 @@ def flux_objects() -> list[tuple[str, Obj]]:
                 },
             ),
         ),
-        (
-            "Kustomization",
-            _obj(
-                "Kustomization",
-                "flux-system",
-                {
-                    "path": "./clusters/production",
-                    "prune": True,
-                    "interval": "10m",
-                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
-                },
-                {
-                    **applied,
-                    "conditions": [
-                        ready("True", "ReconciliationSucceeded", f"Applied revision: {rev}")
-                    ],
-                },
-            ),
-        ),
-        (
-            "Kustomization",
-            _obj(
-                "Kustomization",
-                "infrastructure",
-                {
-                    "path": "./infrastructure",
-                    "prune": True,
-                    "interval": "10m",
-                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
-                },
-                {
-                    **applied,
-                    "conditions": [
-                        ready("True", "ReconciliationSucceeded", f"Applied revision: {rev}")
-                    ],
-                },
-            ),
-        ),
+        healthy_kustomization("flux-system", "./clusters/production", applied, rev),
+        healthy_kustomization("infrastructure", "./infrastructure", applied, rev),
         (
             "Kustomization",
             _obj(
