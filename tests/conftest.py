@@ -91,14 +91,28 @@ async def until(
         await pilot.pause(0.05)
 
 
-def make_app(kubeconfig: Path, **settings: Any) -> Any:
-    """The app factory tests use: a real kubeconfig, a deterministic config."""
+def make_app(kubeconfig: Path, hosts: list[Any] | None = None, **settings: Any) -> Any:
+    """The app factory tests use: a real kubeconfig, a deterministic config; no host
+    is sampled unless the test gives some."""
     from tui.app import IncidentApp
     from tui.sources.kube import Kube
 
     s = Settings(kubeconfig=str(kubeconfig), metrics_interval=0.5, **settings)
     kube = Kube.from_kubeconfig(s.kubeconfig, s.context)
-    return IncidentApp(s, kube, watch_options={"read_timeout": 5.0})
+    return IncidentApp(s, kube, watch_options={"read_timeout": 5.0}, hosts=hosts)
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[Any]:
+    """A real OpenSSH server on 127.0.0.1 (make test installs openssh-server)."""
+    from tests.sshd import SSHD, Sshd
+
+    if not Path(SSHD).exists():
+        pytest.fail("sshd is not installed: `make test` installs openssh-server")
+    server = Sshd(tmp_path / "sshd")
+    server.start()
+    yield server
+    server.kill()
 
 
 @pytest.fixture

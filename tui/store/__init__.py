@@ -14,15 +14,14 @@ from tui.store.models import (
     parse_pod,
     parse_replicaset,
 )
+from tui.store.status import KindStatus, State
 from tui.store.store import (
     KINDS,
     Change,
     ChangeBuffer,
     Delete,
-    KindStatus,
     MetricsUpdate,
     Replace,
-    State,
     StatusChange,
     Store,
     Upsert,

@@ -7,38 +7,16 @@ applies them here, so the store is only ever touched by one thread.
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from tui.store.host import HostUpdate, HostView
 from tui.store.models import Deployment, Event, Node, Pod, ReplicaSet
+from tui.store.status import KindStatus, State
 
 KINDS = ("pods", "nodes", "events", "deployments", "replicasets")
-
-
-class State(StrEnum):
-    CONNECTING = "connecting"
-    LIVE = "live"
-    RELISTING = "relisting"
-    FORBIDDEN = "forbidden"
-    UNAUTHORIZED = "unauthorized"
-    UNREACHABLE = "unreachable"
-    ABSENT = "absent"
-    ERROR = "error"
-
-    @property
-    def ok(self) -> bool:
-        return self in (State.LIVE, State.RELISTING)
-
-
-@dataclass(frozen=True, slots=True)
-class KindStatus:
-    state: State
-    message: str = ""
-    since: float = field(default_factory=time.time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +60,7 @@ class MetricsUpdate:
     nodes: dict[str, Usage] = field(default_factory=dict)
 
 
-Change = Upsert | Delete | Replace | StatusChange | MetricsUpdate
+Change = Upsert | Delete | Replace | StatusChange | MetricsUpdate | HostUpdate
 
 
 class ChangeBuffer:
@@ -133,11 +111,25 @@ class Store:
         self.metrics_status = KindStatus(State.CONNECTING, "waiting for the first poll")
         self.pod_usage: dict[tuple[str, str], Usage] = {}
         self.node_usage: dict[str, Usage] = {}
-        self.versions: dict[str, int] = {k: 0 for k in (*KINDS, "metrics", "status")}
+        self.versions: dict[str, int] = {k: 0 for k in (*KINDS, "metrics", "status", "hosts")}
+        self.hosts: dict[str, HostView] = {}  # by the console's name for the host
 
     def clear(self) -> None:
-        """Forget everything (another context): the panes keep this same store."""
+        """Forget the cluster (another context): the panes keep this same store, and the
+        hosts, which are not the cluster's, stay."""
+        hosts = self.hosts
         self.__init__(self.max_events)  # type: ignore[misc]
+        self.hosts = hosts
+
+    def add_host(self, name: str, target: str, node: str = "") -> HostView:
+        view = self.hosts[name] = HostView(name, target, node)
+        return view
+
+    def host_of_node(self, node: str) -> HostView | None:
+        for view in self.hosts.values():
+            if view.node == node or view.name == node:
+                return view
+        return None
 
     # -- applying changes -------------------------------------------------
     def apply(self, changes: Iterable[Change]) -> set[str]:
@@ -163,6 +155,12 @@ class Store:
                 if ch.status.state.ok:
                     self.pod_usage, self.node_usage = ch.pods, ch.nodes
                 touched.add("metrics")
+            elif isinstance(ch, HostUpdate):
+                view = self.hosts.get(ch.host)
+                if view is None:
+                    view = self.hosts[ch.host] = HostView(ch.host, ch.host)
+                view.apply(ch)
+                touched.add("hosts")
         if "events" in touched:
             self._trim_events()
         for kind in touched:

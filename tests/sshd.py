@@ -1,0 +1,136 @@
+"""A real OpenSSH sshd on 127.0.0.1 for the tests: throwaway host and client keys, a
+known_hosts file that holds the host key, and a way to kill and restart it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def keygen(path: Path, kind: str = "ed25519") -> Path:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(path)], check=True, capture_output=True
+    )
+    return path
+
+
+@dataclass
+class Sshd:
+    root: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.host_key = keygen(self.root / "host_ed25519")
+        self.client_key = keygen(self.root / "client_ed25519")
+        (self.root / "authorized_keys").write_text((self.root / "client_ed25519.pub").read_text())
+        self.known_hosts = self.root / "known_hosts"
+        pub = (self.root / "host_ed25519.pub").read_text().split()
+        self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {pub[0]} {pub[1]}\n")
+        # Every command the server receives is written down; with `dry` set, the commands
+        # (not the sampler) are recorded and not run, so mutations can be checked safely.
+        self.received = self.root / "received.log"
+        self.wrapper = self.root / "force-command.sh"
+        self.wrapper.write_text(
+            "#!/bin/sh\n"
+            f"printf '%s\\n' \"$SSH_ORIGINAL_COMMAND\" >> {self.received}\n"
+            f'if [ -e {self.root / "dry"} ]; then case "$SSH_ORIGINAL_COMMAND" in\n'
+            "  *@@end*) ;;\n"
+            "  *) echo '(recorded, not run)'; exit 0 ;;\n"
+            "esac; fi\n"
+            'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+        )
+        self.wrapper.chmod(0o755)
+        self.config = self.root / "sshd_config"
+        self.config.write_text(
+            "\n".join(
+                [
+                    f"Port {self.port}",
+                    "ListenAddress 127.0.0.1",
+                    f"HostKey {self.host_key}",
+                    f"PidFile {self.root / 'sshd.pid'}",
+                    f"AuthorizedKeysFile {self.root / 'authorized_keys'}",
+                    "UsePAM no",
+                    "StrictModes no",
+                    "PermitRootLogin prohibit-password",
+                    "PasswordAuthentication no",
+                    "KbdInteractiveAuthentication no",
+                    "PrintMotd no",
+                    f"ForceCommand {self.wrapper}",
+                    "LogLevel ERROR",
+                    "",
+                ]
+            )
+        )
+        Path("/run/sshd").mkdir(exist_ok=True)
+
+    def commands(self) -> list[str]:
+        """What the server received, sampler left out, in order."""
+        if not self.received.exists():
+            return []
+        return [c for c in self.received.read_text().splitlines() if c and "@@end" not in c]
+
+    def dry(self, on: bool = True) -> None:
+        flag = self.root / "dry"
+        if on:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
+    @property
+    def target(self) -> str:
+        return f"root@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "sshd.log", "ab"),  # noqa: SIM115 - lives with the process
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError((self.root / "sshd.log").read_text())
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.02)
+        raise RuntimeError("sshd did not listen within 10 s")
+
+    def kill(self) -> None:
+        """sshd and every session it forked: the connections drop as on a crashed host."""
+        if self.proc is None:
+            return
+        try:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            children = []
+        for p in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p.pid, signal.SIGKILL)
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()

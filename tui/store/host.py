@@ -1,0 +1,193 @@
+"""What a host says about itself, and what the console keeps of it: no Textual, no I/O.
+
+A HostSample is one reading (local psutil or an SSH host's /proc text); a HostView is
+the store's record of one host: its state, its last sample and ten minutes of history,
+with the gaps left by a lost connection kept as gaps.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from tui.store.status import KindStatus, State
+
+HISTORY_SECONDS = 600.0  # the charts show the last ten minutes
+
+# The runbook's thresholds ("Monitoring proactif").
+DISK_FULL_PERCENT = 90
+MEMORY_FULL_PERCENT = 95
+
+# The units the console asks every host about (service-restart picks among those present).
+UNITS = (
+    "k3s",
+    "k3s-agent",
+    "containerd",
+    "systemd-resolved",
+    "systemd-journald",
+    "ssh",
+    "sshd",
+    "ufw",
+    "docker",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Filesystem:
+    mount: str
+    device: str
+    size: int  # bytes
+    used: int  # bytes
+    available: int  # bytes (for the unprivileged: reserved blocks excluded)
+
+    @property
+    def percent(self) -> int:
+        """Use% as df prints it: used / (used + available), rounded up."""
+        denominator = self.used + self.available
+        return math.ceil(100 * self.used / denominator) if denominator else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    total: int
+    available: int
+    swap_total: int
+    swap_free: int
+
+    @property
+    def used_percent(self) -> float:
+        return 100.0 * (self.total - self.available) / self.total if self.total else 0.0
+
+    @property
+    def swap_used(self) -> int:
+        return self.swap_total - self.swap_free
+
+
+@dataclass(frozen=True, slots=True)
+class Proc:
+    pid: int
+    name: str
+    cpu: float  # percent of one core, as top
+    memory: float  # percent of RAM
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    name: str  # without .service
+    active: str  # active, inactive, failed, activating...
+    sub: str = ""  # running, dead, exited...
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What systemd and the journal say; read every ten seconds or so, not every sample."""
+
+    units: tuple[Unit, ...] = ()  # only the units the host has
+    note: str = ""  # why there are none (e.g. "systemd is not running")
+    journal_errors: int | None = None  # entries at priority err in the last hour
+
+    @property
+    def k3s(self) -> Unit | None:
+        """The k3s unit (server or agent); None when the host has neither."""
+        for unit in self.units:
+            if unit.name in ("k3s", "k3s-agent"):
+                return unit
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class HostSample:
+    at: float
+    cpu: float
+    per_core: tuple[float, ...]
+    load: tuple[float, float, float]
+    cores: int
+    memory: Memory
+    filesystems: tuple[Filesystem, ...]
+    top_cpu: tuple[Proc, ...]
+    top_memory: tuple[Proc, ...]
+    net_rx: float = 0.0  # bytes/s, every interface but lo
+    net_tx: float = 0.0
+    services: Services = field(default_factory=Services)
+    took: float = 0.0  # seconds to read and parse this sample
+
+    @property
+    def disk_full(self) -> list[Filesystem]:
+        return [f for f in self.filesystems if f.percent >= DISK_FULL_PERCENT]
+
+    @property
+    def memory_full(self) -> bool:
+        return self.memory.used_percent >= MEMORY_FULL_PERCENT
+
+    @property
+    def overloaded(self) -> bool:
+        return self.load[0] > self.cores
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One point of the charts; None values mark a gap (the host was not reachable)."""
+
+    at: float
+    cpu: float | None
+    memory: float | None
+    load: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HostUpdate:
+    """A source's news about a host: a new sample, a new state, or both."""
+
+    host: str
+    status: KindStatus
+    sample: HostSample | None = None
+
+
+@dataclass
+class HostView:
+    name: str  # what the console calls it: the node's name where one is mapped
+    target: str  # "local" or the SSH target
+    node: str = ""  # the Kubernetes node it is, where known
+    status: KindStatus = field(default_factory=lambda: KindStatus(State.CONNECTING))
+    sample: HostSample | None = None
+    history: deque[Point] = field(default_factory=deque)
+
+    def apply(self, update: HostUpdate) -> None:
+        was_ok = self.status.state.ok
+        if update.status.state is self.status.state:
+            self.status = KindStatus(update.status.state, update.status.message, self.status.since)
+        else:
+            self.status = update.status
+        if update.sample is not None:
+            s = update.sample
+            self.sample = s
+            self.history.append(Point(s.at, s.cpu, s.memory.used_percent, s.load[0]))
+        elif was_ok and not self.status.state.ok:
+            self.history.append(Point(self.status.since, None, None, None))  # the gap
+        horizon = time.time() - HISTORY_SECONDS
+        while self.history and self.history[0].at < horizon:
+            self.history.popleft()
+
+    def segments(self, attr: str) -> list[tuple[list[float], list[float]]]:
+        """The history of one measure as runs of (times, values) between gaps."""
+        runs: list[tuple[list[float], list[float]]] = []
+        xs: list[float] = []
+        ys: list[float] = []
+        for point in self.history:
+            value = getattr(point, attr)
+            if value is None:
+                if xs:
+                    runs.append((xs, ys))
+                xs, ys = [], []
+                continue
+            xs.append(point.at)
+            ys.append(value)
+        if xs:
+            runs.append((xs, ys))
+        return runs
+
+    @property
+    def gaps(self) -> int:
+        return sum(1 for p in self.history if p.cpu is None)
