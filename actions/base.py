@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ JSON = dict[str, Any]
 class Target:
     """What an action acts on: a pod, a deployment, an endpoints object, or the cluster."""
 
-    kind: str  # pod | deployment | endpoints | cluster | a Flux kind (Kustomization...)
+    kind: str  # pod | deployment | endpoints | cluster | host | a Flux kind (Kustomization...)
     namespace: str = ""
     name: str = ""
     container: str = ""
@@ -64,11 +64,16 @@ class Plan:
     refusal: str = ""  # set when the action must not run (e.g. a paused Deployment)
     diff: str = ""
     data: JSON = field(default_factory=dict)  # what run() needs beyond the requests
+    # Host actions: the host (as the console names it and how it is reached) and the
+    # exact command lines, each an argv list, in the order they run.
+    host: str = ""
+    commands: tuple[tuple[str, ...], ...] = ()
+    confirm: str = ""  # the word to type, where it is not the target's name (a unit)
 
     @property
     def confirm_word(self) -> str:
         """What a dangerous action needs typed: the target's name (the context's for cluster)."""
-        return self.target.name or self.context
+        return self.confirm or self.target.name or self.context
 
 
 @dataclass
@@ -92,6 +97,34 @@ class Context:
     context: str
     store: Any  # tui.store.Store (read on the UI thread when planning)
     non_critical: tuple[str, ...] = ()  # "namespace/name" of deployments emergency.scale-down stops
+    hosts: HostRunner | None = None  # runs host commands (tui.sources.host.HostManager)
+    api_server: str = ""  # the API server's URL, for the connectivity checks
+
+
+class CommandResult(Protocol):
+    @property
+    def exit_code(self) -> int | None: ...
+    @property
+    def timed_out(self) -> bool: ...
+    @property
+    def error(self) -> str: ...
+
+
+class HostRunner(Protocol):
+    """What host actions need: run an argv on a named host, line by line, stoppable."""
+
+    def run(
+        self,
+        host_name: str,
+        argv: Sequence[str],
+        on_line: Callable[[str], None],
+        stop: threading.Event,
+        timeout: float | None = ...,
+    ) -> CommandResult: ...
+
+    def is_root(self, host_name: str) -> bool: ...
+
+    def target(self, host_name: str) -> str: ...
 
 
 Emit = Callable[[str], None]

@@ -9,7 +9,7 @@ import importlib
 
 from actions.base import Action
 
-MODULES = ("actions.kubernetes", "actions.flux")
+MODULES = ("actions.kubernetes", "actions.flux", "actions.host")
 
 _REGISTRY: dict[str, Action] = {}
 

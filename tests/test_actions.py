@@ -43,15 +43,38 @@ FLUX_IDS = {
 }
 
 
-def test_the_registry_has_every_kubernetes_id_of_the_runbook() -> None:
-    assert {a.id for a in registry.all_actions()} == RUNBOOK_IDS | FLUX_IDS
+HOST_IDS = {
+    "host.service-restart",
+    "host.service-status",
+    "host.journal-tail",
+    "host.journal-vacuum",
+    "host.image-prune",
+    "host.drop-caches",
+    "host.disk-report",
+    "host.run-diagnostic",
+}
+
+
+def test_the_registry_has_every_id_of_the_runbook() -> None:
+    assert {a.id for a in registry.all_actions()} == RUNBOOK_IDS | FLUX_IDS | HOST_IDS
     dangerous = {a.id for a in registry.all_actions() if a.dangerous}
-    assert dangerous == {"pod.delete", "emergency.scale-down", "endpoints.recreate"}
+    assert dangerous == {
+        "pod.delete",
+        "emergency.scale-down",
+        "endpoints.recreate",
+        "host.service-restart",
+        "host.journal-vacuum",
+        "host.image-prune",
+    }  # the D marks of RUNBOOK.md section 2
     assert {a.id for a in registry.all_actions(read_only=True)} == {
         "pod.logs",
         "pod.logs-previous",
         "pod.describe",
         "flux.sops-check",
+        "host.service-status",
+        "host.journal-tail",
+        "host.disk-report",
+        "host.run-diagnostic",
     }
 
 
@@ -61,7 +84,7 @@ def test_actions_json(read_only: bool) -> None:
         ["--read-only"] if read_only else []
     )
     out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
-    assert {row["id"] for row in out} == RUNBOOK_IDS | FLUX_IDS
+    assert {row["id"] for row in out} == RUNBOOK_IDS | FLUX_IDS | HOST_IDS
     for row in out:
         assert {"id", "title", "target", "dangerous", "equivalent", "available"} <= set(row)
         assert row["available"] is (not (read_only and row["mutating"]))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from actions import registry
 from actions.audit import AuditLog
-from actions.base import Action, Context, Plan, Target
+from actions.base import Action, Context, Outcome, Plan, Target
 from actions.flux import flux_target
 from actions.kubernetes import (
     EmergencyScaleRestore,
@@ -74,6 +74,8 @@ class ActionRunner:
             context=self.app.kube.info.context,
             store=self.app.store,
             non_critical=tuple(self.app.settings.emergency_non_critical),
+            hosts=self.app.host_manager,
+            api_server=self.app.kube.info.server,
         )
 
     # -- the selection -------------------------------------------------------------
@@ -85,6 +87,11 @@ class ActionRunner:
         """The target an action takes from the selection, or why there is none."""
         if action.target_kind == "cluster":
             return Target("cluster")
+        if action.target_kind == "host":
+            view = self.app.panes["hosts"].host  # type: ignore[union-attr]
+            if view is None:
+                return "no host: run with --local or --ssh TARGET"
+            return Target("host", name=view.name)
         if action.target_kind == "flux":
             o = self.app.query_one("#flux-table").selected  # type: ignore[attr-defined]
             if o is None:
@@ -130,16 +137,6 @@ class ActionRunner:
             await self.open_view(action, resolved)
             return
         ctx = self.context()
-        if not action.mutating:  # a check: nothing to confirm, nothing to audit
-            plan = action.plan(ctx, resolved, {})
-            app.push_screen(
-                TailScreen(
-                    f"{plan.title} · context {plan.context}",
-                    self.check_producer(action, plan, ctx),
-                    name_for_save=plan.action_id,
-                )
-            )
-            return
         params: dict[str, Any] = {}
         if isinstance(action, EmergencyScaleRestore):
             try:
@@ -149,16 +146,34 @@ class ActionRunner:
                 return
         if action.params:
             defaults = action.defaults(ctx, resolved) if hasattr(action, "defaults") else {}
+            choices = action.choices(ctx, resolved) if hasattr(action, "choices") else []
             asked = await app.push_screen_wait(
-                ParamsScreen(action.title, str(resolved), defaults, action.params)
+                ParamsScreen(action.title, str(resolved), defaults, action.params, choices)
             )
             if asked is None:
                 return
             params.update(asked)
+        if not action.mutating:  # a check: nothing to confirm, nothing to audit
+            plan = action.plan(ctx, resolved, params)
+            if plan.refusal:
+                app.notify(plan.refusal, severity="error")
+                return
+            app.push_screen(
+                TailScreen(
+                    f"{plan.title} · {plan.host or 'context ' + plan.context}",
+                    self.check_producer(action, plan, ctx),
+                    name_for_save=plan.action_id,
+                )
+            )
+            return
         plan = action.plan(ctx, resolved, params)
         app.pause_polling(True)
         try:
-            dry = await asyncio.to_thread(dry_run, ctx, plan)
+            dry = (
+                Outcome(not plan.refusal, plan.refusal or "no dry run on a host")
+                if plan.host
+                else await asyncio.to_thread(dry_run, ctx, plan)
+            )
             confirmed = await app.push_screen_wait(ConfirmScreen(plan, dry))
         finally:
             app.pause_polling(False)
@@ -178,7 +193,8 @@ class ActionRunner:
 
     def check_producer(self, action: Action, plan: Plan, ctx: Context) -> Producer:
         def produce(buffer: LineBuffer, stop: threading.Event) -> None:
-            buffer.put(f"$ {plan.equivalent}", "notice")
+            if not plan.host:
+                buffer.put(f"$ {plan.equivalent}", "notice")
             outcome = action.run(ctx, plan, lambda line: buffer.put(line), stop)
             buffer.put(outcome.message, "notice" if outcome.ok else "error")
 
@@ -186,7 +202,8 @@ class ActionRunner:
 
     def run_producer(self, action: Action, plan: Plan, ctx: Context) -> Producer:
         def produce(buffer: LineBuffer, stop: threading.Event) -> None:
-            buffer.put(f"$ {plan.equivalent}", "notice")
+            if not plan.host:
+                buffer.put(f"$ {plan.equivalent}", "notice")
             started = time.monotonic()
             try:
                 outcome = action.run(ctx, plan, lambda line: buffer.put(line), stop)

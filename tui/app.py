@@ -21,12 +21,14 @@ from tui.config import Settings
 from tui.palette import ConsoleCommands
 from tui.screens.help import HelpScreen, binding_rows
 from tui.sources.flux import FluxKind, discover_status
+from tui.sources.host import Host, HostManager
 from tui.sources.kube import KIND_SPECS, Kube, ListWatch
 from tui.sources.metrics import MetricsPoller
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
 from widgets.events import EventsPane
 from widgets.flux import FluxPane
+from widgets.hostmetrics import HostMetricsPane
 from widgets.nodes import NodesPane
 from widgets.placeholder import ReservedPane
 from widgets.pods import PodsPane
@@ -37,12 +39,13 @@ MUTATING_IDS = {a.id for a in registry.all_actions() if a.mutating}
 WORKER_THREADS = 64  # long-lived feeds (one per kind, Flux kind, host) + tails + actions
 FLUSH_INTERVAL = 0.1  # seconds between hand-offs of source changes to the store and panes
 # The least time between two refreshes of a pane: pods at every flush, the rest twice a second.
-PANE_INTERVAL = {"pods": 0.0, "nodes": 0.5, "events": 0.5, "flux": 0.25}
+PANE_INTERVAL = {"pods": 0.0, "nodes": 0.5, "events": 0.5, "flux": 0.25, "hosts": 0.5}
 PANE_KINDS = {
     "pods": {"pods", "metrics", "status"},
     "nodes": {"nodes", "metrics", "status"},
     "events": {"events", "status"},
     "flux": {"status"},  # and every "flux/<Kind>"
+    "hosts": {"hosts"},
 }
 
 
@@ -83,6 +86,7 @@ class IncidentApp(App[int]):
         Binding("3", "focus_pane('events')", "Events", show=False, id="app.focus-events"),
         Binding("4", "focus_pane('flux')", "Flux", show=False, id="app.focus-flux"),
         Binding("tab", "focus_next", "Next pane", show=False, id="app.focus-next"),
+        Binding("h", "next_host", "Next host", show=False, id="hosts.next"),
     ]
 
     def __init__(
@@ -92,6 +96,7 @@ class IncidentApp(App[int]):
         *,
         note: str = "",
         watch_options: dict[str, Any] | None = None,
+        hosts: list[Host] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -103,7 +108,11 @@ class IncidentApp(App[int]):
         self._watch_options = watch_options or {}
         self.flushes = 0
         self._dirty: set[str] = set()
-        self.panes: dict[str, PodsPane | NodesPane | EventsPane | FluxPane] = {}
+        self.panes: dict[str, PodsPane | NodesPane | EventsPane | FluxPane | HostMetricsPane] = {}
+        self.hosts: list[Host] = list(hosts or [])
+        for host in self.hosts:
+            self.store.add_host(host.name, host.target)
+        self.host_manager: HostManager | None = None
         self._refreshed: dict[str, float] = {}
         self.after_flush: list[Callable[[set[str]], None]] = []
         if settings.keys:
@@ -128,11 +137,7 @@ class IncidentApp(App[int]):
                 "The runbook's alert rules as live findings, each with the action that answers it.",
                 id="findings",
             )
-            yield ReservedPane(
-                "Node metrics",
-                "CPU, load, memory, disks, top processes and k3s state, locally or over SSH.",
-                id="hostmetrics",
-            )
+            yield HostMetricsPane(self.store, self.settings.host_interval, id="hostmetrics")
         yield NodesPane(self.store, id="nodes")
         yield PodsPane(self.store, namespace=self.settings.namespace, id="pods")
         yield FluxPane(self.store, id="flux")
@@ -155,6 +160,7 @@ class IncidentApp(App[int]):
             "nodes": self.query_one(NodesPane),
             "events": self.query_one(EventsPane),
             "flux": self.query_one(FluxPane),
+            "hosts": self.query_one(HostMetricsPane),
         }
         self.status_bar = self.query_one(StatusBar)
         self.banner = self.query_one("#banner", Static)
@@ -170,7 +176,16 @@ class IncidentApp(App[int]):
         ]
 
     # -- sources ---------------------------------------------------------------------
+    def start_hosts(self) -> None:
+        """The hosts are not the cluster's: they keep sampling across context switches."""
+        if self.hosts and self.host_manager is None:
+            self.host_manager = HostManager(self.hosts, self.buffer, self.settings.host_interval)
+            self.host_manager.start()
+
     def start_sources(self) -> None:
+        self.start_hosts()
+        if self.host_manager is not None:
+            self.host_manager.buffer = self.buffer
         ns = self.settings.namespace
         for kind, spec in KIND_SPECS.items():
             lw = ListWatch(
@@ -261,12 +276,19 @@ class IncidentApp(App[int]):
 
     async def action_quit(self) -> None:
         self.stop_sources()
+        self.stop_hosts()
         self.exit(0)
+
+    def stop_hosts(self) -> None:
+        if self.host_manager is not None:
+            self.host_manager.stop()
+            self.host_manager = None
 
     def on_unmount(self) -> None:
         for timer in getattr(self, "timers", []):
             timer.stop()
         self.stop_sources()
+        self.stop_hosts()
 
     # -- the hand-off ------------------------------------------------------------------
     @property
@@ -383,6 +405,21 @@ class IncidentApp(App[int]):
             pane.refresh_rows()
         self.start_sources()
         self.notify(f"switched to context {name}")
+
+    def action_next_host(self) -> None:
+        pane = self.panes.get("hosts")
+        if isinstance(pane, HostMetricsPane):
+            pane.select_next()
+
+    def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        """Selecting a node shows its host, where the console knows which one it is."""
+        if event.control.id != "nodes-table":
+            return
+        node = event.control.selected
+        pane = self.panes.get("hosts")
+        view = self.store.host_of_node(node.name) if node is not None else None
+        if view is not None and isinstance(pane, HostMetricsPane):
+            pane.select(view.name)
 
     def action_focus_pane(self, pane: str) -> None:
         self.query_one(f"#{pane}-table").focus()

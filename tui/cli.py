@@ -14,6 +14,7 @@ from tui import __version__
 from tui.config import ConfigError, load_settings
 
 EXIT_USAGE = 2
+DEMO_NODE = "vps-6227e9e1"  # the demo's node: this machine, live, is its host
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="audit log file (default: $XDG_STATE_HOME/incident-console/audit.jsonl)",
     )
+    add_host_arguments(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     act = sub.add_parser("actions", help="list the remediation actions")
     act.add_argument("--json", action="store_true", help="as a JSON list")
@@ -71,6 +73,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-scenario", action="store_true", help="seed only; no controllers, no crash loop"
     )
     return p
+
+
+def add_host_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ssh",
+        metavar="TARGET",
+        action="append",
+        default=[],
+        help="a node over SSH, [user@]host[:port] or a ~/.ssh/config alias (repeatable)",
+    )
+    p.add_argument("--ssh-key", metavar="PATH", help="SSH private key (default: agent, ~/.ssh)")
+    p.add_argument(
+        "--known-hosts",
+        metavar="PATH",
+        help="known_hosts file for host keys (default: ~/.ssh/known_hosts)",
+    )
+    p.add_argument(
+        "--local",
+        action="store_true",
+        help="sample this machine too (the default when no SSH host is given)",
+    )
+
+
+def apply_host_arguments(settings: object, args: argparse.Namespace) -> None:
+    from tui.config import Settings
+
+    assert isinstance(settings, Settings)
+    settings.ssh = list(args.ssh)
+    settings.local = args.local
+    if args.ssh_key:
+        settings.ssh_key = args.ssh_key
+    if args.known_hosts:
+        settings.known_hosts = args.known_hosts
 
 
 def fail(message: str) -> int:
@@ -97,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             setattr(settings, name, getattr(args, name))
     settings.read_only = settings.read_only or args.read_only
     settings.demo = args.demo
+    apply_host_arguments(settings, args)
     if args.demo and (args.kubeconfig or args.context):
         return fail("--demo runs on its own cluster: drop --kubeconfig/--context, or drop --demo")
     return run_console(settings)
@@ -126,9 +162,15 @@ def run_console(settings: object) -> int:
         kube = Kube.from_kubeconfig(settings.kubeconfig, settings.context)
     except KubeConfigError as e:
         return fail(str(e))
+    from tui.sources.host import build_hosts
+
+    try:
+        hosts = build_hosts(settings, local_name=DEMO_NODE if settings.demo else "")
+    except ValueError as e:
+        return fail(str(e))
     from tui.app import IncidentApp
 
-    app = IncidentApp(settings, kube, note=note)
+    app = IncidentApp(settings, kube, note=note, hosts=hosts)
     code = app.run()
     kube.close()
     if demo is not None:

@@ -19,6 +19,16 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     # Deployments emergency.scale-down stops ("namespace/name"), as emergency-scale-down.sh
     emergency_non_critical = ["default/api-enrichment"]
 
+    # Seconds between two samples of each host's metrics (locally and over SSH)
+    host_interval = 2
+    # SSH: the private key to use (default: the agent and ~/.ssh's keys, as ssh does)
+    ssh_key = "~/.ssh/id_ed25519"
+    # SSH: the known_hosts file host keys are checked against (default: ~/.ssh/known_hosts)
+    known_hosts = "~/.ssh/known_hosts"
+
+    [hosts]  # node name = SSH target ([user@]host[:port] or a ~/.ssh/config alias), or "local"
+    "vps-6227e9e1" = "root@203.0.113.10"
+
     [keys]   # binding id = "keys" (comma-separated), see the help screen (?) for ids
     "pods.unhealthy" = "u"
 """
@@ -47,7 +57,14 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)
     audit_log: str | None = None
     emergency_non_critical: list[str] = field(default_factory=list)
+    host_interval: float = 2.0
+    ssh_key: str | None = None
+    known_hosts: str | None = None
+    hosts: dict[str, str] = field(default_factory=dict)
+    # from the command line only
     demo: bool = False
+    ssh: list[str] = field(default_factory=list)
+    local: bool = False
 
 
 def config_dir() -> Path:
@@ -70,6 +87,10 @@ TYPES: dict[str, tuple[type, ...]] = {
     "keys": (dict,),
     "audit_log": (str,),
     "emergency_non_critical": (list,),
+    "host_interval": (int, float),
+    "ssh_key": (str,),
+    "known_hosts": (str,),
+    "hosts": (dict,),
 }
 
 
@@ -83,7 +104,7 @@ def load_settings(path: Path | None = None) -> Settings:
         data: dict[str, Any] = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"config file {path} cannot be read: {e}") from None
-    known = {f.name for f in fields(Settings)} - {"demo"}
+    known = {f.name for f in fields(Settings)} - {"demo", "ssh", "local"}
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"config file {path}: unknown setting {key!r}")
@@ -92,10 +113,12 @@ def load_settings(path: Path | None = None) -> Settings:
         if not isinstance(value, TYPES[key]):
             raise ConfigError(f"config file {path}: {key} has the wrong type")
         if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
-            raise ConfigError(f"config file {path}: every [keys] value must be a string")
+            raise ConfigError(f"config file {path}: every [{key}] value must be a string")
         if isinstance(value, list) and not all(isinstance(v, str) and "/" in v for v in value):
             raise ConfigError(f'config file {path}: {key} takes "namespace/name" strings')
-        if key == "metrics_interval" and isinstance(value, int | float):
+        if key in ("metrics_interval", "host_interval") and isinstance(value, int | float):
+            if value <= 0:
+                raise ConfigError(f"config file {path}: {key} must be above 0")
             value = float(value)
         setattr(settings, key, value)
     return settings

@@ -16,6 +16,7 @@ ICONS = {
     State.RELISTING: "↻",
     State.FORBIDDEN: "⊘",
     State.UNAUTHORIZED: "⊘",
+    State.REFUSED: "⊘",
     State.UNREACHABLE: "✖",
     State.ABSENT: "○",
     State.ERROR: "✖",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -42,6 +43,8 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #plan-body { height: auto; max-height: 20; }
     ConfirmScreen #dry.-ok { color: $success; text-style: bold; }
     ConfirmScreen #dry.-bad { color: $error; text-style: bold; }
+    ConfirmScreen #dry.-host { color: $warning; text-style: bold; }
+    ConfirmScreen #host { text-style: bold; }
     ConfirmScreen #say { color: $warning; text-style: bold; padding: 1 0 0 0; }
     ConfirmScreen #keys { color: $text-muted; padding: 1 0 0 0; }
     """
@@ -56,25 +59,48 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         p = self.plan
         with Vertical():
-            yield Static(f"CONTEXT   {spaced(p.context)}", id="context", markup=False)
+            banner = (
+                f"HOST   {spaced(p.target.name)}" if p.host else f"CONTEXT   {spaced(p.context)}"
+            )
+            yield Static(banner, id="context", markup=False)
             yield Static(p.title, id="title", markup=False)
-            where = f"namespace {p.target.namespace} · " if p.target.namespace else ""
-            yield Static(f"{where}{p.target.kind} {p.target.name or ''}".strip(), markup=False)
+            if p.host:
+                yield Static(f"HOST   {p.host}", id="host", markup=False)
+            else:
+                where = f"namespace {p.target.namespace} · " if p.target.namespace else ""
+                yield Static(f"{where}{p.target.kind} {p.target.name or ''}".strip(), markup=False)
             with VerticalScroll(id="plan-body"):
                 yield Static(p.summary, markup=False)
                 if p.diff:
                     yield Static("Changes", classes="label", markup=False)
                     yield Static(p.diff, markup=False)
-                yield Static("Same as", classes="label", markup=False)
-                yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
-                yield Static("Request", classes="label", markup=False)
-                yield Static(
-                    "\n\n".join(r.describe() for r in p.requests) or "(none)",
-                    id="request",
-                    markup=False,
-                )
+                if p.host:
+                    yield Static(f"Commands, in order, on {p.host}", classes="label", markup=False)
+                    yield Static(
+                        "\n".join(f"$ {shlex.join(c)}" for c in p.commands),
+                        id="request",
+                        markup=False,
+                    )
+                    yield Static("Same as", classes="label", markup=False)
+                    yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
+                else:
+                    yield Static("Same as", classes="label", markup=False)
+                    yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
+                    yield Static("Request", classes="label", markup=False)
+                    yield Static(
+                        "\n\n".join(r.describe() for r in p.requests) or "(none)",
+                        id="request",
+                        markup=False,
+                    )
             if p.refusal:
                 yield Static(f"✖ cannot run: {p.refusal}", id="dry", classes="-bad", markup=False)
+            elif p.host:
+                yield Static(
+                    "no dry run on a host: the commands above are exactly what will run",
+                    id="dry",
+                    classes="-host",
+                    markup=False,
+                )
             elif self.dry.ok:
                 yield Static(
                     "✔ server dry run OK (dryRun=All)", id="dry", classes="-ok", markup=False

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
 
@@ -25,14 +26,21 @@ class ParamsScreen(ModalScreen[dict[str, str] | None]):
     ParamsScreen Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $panel; }
     ParamsScreen Input:focus { border: none; background: $accent 30%; }
     ParamsScreen #keys { color: $text-muted; padding: 1 0 0 0; }
+    ParamsScreen #choices { color: $text-muted; padding: 1 0 0 0; }
     """
 
     def __init__(
-        self, title: str, target: str, defaults: dict[str, Any], names: tuple[str, ...]
+        self,
+        title: str,
+        target: str,
+        defaults: dict[str, Any],
+        names: tuple[str, ...],
+        choices: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.title_text, self.target_text = title, target
         self.defaults, self.names = defaults, names
+        self.choices = list(choices or [])
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -40,7 +48,13 @@ class ParamsScreen(ModalScreen[dict[str, str] | None]):
             for name in self.names:
                 with Horizontal(classes="row"):
                     yield Label(name, markup=False)
-                    yield Input(str(self.defaults.get(name, "")), id=f"p-{name.replace('.', '-')}")
+                    yield Input(
+                        str(self.defaults.get(name, "")),
+                        id=f"p-{name.replace('.', '-')}",
+                        suggester=SuggestFromList(self.choices) if self.choices else None,
+                    )
+            if self.choices:
+                yield Static("one of: " + ", ".join(self.choices), id="choices", markup=False)
             yield Static(
                 "Tab moves · Enter: see exactly what will be done · Esc cancels",
                 id="keys",
