@@ -23,7 +23,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# The SSH tests start a real OpenSSH sshd on 127.0.0.1 (Debian's openssh-server).
+sshd-deps:
+	@test -x /usr/sbin/sshd || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q openssh-server >/dev/null; }
+
+test: lint sshd-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

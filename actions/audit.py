@@ -56,6 +56,11 @@ class AuditLog:
                 {"method": r.method, "path": r.path, "content_type": r.content_type, "body": r.body}
                 for r in plan.requests
             ],
+            **(
+                {"host": plan.host, "commands": [list(c) for c in plan.commands]}
+                if plan.host
+                else {}
+            ),
             "equivalent": plan.equivalent,
             "outcome": outcome,
             "message": message,

@@ -116,6 +116,17 @@ def sshd(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
+def k3s_sshd(tmp_path: Path) -> Iterator[Any]:
+    """The same, as a k3s node: its systemctl reports k3s and containerd active."""
+    from tests.sshd import Sshd
+
+    server = Sshd(tmp_path / "sshd-k3s", units=("k3s", "containerd"))
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
 def demo(cluster: Cluster) -> Iterator[Any]:
     """The demo cluster's objects and controllers (restart, scale, delete play out)."""
     from tui.demo.cluster import DemoCluster

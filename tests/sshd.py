@@ -37,6 +37,9 @@ class Sshd:
     root: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    # systemd units this host says it runs (a k3s node), through a systemctl of its own
+    # first in PATH; this machine has no systemd to ask.
+    units: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -50,9 +53,28 @@ class Sshd:
         # (not the sampler) are recorded and not run, so mutations can be checked safely.
         self.received = self.root / "received.log"
         self.wrapper = self.root / "force-command.sh"
+        path = ""
+        if self.units:
+            bin_dir = self.root / "bin"
+            bin_dir.mkdir(exist_ok=True)
+            cases = "".join(
+                f"    {u}.service) printf 'Id=%s\\nLoadState=loaded\\nActiveState=active"
+                f'\\nSubState=running\\n\\n\' "$u" ;;\n'
+                for u in self.units
+            )
+            fake = bin_dir / "systemctl"
+            fake.write_text(
+                "#!/bin/sh\n"
+                'if [ "$1" = show ]; then for u in "$@"; do case "$u" in\n'
+                + cases
+                + "    *.service) printf 'Id=%s\\nLoadState=not-found\\n\\n' \"$u\" ;;\n"
+                "esac; done; exit 0; fi\n"
+                'echo "systemctl $*"\n'
+            )
+            fake.chmod(0o755)
+            path = f"export PATH={bin_dir}:$PATH\n"
         self.wrapper.write_text(
-            "#!/bin/sh\n"
-            f"printf '%s\\n' \"$SSH_ORIGINAL_COMMAND\" >> {self.received}\n"
+            "#!/bin/sh\n" + path + f"printf '%s\\n' \"$SSH_ORIGINAL_COMMAND\" >> {self.received}\n"
             f'if [ -e {self.root / "dry"} ]; then case "$SSH_ORIGINAL_COMMAND" in\n'
             "  *@@end*) ;;\n"
             "  *) echo '(recorded, not run)'; exit 0 ;;\n"

@@ -18,7 +18,7 @@ SIZE = (160, 48)
 
 def lines(widget: Any) -> list[str]:
     """The text of every line a widget shows on screen."""
-    region = Region(0, 0, widget.size.width, widget.size.height)
+    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)  # with padding
     return [strip.text for strip in widget.render_lines(region)]
 
 

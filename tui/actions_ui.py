@@ -127,7 +127,8 @@ class ActionRunner:
         app = self.app
         action = registry.get(action_id)
         if self.read_only and action.mutating:
-            app.notify(f"{action_id} changes the cluster: not in read-only mode", severity="error")
+            what = "the host" if action.target_kind == "host" else "the cluster"
+            app.notify(f"{action_id} changes {what}: not in read-only mode", severity="error")
             return
         resolved = target or self.target_for(action)
         if isinstance(resolved, str):

@@ -411,6 +411,9 @@ class IncidentApp(App[int]):
         if isinstance(pane, HostMetricsPane):
             pane.select_next()
 
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        self.on_virtual_table_highlighted(event)
+
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
         """Selecting a node shows its host, where the console knows which one it is."""
         if event.control.id != "nodes-table":

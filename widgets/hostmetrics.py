@@ -55,7 +55,9 @@ class HostSummary(Static):
         "host--label",
     }
     DEFAULT_CSS = """
-    HostSummary { width: 62; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    HostSummary {
+        width: 62; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     HostSummary > .host--name { text-style: bold; color: $accent; }
     HostSummary > .host--ok { color: $success; }
     HostSummary > .host--warn { color: $warning; text-style: bold; }
