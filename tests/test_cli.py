@@ -74,6 +74,8 @@ def test_demo_refuses_a_kubeconfig() -> None:
         ("read_only = 3\n", "read_only"),
         ("colour = 'red'\n", "colour"),
         ("x = [\n", "cannot be read"),
+        ("[hosts]\nvps-1 = 22\n", "[hosts]"),
+        ("host_interval = 0\n", "host_interval must be above 0"),
     ],
 )
 def test_bad_config_file_names_the_setting(tmp_path: Path, text: str, needle: str) -> None:
@@ -81,3 +83,36 @@ def test_bad_config_file_names_the_setting(tmp_path: Path, text: str, needle: st
     cfg.write_text(text)
     line = one_line_error(run("--config", str(cfg), "--kubeconfig", "/x"))
     assert str(cfg) in line and needle in line
+
+
+def test_a_bad_ssh_target_is_one_line_naming_it(kubeconfig: Path) -> None:
+    line = one_line_error(run("--kubeconfig", str(kubeconfig), "--ssh", "root@host;reboot"))
+    assert "'root@host;reboot' is not an SSH target: use [user@]host[:port]" in line
+    cfg = kubeconfig.parent / "config.toml"
+    cfg.write_text('[hosts]\n"vps-1" = "root@h:0"\n')
+    line = one_line_error(run("--config", str(cfg), "--kubeconfig", str(kubeconfig)))
+    assert "port 0 is not between 1 and 65535" in line
+
+
+def test_hosts_from_flags_and_config() -> None:
+    from tui.config import Settings
+    from tui.sources.host import LocalHost, SshHost, build_hosts
+
+    settings = Settings(
+        ssh=["root@10.0.0.5", "ops@10.0.0.6:2222"],
+        hosts={"vps-1": "root@10.0.0.5", "vps-3": "local"},
+        ssh_key="/k",
+        known_hosts="/kh",
+    )
+    hosts = build_hosts(settings)
+    assert [(type(h).__name__, h.name, h.target) for h in hosts] == [
+        ("SshHost", "vps-1", "root@10.0.0.5"),  # the node it is, from [hosts]
+        ("SshHost", "ops@10.0.0.6:2222", "ops@10.0.0.6:2222"),
+        ("LocalHost", "vps-3", "local"),
+    ]
+    assert isinstance(hosts[0], SshHost) and str(hosts[0].known_hosts) == "/kh"
+    assert hosts[0].key == "/k"
+    only_local = build_hosts(Settings(), local_name="vps-6227e9e1")
+    assert [(type(h), h.name) for h in only_local] == [(LocalHost, "vps-6227e9e1")]
+    both = build_hosts(Settings(ssh=["h1"], local=True), local_name="me")
+    assert [h.name for h in both] == ["h1", "me"]
