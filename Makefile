@@ -33,8 +33,9 @@ sshd-deps:
 test: lint sshd-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
+bench: $(STAMP) sshd-deps
 	$(BIN)/python -m bench.pods_load
+	$(BIN)/python -m bench.hosts_load
 
 screenshots: $(STAMP)
 	$(BIN)/python -m bench.screenshots

@@ -84,6 +84,14 @@ def api_endpoint(server: str) -> tuple[str, str] | None:
     return (host, port) if HOSTNAME.match(host) else None
 
 
+def ssh_words(target: str) -> list[str]:
+    """`ssh` as an operator would type it for a [user@]host[:port] target."""
+    userhost, _, port = target.rpartition(":")
+    if userhost and port.isdigit() and (":" not in userhost or userhost.endswith("]")):
+        return ["ssh", "-p", port, userhost.replace("[", "").replace("]", "")]
+    return ["ssh", target]
+
+
 def host_units(ctx: Context, host: str) -> list[str]:
     view = ctx.store.hosts.get(host) if ctx.store is not None else None
     sample = getattr(view, "sample", None)
@@ -116,7 +124,7 @@ class HostAction(Action):
         commands = tuple(self.argv(ctx, target.name, s) for s in steps)
         reach = ctx.hosts.target(target.name) if ctx.hosts is not None else target.name
         lines = "; ".join(shlex.join(c) for c in commands if c)
-        equivalent = lines if reach == "local" else f"ssh {shlex.quote(reach)} {shlex.quote(lines)}"
+        equivalent = lines if reach == "local" else shlex.join([*ssh_words(reach), lines])
         return Plan(
             self.id,
             self.title,
@@ -128,7 +136,7 @@ class HostAction(Action):
             dangerous=self.dangerous,
             refusal=refusal,
             data={"steps": steps, "params": params},
-            host=f"{target.name} ({reach})",
+            host=target.name if reach == target.name else f"{target.name} ({reach})",
             commands=commands,
             confirm=self.confirm_word(target, params),
         )

@@ -175,10 +175,109 @@ async def flux_shots(app: Any, pilot: Any) -> None:
     await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
 
+async def host_shots(app: Any, pilot: Any) -> None:
+    """This machine as the demo node's host: a check's tail, a mutation's confirmation."""
+    from textual.command import CommandPalette
+
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.params import ParamsScreen
+    from tui.screens.tail import TailScreen
+    from widgets.logview import LogView
+
+    async def palette(words: str, first: str) -> None:
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.press(*words)
+        await until(
+            pilot,
+            lambda: first in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt),
+            f"{first} first",
+        )
+        await pilot.press("enter")
+
+    await palette("disk report", "Disk report of the host")
+    await until(pilot, lambda: isinstance(app.screen, TailScreen), "the disk report")
+    await until(
+        pilot,
+        lambda: (
+            "host.disk-report on vps-6227e9e1: done"
+            in "\n".join(app.screen.query_one(LogView).text_lines())
+        ),
+        "the report's end",
+        60,
+    )
+    await pilot.pause(0.3)
+    shot(app, "host-disk-report-tail")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+    await palette("vacuum", "Vacuum the host")
+    await until(pilot, lambda: isinstance(app.screen, ParamsScreen), "the retention")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+    await pilot.pause(0.3)
+    shot(app, "host-confirm-journal-vacuum")
+    await pilot.press("escape")  # cancelled: nothing runs
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+
+async def ssh_shots(kubeconfig: Path, work: Path) -> None:
+    """Two nodes over a real sshd: one live (a k3s node), one whose key is not known."""
+    from tests.sshd import Sshd
+    from tui.app import IncidentApp
+    from tui.config import Settings
+    from tui.sources.host import SshHost, parse_target
+    from tui.sources.kube import Kube
+    from tui.store import State
+
+    good, bad = Sshd(work / "sshd-good", units=("k3s", "containerd")), Sshd(work / "sshd-bad")
+    good.start()
+    bad.start()
+    stranger = work / "known_hosts_without_it"
+    stranger.write_text("")
+    hosts = [
+        SshHost(
+            parse_target(good.target),
+            name="vps-6227e9e1",
+            key=str(good.client_key),
+            known_hosts=str(good.known_hosts),
+        ),
+        SshHost(
+            parse_target(bad.target),
+            name="vps-2",
+            key=str(bad.client_key),
+            known_hosts=str(stranger),
+        ),
+    ]
+    settings = Settings(kubeconfig=str(kubeconfig), metrics_interval=2, host_interval=1)
+    app = IncidentApp(settings, Kube.from_kubeconfig(str(kubeconfig), None), hosts=hosts)
+    async with app.run_test(size=SIZE) as pilot:
+        views = app.store.hosts
+        await until(
+            pilot,
+            lambda: (
+                len(views["vps-6227e9e1"].history) >= 15
+                and views["vps-2"].status.state is State.REFUSED
+            ),
+            "a live SSH host and a refused one",
+            60,
+        )
+        await pilot.pause(1.1)
+        shot(app, "hosts-ssh")
+        await pilot.press("h")
+        await pilot.pause(0.5)
+        shot(app, "hosts-ssh-refused-key")
+        app.stop_sources()
+        app.stop_hosts()
+    good.kill()
+    bad.kill()
+
+
 async def main() -> int:
     from tui.app import IncidentApp
     from tui.config import Settings
     from tui.demo import start_demo
+    from tui.sources.host import LocalHost
     from tui.sources.kube import Kube
     from tui.store import State
     from widgets.table import VirtualTable
@@ -187,11 +286,12 @@ async def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ic-shots-"))
     emulator, demo, kubeconfig = start_demo(kubeconfig=work / "demo-kubeconfig")
     OUT.mkdir(exist_ok=True)
-    settings = Settings(kubeconfig=str(kubeconfig), metrics_interval=2)
+    settings = Settings(kubeconfig=str(kubeconfig), metrics_interval=2, host_interval=1)
     app = IncidentApp(
         settings,
         Kube.from_kubeconfig(str(kubeconfig), None),
         note="demo cluster: kubectl --kubeconfig ~/.cache/incident-console/demo-kubeconfig",
+        hosts=[LocalHost("vps-6227e9e1")],  # as the demo: this machine is the node's host
     )
     print("writing screenshots:")
     async with app.run_test(size=SIZE) as pilot:
@@ -203,8 +303,10 @@ async def main() -> int:
                 and app.store.metrics_status.state is State.LIVE
                 and pods.items[0].status == "CrashLoopBackOff"
                 and len(app.store.events) > 5
+                and len(app.store.hosts["vps-6227e9e1"].history) >= 20
             ),
-            "the crash-looping api-gateway first, metrics live",
+            "the crash-looping api-gateway first, metrics live, 20 s of host history",
+            60,
         )
         await pilot.pause(0.6)
         shot(app, "dashboard")
@@ -238,6 +340,7 @@ async def main() -> int:
         await pilot.press("escape")
 
         await actions_shots(app, pilot, pods)
+        await host_shots(app, pilot)
 
         emulator.cluster.fail("events", 403)
         await until(
@@ -254,6 +357,11 @@ async def main() -> int:
         await pilot.pause(0.3)
         shot(app, "api-unreachable")
         app.stop_sources()
+        app.stop_hosts()
+    demo.stop()
+    emulator, demo, kubeconfig = start_demo(kubeconfig=work / "demo-kubeconfig-2")
+    await ssh_shots(kubeconfig, work)
+    emulator.stop()
     demo.stop()
     return 0
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from collections.abc import Iterator
@@ -145,7 +146,8 @@ def test_each_host_action_sends_exactly_its_command_lines(
     plan = rig.plan(action_id, **params)
     assert plan.host == f"vps-1 ({rig.sshd.target})"
     assert plan.dangerous is registry.get(action_id).dangerous
-    assert plan.equivalent.startswith(f"ssh {rig.sshd.target} ")
+    assert plan.equivalent.startswith(f"ssh -p {rig.sshd.port} root@127.0.0.1 ")
+    assert shlex.split(plan.equivalent)[4] == "; ".join(expected)  # one word for the shell
 
 
 def test_words_from_outside_the_fixed_lists_are_refused_before_anything_is_sent(

@@ -8,6 +8,7 @@ in place of its numbers; the charts keep the gap.
 
 from __future__ import annotations
 
+import textwrap
 import time
 from typing import Any, ClassVar
 
@@ -29,6 +30,10 @@ from tui.store.units import fmt_bytes, human_duration
 from widgets.pane import Pane, state_text
 
 CHART_INTERVAL = 1.0  # a chart is redrawn at most once a second
+
+
+def ago(seconds: float) -> str:
+    return f"{seconds / 60:.0f}m" if seconds >= 120 else f"{seconds:.0f}s"
 
 
 def level(value: float, warn: float, bad: float) -> str:
@@ -56,7 +61,7 @@ class HostSummary(Static):
     }
     DEFAULT_CSS = """
     HostSummary {
-        width: 62; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+        width: 66; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
     }
     HostSummary > .host--name { text-style: bold; color: $accent; }
     HostSummary > .host--ok { color: $success; }
@@ -88,35 +93,38 @@ class HostSummary(Static):
     def _row(self, text: Text, view: HostView, chosen: bool) -> None:
         st = self.get_component_rich_style
         text.append("▶ " if chosen else "  ", st("host--name"))
-        text.append(f"{view.name[:18]:18} ", st("host--name" if chosen else "host--label"))
+        text.append(f"{view.name[:20]:20} ", st("host--name" if chosen else "host--label"))
         s = view.sample
         if not view.status.state.ok or s is None:
             text.append(view.status.state.value, st("host--bad" if view.sample else "host--dim"))
             text.append("\n")
             return
-        text.append(f"cpu {s.cpu:3.0f}% ", st(f"host--{level(s.cpu, 80, 95)}"))
+        text.append(f"cpu{s.cpu:3.0f}% ", st(f"host--{level(s.cpu, 80, 95)}"))
         mem = s.memory.used_percent
-        text.append(f"mem {mem:3.0f}% ", st(f"host--{level(mem, 85, MEMORY_FULL_PERCENT)}"))
+        text.append(f"mem{mem:3.0f}% ", st(f"host--{level(mem, 85, MEMORY_FULL_PERCENT)}"))
         disk = max((f.percent for f in s.filesystems), default=0)
-        text.append(f"disk {disk:3d}% ", st(f"host--{level(disk, 80, DISK_FULL_PERCENT)}"))
-        text.append(f"load {s.load[0]:.2f} ", st("host--bad" if s.overloaded else "host--ok"))
+        text.append(f"disk{disk:3d}% ", st(f"host--{level(disk, 80, DISK_FULL_PERCENT)}"))
+        text.append(f"load{s.load[0]:5.2f} ", st("host--bad" if s.overloaded else "host--ok"))
         k3s = s.services.k3s
         if k3s is not None:
-            text.append(f"{k3s.name} {k3s.active}", st(f"host--{unit_class(k3s.active)}"))
+            state = "✔" if k3s.active == "active" else k3s.active
+            text.append(f"k3s {state}", st(f"host--{unit_class(k3s.active)}"))
         text.append("\n")
 
     def _detail(self, text: Text, view: HostView, room: int) -> None:
         st = self.get_component_rich_style
         text.append(view.name, st("host--name"))
         where = "this machine" if view.target == "local" else view.target
-        text.append(f"  {where}", st("host--dim"))
+        if where != view.name:
+            text.append(f"  {where}", st("host--dim"))
         s = view.sample
         if not view.status.state.ok:
             text.append("\n")
-            text.append(
-                state_text(view.status, 0),
-                st("host--dim" if view.status.state is State.CONNECTING else "host--bad"),
-            )
+            # the reason is what to fix (a fingerprint, a file): wrapped, never cut
+            style = "host--dim" if view.status.state is State.CONNECTING else "host--bad"
+            width = max(20, (self.size.width or 64) - 1)
+            lines = textwrap.wrap(state_text(view.status, 0), width) or [""]
+            text.append("\n".join(lines), st(style))
             if s is not None:
                 ago = human_duration(time.time() - s.at)
                 text.append(f"\nlast sample {ago} ago; the charts show the gap", st("host--dim"))
@@ -204,7 +212,6 @@ class HostMetricsPane(Pane):
         self.selected: str | None = None
         self.summary = HostSummary(id="host-summary")
         self.usage = HostChart(id="host-usage-chart")
-        self.loadchart = HostChart(id="host-load-chart")
         self._charted: tuple[str | None, int, float] = (None, -1, 0.0)
         self.chart_draws = 0
 
@@ -212,11 +219,9 @@ class HostMetricsPane(Pane):
         with Horizontal():
             yield self.summary
             yield self.usage
-            yield self.loadchart
 
     def on_mount(self) -> None:
-        for chart in (self.usage, self.loadchart):
-            chart.plt.theme("textual-clear")
+        self.usage.plt.theme("textual-clear")
 
     @property
     def host(self) -> HostView | None:
@@ -270,31 +275,30 @@ class HostMetricsPane(Pane):
             return
         self._charted = (view.name if view else None, points, now)
         self.chart_draws += 1
-        usage, load = self.usage.plt, self.loadchart.plt
-        for plt in (usage, load):
-            plt.clear_data()
-            plt.clear_figure()
-            plt.theme("textual-clear")
-            plt.xlim(-HISTORY_SECONDS, 0)
-            plt.xticks([-600, -300, 0], ["-10m", "-5m", "now"])
-        usage.title("CPU % · MEM %")
-        usage.ylim(0, 100)
-        load.title("load (1 min)")
-        top = 1.0
+        plt = self.usage.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.theme("textual-clear")
+        # the last ten minutes; less while the history is shorter, so it is readable
+        span = HISTORY_SECONDS
+        if view is not None and view.history:
+            span = min(HISTORY_SECONDS, max(60.0, now - view.history[0].at))
+        plt.xlim(-span, 0)
+        plt.xticks([-span, -span / 2, 0], [f"-{ago(span)}", f"-{ago(span / 2)}", "now"])
+        plt.title("% · cpu mem load/cores")
+        top = 100.0
         if view is not None:
-            for i, (xs, ys) in enumerate(view.segments("cpu")):
-                usage.plot([x - now for x in xs], ys, color="cyan", label="cpu" if i == 0 else None)
-            for i, (xs, ys) in enumerate(view.segments("memory")):
-                usage.plot(
-                    [x - now for x in xs], ys, color="magenta", label="mem" if i == 0 else None
-                )
-            for xs, ys in view.segments("load"):
-                load.plot([x - now for x in xs], ys, color="yellow")
-                top = max(top, *ys)
-            cores = view.sample.cores if view.sample else 0
-            if cores:
-                load.hline(cores, "red")
-                top = max(top, cores * 1.1)
-        load.ylim(0, top * 1.1)
+            cores = view.sample.cores if view.sample else 1
+            series = [
+                ("cpu", "cyan", 1.0),
+                ("memory", "magenta", 1.0),
+                ("load", "yellow", 100.0 / cores),
+            ]
+            for attr, color, scale in series:
+                for i, (xs, ys) in enumerate(view.segments(attr)):
+                    values = [y * scale for y in ys]
+                    top = max(top, *values)
+                    label = ("mem" if attr == "memory" else attr) if i == 0 else None
+                    plt.plot([x - now for x in xs], values, color=color, label=label)
+        plt.ylim(0, top * 1.05)
         self.usage.refresh()
-        self.loadchart.refresh()
