@@ -73,13 +73,26 @@ class Sshd:
             )
             fake.chmod(0o755)
             path = f"export PATH={bin_dir}:$PATH\n"
+        # A command sent to a spare shell arrives on its stdin: it is read and recorded too.
         self.wrapper.write_text(
-            "#!/bin/sh\n" + path + f"printf '%s\\n' \"$SSH_ORIGINAL_COMMAND\" >> {self.received}\n"
-            f'if [ -e {self.root / "dry"} ]; then case "$SSH_ORIGINAL_COMMAND" in\n'
-            "  *@@end*) ;;\n"
-            "  *) echo '(recorded, not run)'; exit 0 ;;\n"
-            "esac; fi\n"
-            'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+            "#!/bin/sh\n"
+            + path
+            # a slow login (rc files that take seconds), when the test asks for one
+            + f"if [ -e {self.root / 'slow-login'} ]; then sleep 3; fi\n"
+            'cmd="$SSH_ORIGINAL_COMMAND"\n'
+            # a spare shell: its command comes as the first line of its input
+            'case "$cmd" in *"read -r c"*)\n'
+            f"  echo ready >> {self.root / 'spares.log'}; IFS= read -r line || exit 0\n"
+            f"  printf '%s\\n' \"$line\" >> {self.received}\n"
+            f"  if [ -e {self.root / 'dry'} ]; then echo '(recorded, not run)'; exit 0; fi\n"
+            # its input again, first line included; the wrapper ends when the shell does
+            f"  f={self.root}/fifo-$$; rm -f $f; mkfifo $f; exec 3<&0\n"
+            "  { printf '%s\\n' \"$line\"; exec cat <&3; } >$f 2>/dev/null &\n"
+            '  exec /bin/sh -c "$cmd" <$f ;;\n'
+            "*)\n"
+            f"  printf '%s\\n' \"$cmd\" >> {self.received}\n"
+            '  exec /bin/sh -c "$cmd" ;;\n'
+            "esac\n"
         )
         self.wrapper.chmod(0o755)
         self.config = self.root / "sshd_config"
@@ -110,6 +123,14 @@ class Sshd:
         if not self.received.exists():
             return []
         return [c for c in self.received.read_text().splitlines() if c and "@@end" not in c]
+
+    def spares_ready(self) -> int:
+        """How many spare shells have logged in and wait for a command."""
+        log = self.root / "spares.log"
+        return len(log.read_text().splitlines()) if log.exists() else 0
+
+    def slow_login(self) -> None:
+        (self.root / "slow-login").touch()
 
     def dry(self, on: bool = True) -> None:
         flag = self.root / "dry"
@@ -147,8 +168,12 @@ class Sshd:
         except psutil.NoSuchProcess:
             children = []
         for p in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(p.pid, signal.SIGKILL)
+            # sshd's own processes only: the connections drop as on a crashed host, and
+            # what the sessions ran ends on its own (a login shell's rc files killed
+            # midway can leave locks behind, pyenv's rehash lock among them)
+            with contextlib.suppress(ProcessLookupError, psutil.NoSuchProcess):
+                if p.name() == "sshd" or p.name().startswith("sshd"):
+                    os.kill(p.pid, signal.SIGKILL)
         self.proc.kill()
         self.proc.wait()
         self.proc = None

@@ -140,17 +140,23 @@ def test_a_hanging_command_times_out_while_sampling_goes_on(sshd: Sshd) -> None:
         wait_for(lambda: manager.sampled >= 1, 15, "a first sample")
         before = manager.sampled
         started = time.monotonic()
-        result = manager.run(name, ["sleep", "30"], lambda _line: None, threading.Event(), 1.0)
+        result = manager.run(name, ["sleep", "31.7"], lambda _line: None, threading.Event(), 1.0)
         took = time.monotonic() - started
         assert result.timed_out and result.exit_code is None
         assert took < 10  # it was stopped, not waited out
         assert manager.sampled > before  # the loop kept sampling during the hang
+        # and it does not live on on the host
+        wait_for(lambda: not sleeping("31.7"), 10, "the timed-out command to be killed")
         stop = threading.Event()
         threading.Timer(0.5, stop.set).start()
         result = manager.run(name, ["sleep", "30"], lambda _line: None, stop, None)
         assert result.error == "stopped"
     finally:
         manager.stop()
+
+
+def sleeping(seconds: str) -> bool:
+    return any(p.info["cmdline"] == ["sleep", seconds] for p in psutil.process_iter(["cmdline"]))
 
 
 def test_sshd_killed_then_restarted_leaves_a_gap_then_sampling_resumes(sshd: Sshd) -> None:
@@ -178,5 +184,27 @@ def test_sshd_killed_then_restarted_leaves_a_gap_then_sampling_resumes(sshd: Ssh
         wait_for(lambda: (view_state(), len(view.segments("cpu")))[1] == 2, 15, "new points")
         runs = view.segments("cpu")
         assert runs[0][0][-1] < runs[1][0][0]  # two runs, the gap between them
+    finally:
+        manager.stop()
+
+
+def test_a_slow_login_shell_does_not_delay_commands(sshd: Sshd) -> None:
+    """Every SSH session runs the login shell's rc files (bash reads ~/.bashrc for SSH
+    commands): here they take 3 s. The sampler pays it once; a command goes to a shell
+    logged in ahead of time, so even with a 2 s timeout it runs."""
+    sshd.slow_login()
+    buffer = ChangeBuffer()
+    manager = HostManager([ssh_host(sshd)], buffer, interval=0.3)
+    manager.start()
+    try:
+        name = next(iter(manager.hosts))
+        wait_for(lambda: manager.sampled >= 1, 20, "a first sample")
+        wait_for(lambda: sshd.spares_ready() >= 1, 20, "a shell ready for the next command")
+        lines: list[str] = []
+        result = manager.run(name, ["echo", "fast"], lines.append, threading.Event(), 2.0)
+        assert result.exit_code == 0 and lines == ["fast"], result
+        wait_for(lambda: sshd.spares_ready() >= 2, 20, "the next spare")
+        result = manager.run(name, ["echo", "again"], lines.append, threading.Event(), 2.0)
+        assert result.exit_code == 0 and lines == ["fast", "again"], result
     finally:
         manager.stop()

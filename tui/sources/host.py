@@ -73,6 +73,19 @@ __all__ = [
 
 SERVICES_EVERY = 10.0  # seconds between two readings of systemd and the journal
 COMMAND_TIMEOUT = 120.0  # a one-shot command that runs longer is stopped
+# Each command goes to a shell started ahead of time: the login shell (and its rc files,
+# which bash reads for every SSH command) runs before the operator asks, not after. The
+# shell reads one line (the command), runs it in its own process group, and kills that
+# group when the channel's input ends: a command stopped or timed out by the console
+# does not live on on the node.
+SPARE_SCRIPT = (
+    "IFS= read -r c || exit 0; exec 3<&0; "
+    'if command -v setsid >/dev/null 2>&1; then setsid /bin/sh -c "$c" & '
+    'else /bin/sh -c "$c" & fi; p=$!; '
+    '{ while IFS= read -r _; do :; done; kill -9 -"$p" || kill -9 "$p"; } <&3 >/dev/null 2>&1 & '
+    'w=$!; wait "$p"; s=$?; kill "$w" 2>/dev/null; exit "$s"'
+)
+SPARE_SHELL = "exec /bin/sh -c " + shlex.quote(SPARE_SCRIPT)
 Line = Callable[[str], None]
 
 
@@ -292,6 +305,8 @@ class SshHost:
         self.conn: asyncssh.SSHClientConnection | None = None
         self.is_root = target.user == "root"
         self._lock = asyncio.Lock()
+        self._spare: asyncssh.SSHClientProcess[str] | None = None
+        self._refill: asyncio.Future[None] | None = None
 
     def _options(self) -> dict[str, object]:
         options: dict[str, object] = {
@@ -383,6 +398,8 @@ class SshHost:
             self.conn = None
             raise HostError(f"{self.target}: cannot start the sampler: {e}") from None
         parser = ProcText()
+        if self._spare is None:
+            self._refill = asyncio.ensure_future(self._prepare_spare())
         try:
             while True:
                 try:
@@ -403,13 +420,30 @@ class SshHost:
         finally:
             process.close()
 
-    async def run(self, argv: Sequence[str], on_line: Line, timeout: float | None) -> int | None:
+    async def _start_shell(self) -> asyncssh.SSHClientProcess[str]:
         conn = await self.connect()
+        return await conn.create_process(
+            SPARE_SHELL, encoding="utf-8", errors="replace", stderr=asyncssh.STDOUT
+        )
+
+    async def _prepare_spare(self) -> None:
+        with contextlib.suppress(Exception):
+            self._spare = await self._start_shell()
+
+    async def _shell(self) -> asyncssh.SSHClientProcess[str]:
+        """A shell started ahead of time, the login shell's rc files already read, so a
+        command does not wait on them; another is started for the next command."""
+        spare, self._spare = self._spare, None
+        if spare is None or spare.is_closing() or spare.exit_status is not None:
+            spare = await self._start_shell()
+        self._refill = asyncio.ensure_future(self._prepare_spare())
+        return spare
+
+    async def run(self, argv: Sequence[str], on_line: Line, timeout: float | None) -> int | None:
         command = "exec env LC_ALL=C SYSTEMD_PAGER= SYSTEMD_COLORS=0 " + shlex.join(argv)
         try:
-            process = await conn.create_process(
-                command, encoding="utf-8", errors="replace", stderr=asyncssh.STDOUT
-            )
+            process = await self._shell()
+            process.stdin.write(command + "\n")  # the spare shell reads this one line
         except (OSError, asyncssh.Error) as e:
             raise HostError(f"{self.target}: cannot run the command: {e}") from None
         emit = Lines(on_line)
@@ -420,12 +454,14 @@ class SshHost:
                 result = await process.wait()
                 return result.exit_status
         finally:
-            if process.exit_status is None:
-                with contextlib.suppress(Exception):
-                    process.send_signal("KILL")
-                process.close()
+            process.close()  # the input ends: a command still running is killed, with its group
 
     async def close(self) -> None:
+        if self._refill is not None:
+            self._refill.cancel()
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
         if self.conn is not None:
             self.conn.close()
             with contextlib.suppress(Exception):
