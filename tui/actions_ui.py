@@ -161,7 +161,8 @@ class ActionRunner:
                 return
             app.push_screen(
                 TailScreen(
-                    f"{plan.title} · {plan.host or 'context ' + plan.context}",
+                    f"{plan.title} · "
+                    + (f"host {plan.host}" if plan.host else f"context {plan.context}"),
                     self.check_producer(action, plan, ctx),
                     name_for_save=plan.action_id,
                 )
@@ -186,7 +187,8 @@ class ActionRunner:
             return
         app.push_screen(
             TailScreen(
-                f"{plan.title} · {plan.target} · context {plan.context}",
+                f"{plan.title} · "
+                + (f"host {plan.host}" if plan.host else f"{plan.target} · context {plan.context}"),
                 self.run_producer(action, plan, ctx),
                 name_for_save=plan.action_id,
             )
