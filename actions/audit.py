@@ -67,6 +67,15 @@ class AuditLog:
             "duration_s": round(duration, 3),
             **(extra or {}),
         }
+        self._append(entry)
+        return entry
+
+    def record_event(self, event: dict[str, Any]) -> None:
+        """A line of the incident's timeline that is not an action (a finding seen or
+        cleared): the same file, so `incident-console report` reads one record."""
+        self._append({"user": local_user(), **event})
+
+    def _append(self, entry: dict[str, Any]) -> None:
         line = orjson.dumps(entry) + b"\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,4 +85,3 @@ class AuditLog:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        return entry

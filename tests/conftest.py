@@ -148,6 +148,12 @@ def dry_runs(cluster: Cluster) -> list[Any]:
 
 
 def audit_lines(path: Path) -> list[dict[str, Any]]:
+    """The actions recorded in the audit log."""
+    return [e for e in record_lines(path) if "action" in e]
+
+
+def record_lines(path: Path) -> list[dict[str, Any]]:
+    """Every line of the audit log: the actions and the findings seen and cleared."""
     import orjson
 
     if not path.exists():

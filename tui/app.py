@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
@@ -18,19 +19,22 @@ from textual.worker import Worker, WorkerState
 from actions import registry
 from tui.actions_ui import ActionRunner
 from tui.config import Settings
-from tui.palette import ConsoleCommands
+from tui.palette import ConsoleCommands, FindingCommands
 from tui.screens.help import HelpScreen, binding_rows
 from tui.sources.flux import FluxKind, discover_status
 from tui.sources.host import Host, HostManager
-from tui.sources.kube import KIND_SPECS, Kube, ListWatch
+from tui.sources.kube import KIND_SPECS, KindSpec, Kube, ListWatch, discover_certificates
 from tui.sources.metrics import MetricsPoller
+from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
+from tui.store.models import parse_certificate
+from tui.triage import Finding, Tracker, evaluate
 from widgets.events import EventsPane
+from widgets.findings import FindingsPane
 from widgets.flux import FluxPane
 from widgets.hostmetrics import HostMetricsPane
 from widgets.nodes import NodesPane
-from widgets.placeholder import ReservedPane
 from widgets.pods import PodsPane
 from widgets.status import StatusBar
 from widgets.table import VirtualTable
@@ -39,7 +43,15 @@ MUTATING_IDS = {a.id for a in registry.all_actions() if a.mutating}
 WORKER_THREADS = 64  # long-lived feeds (one per kind, Flux kind, host) + tails + actions
 FLUSH_INTERVAL = 0.1  # seconds between hand-offs of source changes to the store and panes
 # The least time between two refreshes of a pane: pods at every flush, the rest twice a second.
-PANE_INTERVAL = {"pods": 0.0, "nodes": 0.5, "events": 0.5, "flux": 0.25, "hosts": 0.5}
+PANE_INTERVAL = {
+    "pods": 0.0,
+    "nodes": 0.5,
+    "events": 0.5,
+    "flux": 0.25,
+    "hosts": 0.5,
+    "findings": 0.0,
+}
+TRIAGE_INTERVAL = 1.0  # seconds between two evaluations of the rules
 PANE_KINDS = {
     "pods": {"pods", "metrics", "status"},
     "nodes": {"nodes", "metrics", "status"},
@@ -85,6 +97,7 @@ class IncidentApp(App[int]):
         Binding("2", "focus_pane('nodes')", "Nodes", show=False, id="app.focus-nodes"),
         Binding("3", "focus_pane('events')", "Events", show=False, id="app.focus-events"),
         Binding("4", "focus_pane('flux')", "Flux", show=False, id="app.focus-flux"),
+        Binding("f,5", "focus_pane('findings')", "Findings", show=False, id="app.focus-findings"),
         Binding("tab", "focus_next", "Next pane", show=False, id="app.focus-next"),
         Binding("h", "next_host", "Next host", show=False, id="hosts.next"),
     ]
@@ -104,11 +117,15 @@ class IncidentApp(App[int]):
         self.note = note
         self.store = Store()
         self.buffer = ChangeBuffer()
-        self.sources: list[ListWatch | MetricsPoller] = []
+        self.sources: list[ListWatch | MetricsPoller | PrometheusPoller] = []
         self._watch_options = watch_options or {}
         self.flushes = 0
         self._dirty: set[str] = set()
-        self.panes: dict[str, PodsPane | NodesPane | EventsPane | FluxPane | HostMetricsPane] = {}
+        self.panes: dict[
+            str, PodsPane | NodesPane | EventsPane | FluxPane | HostMetricsPane | FindingsPane
+        ] = {}
+        self.tracker = Tracker()
+        self.chosen_finding: Finding | None = None
         self.hosts: list[Host] = list(hosts or [])
         for host in self.hosts:
             self.store.add_host(host.name, host.target)
@@ -132,11 +149,7 @@ class IncidentApp(App[int]):
         )
         yield Static("", id="banner", markup=False)
         with Horizontal(id="top"):
-            yield ReservedPane(
-                "Findings",
-                "The runbook's alert rules as live findings, each with the action that answers it.",
-                id="findings",
-            )
+            yield FindingsPane(self.tracker, id="findings")
             yield HostMetricsPane(self.store, self.settings.host_interval, id="hostmetrics")
         yield NodesPane(self.store, id="nodes")
         yield PodsPane(self.store, namespace=self.settings.namespace, id="pods")
@@ -161,6 +174,7 @@ class IncidentApp(App[int]):
             "events": self.query_one(EventsPane),
             "flux": self.query_one(FluxPane),
             "hosts": self.query_one(HostMetricsPane),
+            "findings": self.query_one(FindingsPane),
         }
         self.status_bar = self.query_one(StatusBar)
         self.banner = self.query_one("#banner", Static)
@@ -173,6 +187,7 @@ class IncidentApp(App[int]):
         self.timers = [
             self.set_interval(FLUSH_INTERVAL, self.flush_changes, name="flush"),
             self.set_interval(1.0, self._tick, name="clock"),
+            self.set_interval(TRIAGE_INTERVAL, self.triage, name="triage"),
         ]
 
     # -- sources ---------------------------------------------------------------------
@@ -205,6 +220,21 @@ class IncidentApp(App[int]):
             thread=True,
             exit_on_error=False,
         )
+        if self.settings.prometheus_url:
+            prom = PrometheusPoller(
+                self.settings.prometheus_url,
+                self.buffer,
+                self.settings.prometheus_query or DEFAULT_QUERY,
+            )
+            self.sources.append(prom)
+            self.run_worker(
+                prom.run,
+                name="poll:prometheus",
+                group="kube",
+                description="poll Prometheus for the API error rate",
+                thread=True,
+                exit_on_error=False,
+            )
         poller = MetricsPoller(
             self.kube, self.buffer, namespace=ns, interval=self.settings.metrics_interval
         )
@@ -231,10 +261,25 @@ class IncidentApp(App[int]):
         )
 
     def _discover_flux(self) -> None:
-        """In a worker thread: discovery, then one watched feed per Flux kind found."""
+        """In a worker thread: discovery, then one watched feed per Flux kind found, and
+        cert-manager's Certificates where they are served."""
         kinds = discover_status(self.kube, self.buffer)
         if kinds:
             self.call_from_thread(self._watch_flux, kinds)
+        certs = discover_certificates(self.kube)
+        if certs is not None:
+            self.call_from_thread(self._watch_certificates, certs)
+
+    def _watch_certificates(self, spec: KindSpec) -> None:
+        lw = ListWatch(
+            self.kube,
+            spec,
+            self.buffer,
+            namespace=self.settings.namespace,
+            parser=parse_certificate,
+            **self._watch_options,
+        )
+        self._start_feed(lw, "watch:certificates", "list+watch cert-manager Certificates")
 
     def _watch_flux(self, kinds: list[FluxKind]) -> None:
         for fk in kinds:
@@ -255,6 +300,57 @@ class IncidentApp(App[int]):
         for source in self.sources:
             source.stop()
         self.sources = []
+
+    # -- triage ------------------------------------------------------------------------
+    @property
+    def triage_ready(self) -> bool:
+        """The rules run once the pods and nodes have been listed: before, "no finding"
+        would only mean "not looked yet"."""
+        return all(
+            self.store.status[k].state.ok or self.store.objects[k] for k in ("pods", "nodes")
+        )
+
+    def triage(self) -> None:
+        if not self.dashboard_attached or not self.triage_ready:
+            return
+        now = time.time()
+        changes = self.tracker.update(evaluate(self.store, now), now)
+        for entry in changes:
+            self.runner.audit.record_event(entry.as_json())
+        pane = self.panes["findings"]
+        if isinstance(pane, FindingsPane):
+            if changes or not pane.evaluated:
+                pane.evaluated = True
+                pane.refresh_rows()
+            else:
+                pane.show_detail()
+
+    def on_findings_pane_chosen(self, event: FindingsPane.Chosen) -> None:
+        """Enter on a finding: its subject selected, the palette narrowed to its actions."""
+        self.chosen_finding = event.finding
+        subject = event.finding.subject
+        pods = self.query_one("#pods-table", VirtualTable)
+        name = subject.pod or (subject.name if subject.kind == "pod" else "")
+        pod = self.store.find("pods", subject.namespace, name) if name else None
+        if pod is not None:
+            pods.move_to(pod.uid)
+        host = self.panes.get("hosts")
+        if isinstance(host, HostMetricsPane):
+            view = (
+                self.store.hosts.get(subject.name)
+                if subject.kind == "host"
+                else self.store.host_of_node(subject.name)
+                if subject.kind == "node"
+                else None
+            )
+            if view is not None:
+                host.select(view.name)
+        self.push_screen(
+            CommandPalette(
+                providers=[FindingCommands],
+                placeholder=f"Actions for {event.finding.title}: {subject}",
+            )
+        )
 
     def pause_polling(self, paused: bool) -> None:
         """While a confirmation is open, pollers wait (the watches stay live)."""

@@ -62,6 +62,42 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="mark the mutations unavailable, as the console in read-only mode does",
     )
+    chk = sub.add_parser(
+        "check",
+        help="evaluate the runbook's alert rules once, without a screen (for cron)",
+        description="Exit codes: 0 healthy, 1 warnings, 2 a critical finding, 3 could not "
+        "evaluate (unreachable, unauthorized, forbidden, bad kubeconfig).",
+    )
+    chk.add_argument("--json", action="store_true", help="print the findings as JSON")
+    chk.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="longest wait for the first lists and samples (default 30)",
+    )
+    for flag, kw in (
+        ("--kubeconfig", {"metavar": "PATH"}),
+        ("--context", {"metavar": "NAME"}),
+        ("--namespace", {"metavar": "NS"}),
+        ("--ssh-key", {"metavar": "PATH"}),
+        ("--known-hosts", {"metavar": "PATH"}),
+    ):
+        chk.add_argument(flag, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kw)  # type: ignore[arg-type]
+    chk.add_argument("--ssh", action="append", metavar="TARGET", default=argparse.SUPPRESS)
+    chk.add_argument("--local", action="store_true", default=argparse.SUPPRESS)
+    chk.add_argument("--no-hosts", action="store_true", default=argparse.SUPPRESS)
+    rep = sub.add_parser(
+        "report", help="write the incident's timeline as Markdown, from the audit log"
+    )
+    rep.add_argument(
+        "--since",
+        metavar="WHEN",
+        default="24h",
+        help="from when: 90m, 6h, 2d, or a date/time 2026-11-28T14:00 (default 24h)",
+    )
+    rep.add_argument("--audit-log", dest="report_audit_log", metavar="PATH", help="the audit log")
+    rep.add_argument("-o", "--output", metavar="FILE", help="write there (default: stdout)")
     ds = sub.add_parser(
         "demo-server", help="serve the demo cluster's API on 127.0.0.1 until interrupted"
     )
@@ -94,6 +130,11 @@ def add_host_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="sample this machine too (the default when no SSH host is given)",
     )
+    p.add_argument(
+        "--no-hosts",
+        action="store_true",
+        help="sample no host at all: the cluster only (a laptop without SSH to the nodes)",
+    )
 
 
 def apply_host_arguments(settings: object, args: argparse.Namespace) -> None:
@@ -102,6 +143,7 @@ def apply_host_arguments(settings: object, args: argparse.Namespace) -> None:
     assert isinstance(settings, Settings)
     settings.ssh = list(args.ssh)
     settings.local = args.local
+    settings.no_hosts = args.no_hosts
     if args.ssh_key:
         settings.ssh_key = args.ssh_key
     if args.known_hosts:
@@ -121,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(e))
     if args.command == "demo-server":
         return demo_server(args)
+    if args.command == "report":
+        from tui.report import report_command
+
+        path = args.report_audit_log or args.audit_log or settings.audit_log
+        return report_command(path, args.since, args.output)
     if args.command == "actions":
         return list_actions(
             args.json, args.read_only or args.actions_read_only or settings.read_only
@@ -135,7 +182,40 @@ def main(argv: list[str] | None = None) -> int:
     apply_host_arguments(settings, args)
     if args.demo and (args.kubeconfig or args.context):
         return fail("--demo runs on its own cluster: drop --kubeconfig/--context, or drop --demo")
+    if args.command == "check":
+        return run_check(settings, args.json, args.timeout)
     return run_console(settings)
+
+
+def run_check(settings: object, as_json: bool, timeout: float) -> int:
+    """One evaluation, no screen. Anything that prevents it is exit 3 with one line."""
+    import orjson
+
+    from tui.check import EXIT_UNKNOWN, collect, print_table
+    from tui.check import as_json as result_json
+    from tui.config import Settings
+    from tui.sources.host import build_hosts
+    from tui.sources.kube import Kube, KubeConfigError
+
+    assert isinstance(settings, Settings)
+    try:
+        kube = Kube.from_kubeconfig(settings.kubeconfig, settings.context)
+        hosts = build_hosts(settings)
+    except (KubeConfigError, ValueError) as e:
+        print(f"incident-console: {e}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    result = collect(kube, settings, hosts, timeout)
+    kube.close()
+    try:
+        if as_json:
+            text = orjson.dumps(result_json(result), option=orjson.OPT_INDENT_2).decode()
+            sys.stdout.write(text + "\n")
+        else:
+            print_table(result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return result.exit_code
 
 
 def run_console(settings: object) -> int:

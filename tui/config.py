@@ -26,6 +26,11 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     # SSH: the known_hosts file host keys are checked against (default: ~/.ssh/known_hosts)
     known_hosts = "~/.ssh/known_hosts"
 
+    # Prometheus, for the API error rate finding (optional; none by default)
+    prometheus_url = "http://prometheus.monitoring:9090"
+    # The query giving the fraction of failed requests (default: Traefik's 5xx over 5 min)
+    prometheus_query = 'sum(rate(traefik_service_requests_total{code=~"5.."}[5m])) / ...'
+
     [hosts]  # node name = SSH target ([user@]host[:port] or a ~/.ssh/config alias), or "local"
     "vps-6227e9e1" = "root@203.0.113.10"
 
@@ -61,10 +66,13 @@ class Settings:
     ssh_key: str | None = None
     known_hosts: str | None = None
     hosts: dict[str, str] = field(default_factory=dict)
+    prometheus_url: str | None = None
+    prometheus_query: str | None = None
     # from the command line only
     demo: bool = False
     ssh: list[str] = field(default_factory=list)
     local: bool = False
+    no_hosts: bool = False
 
 
 def config_dir() -> Path:
@@ -91,6 +99,8 @@ TYPES: dict[str, tuple[type, ...]] = {
     "ssh_key": (str,),
     "known_hosts": (str,),
     "hosts": (dict,),
+    "prometheus_url": (str,),
+    "prometheus_query": (str,),
 }
 
 
@@ -104,7 +114,7 @@ def load_settings(path: Path | None = None) -> Settings:
         data: dict[str, Any] = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"config file {path} cannot be read: {e}") from None
-    known = {f.name for f in fields(Settings)} - {"demo", "ssh", "local"}
+    known = {f.name for f in fields(Settings)} - {"demo", "ssh", "local", "no_hosts"}
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"config file {path}: unknown setting {key!r}")

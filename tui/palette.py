@@ -11,6 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from actions import registry
 from actions.base import Target
+from tui.triage import Finding
 
 if TYPE_CHECKING:
     from tui.app import IncidentApp
@@ -92,3 +93,72 @@ def rank(query: str, text: str, fuzzy: Callable[[str], float], fits: bool) -> fl
         return 0.9 + bonus
     score = fuzzy(text)
     return min(0.8, score * 0.8 + bonus) if score > 0 else 0.0
+
+
+def finding_target(app: IncidentApp, finding: Finding, action_id: str) -> Target | str:
+    """The target an action of a finding acts on: the finding's subject, or why not."""
+    action = registry.get(action_id)
+    subject = finding.subject
+    kind = action.target_kind
+    if kind == "pod":
+        if not subject.pod and subject.kind != "pod":
+            return "no pod named by this finding"
+        name = subject.pod or subject.name
+        pod = app.store.find("pods", subject.namespace, name)
+        container = pod.containers[0].name if pod is not None and pod.containers else ""
+        return Target("pod", subject.namespace, name, container)
+    if kind in ("deployment", "endpoints"):
+        if kind == "deployment" and subject.kind == "deployment":
+            return Target("deployment", subject.namespace, subject.name)
+        if kind == "endpoints" and subject.kind == "service":
+            return Target("endpoints", subject.namespace, subject.name)
+        return f"{subject} is not a {'Deployment' if kind == 'deployment' else 'Service'}"
+    if kind == "flux":
+        return Target(subject.kind, subject.namespace, subject.name, path=subject.path)
+    if kind == "host":
+        if subject.kind == "host":
+            return Target("host", name=subject.name)
+        view = app.store.host_of_node(subject.name) if subject.kind == "node" else None
+        if view is None:
+            return f"no host known for {subject}: map the node to an SSH target in [hosts]"
+        return Target("host", name=view.name)
+    return Target("cluster")
+
+
+class FindingCommands(Provider):
+    """The palette narrowed to the actions of the finding chosen in the findings pane."""
+
+    def commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app: IncidentApp = self.app  # type: ignore[assignment]
+        finding = app.chosen_finding
+        if finding is None:
+            return []
+        allowed = {a.id for a in registry.all_actions(app.settings.read_only)}
+        out: list[tuple[str, Callable[[], object], str]] = []
+        for action_id in finding.actions:
+            if action_id not in allowed:
+                continue
+            target = finding_target(app, finding, action_id)
+            if isinstance(target, str):
+                continue
+            action = registry.get(action_id)
+            danger = " · DANGEROUS" if action.dangerous else ""
+            out.append(
+                (
+                    f"{action.title} — {target}",
+                    partial(app.runner.start, action_id, target),
+                    f"{action_id}{danger} · answers: {finding.title}",
+                )
+            )
+        return out
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self.commands():
+            yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self.commands():
+            score = matcher.match(f"{text} {help_text}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)

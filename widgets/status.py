@@ -21,6 +21,7 @@ ICONS = {
     State.ABSENT: "○",
     State.ERROR: "✖",
 }
+SHORT = {"deployments": "deploy", "replicasets": "rs", "services": "svc", "endpoints": "ep"}
 CLASS = {
     State.LIVE: "ok",
     State.CONNECTING: "dim",
@@ -72,7 +73,7 @@ class StatusBar(Static):
             if status is None:
                 continue
             cls = CLASS.get(status.state, "bad")
-            label = "deploy" if kind == "deployments" else "rs" if kind == "replicasets" else kind
+            label = SHORT.get(kind, kind)
             text.append(
                 f"{label} {ICONS.get(status.state, '?')} {status.state.value}  ",
                 st(f"status--{cls}"),

@@ -582,6 +582,8 @@ class HostManager:
 def build_hosts(settings: Settings, local_name: str = "") -> list[Host]:
     """The hosts to sample: each --ssh target, each [hosts] entry, and this machine when
     asked (--local) or when there is no other. ValueError names a bad target."""
+    if settings.no_hosts:
+        return []
     by_target = {target: node for node, target in settings.hosts.items()}
     hosts: list[Host] = []
     names: set[str] = set()

@@ -254,6 +254,8 @@ KIND_SPECS = {
     "events": KindSpec("events", "", "v1", "events", True),
     "deployments": KindSpec("deployments", "apps", "v1", "deployments", True),
     "replicasets": KindSpec("replicasets", "apps", "v1", "replicasets", True),
+    "services": KindSpec("services", "", "v1", "services", True),
+    "endpoints": KindSpec("endpoints", "", "v1", "endpoints", True),
 }
 
 
@@ -434,3 +436,16 @@ class ListWatch:
 
 def server_host(server: str) -> str:
     return urlsplit(server).netloc or server
+
+
+CERTIFICATES = KindSpec("certificates", "cert-manager.io", "v1", "certificates", True)
+
+
+def discover_certificates(kube: Kube) -> KindSpec | None:
+    """cert-manager's Certificates, where the cluster serves them (optional)."""
+    try:
+        body = kube.json("GET", f"/apis/{CERTIFICATES.group}/{CERTIFICATES.version}")
+    except (ApiError, OSError, urllib3.exceptions.HTTPError):
+        return None
+    names = {r.get("name") for r in body.get("resources") or [] if isinstance(r, dict)}
+    return CERTIFICATES if CERTIFICATES.plural in names else None

@@ -484,6 +484,7 @@ class Deployment:
     selector: dict[str, str]
     containers: tuple[tuple[str, dict[str, str], dict[str, str]], ...]  # name, requests, limits
     progressing_message: str
+    unavailable_since: float | None = None  # when Available last turned False
 
 
 def parse_deployment(obj: JSON) -> Deployment:
@@ -500,9 +501,12 @@ def parse_deployment(obj: JSON) -> Deployment:
         if isinstance(c, dict)
     )
     msg = ""
+    unavailable_since = None
     for c in _l(status, "conditions"):
         if isinstance(c, dict) and c.get("type") == "Progressing":
             msg = _s(c, "message", 512)
+        if isinstance(c, dict) and c.get("type") == "Available" and c.get("status") == "False":
+            unavailable_since = parse_time(c.get("lastTransitionTime"))
     replicas = _i(spec, "replicas") if "replicas" in spec else 1
     return Deployment(
         uid=m.uid,
@@ -523,6 +527,7 @@ def parse_deployment(obj: JSON) -> Deployment:
         },
         containers=containers,
         progressing_message=msg,
+        unavailable_since=unavailable_since,
     )
 
 
@@ -557,10 +562,99 @@ def parse_replicaset(obj: JSON) -> ReplicaSet:
     )
 
 
+@dataclass(slots=True, frozen=True)
+class Service:
+    uid: str
+    namespace: str
+    name: str
+    resource_version: str
+    created: float | None
+    type: str
+    selector: dict[str, str]  # empty: endpoints managed by hand, not the controller's
+
+
+def parse_service(obj: JSON) -> Service:
+    m = parse_meta(obj)
+    spec = _d(obj, "spec")
+    return Service(
+        uid=m.uid,
+        namespace=m.namespace,
+        name=m.name,
+        resource_version=m.resource_version,
+        created=m.created,
+        type=_s(spec, "type", 32) or "ClusterIP",
+        selector={clean(k, 253): clean(v, 253) for k, v in _d(spec, "selector").items()},
+    )
+
+
+@dataclass(slots=True, frozen=True)
+class Endpoints:
+    uid: str
+    namespace: str
+    name: str
+    resource_version: str
+    created: float | None
+    ready: int  # addresses that receive traffic
+    not_ready: int
+
+
+def parse_endpoints(obj: JSON) -> Endpoints:
+    m = parse_meta(obj)
+    ready = not_ready = 0
+    for subset in _l(obj, "subsets"):
+        ready += len(_l(subset, "addresses"))
+        not_ready += len(_l(subset, "notReadyAddresses"))
+    return Endpoints(
+        uid=m.uid,
+        namespace=m.namespace,
+        name=m.name,
+        resource_version=m.resource_version,
+        created=m.created,
+        ready=ready,
+        not_ready=not_ready,
+    )
+
+
+@dataclass(slots=True, frozen=True)
+class Certificate:
+    """cert-manager's Certificate, where that kind exists."""
+
+    uid: str
+    namespace: str
+    name: str
+    resource_version: str
+    created: float | None
+    ready: str
+    message: str
+    not_after: float | None
+
+
+def parse_certificate(obj: JSON) -> Certificate:
+    m = parse_meta(obj)
+    status = _d(obj, "status")
+    ready, message = "Unknown", "no Ready condition reported"
+    for c in _l(status, "conditions"):
+        if isinstance(c, dict) and c.get("type") == "Ready":
+            ready = _s(c, "status", 16) or "Unknown"
+            message = _s(c, "message", 512)
+    return Certificate(
+        uid=m.uid,
+        namespace=m.namespace,
+        name=m.name,
+        resource_version=m.resource_version,
+        created=m.created,
+        ready=ready,
+        message=message,
+        not_after=parse_time(status.get("notAfter")),
+    )
+
+
 PARSERS = {
     "pods": parse_pod,
     "nodes": parse_node,
     "events": parse_event,
     "deployments": parse_deployment,
     "replicasets": parse_replicaset,
+    "services": parse_service,
+    "endpoints": parse_endpoints,
 }

@@ -16,7 +16,7 @@ from tui.store.host import HostUpdate, HostView
 from tui.store.models import Deployment, Event, Node, Pod, ReplicaSet
 from tui.store.status import KindStatus, State
 
-KINDS = ("pods", "nodes", "events", "deployments", "replicasets")
+KINDS = ("pods", "nodes", "events", "deployments", "replicasets", "services", "endpoints")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,15 @@ class MetricsUpdate:
     nodes: dict[str, Usage] = field(default_factory=dict)
 
 
-Change = Upsert | Delete | Replace | StatusChange | MetricsUpdate | HostUpdate
+@dataclass(frozen=True, slots=True)
+class PrometheusUpdate:
+    """One poll of Prometheus: the API error rate (a fraction), or why there is none."""
+
+    status: KindStatus
+    error_rate: float | None = None
+
+
+Change = Upsert | Delete | Replace | StatusChange | MetricsUpdate | HostUpdate | PrometheusUpdate
 
 
 class ChangeBuffer:
@@ -113,6 +121,8 @@ class Store:
         self.node_usage: dict[str, Usage] = {}
         self.versions: dict[str, int] = {k: 0 for k in (*KINDS, "metrics", "status", "hosts")}
         self.hosts: dict[str, HostView] = {}  # by the console's name for the host
+        self.prometheus_status = KindStatus(State.ABSENT, "no Prometheus URL configured")
+        self.api_error_rate: float | None = None
 
     def clear(self) -> None:
         """Forget the cluster (another context): the panes keep this same store, and the
@@ -154,6 +164,10 @@ class Store:
                 self.metrics_status = _since_kept(self.metrics_status, ch.status)
                 if ch.status.state.ok:
                     self.pod_usage, self.node_usage = ch.pods, ch.nodes
+                touched.add("metrics")
+            elif isinstance(ch, PrometheusUpdate):
+                self.prometheus_status = _since_kept(self.prometheus_status, ch.status)
+                self.api_error_rate = ch.error_rate if ch.status.state.ok else None
                 touched.add("metrics")
             elif isinstance(ch, HostUpdate):
                 view = self.hosts.get(ch.host)

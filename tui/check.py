@@ -1,0 +1,188 @@
+"""`incident-console check`: the runbook's rules once, without a screen, for cron.
+
+It lists every kind (as the console does, through the same feeds), waits a bounded
+time for each first complete list, samples the hosts once, evaluates the rules and
+prints the findings. Exit codes: 0 healthy, 1 warnings, 2 a critical finding, 3 the
+cluster could not be evaluated (unreachable, unauthorized, forbidden pods or nodes).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.config import Settings
+from tui.sources.flux import discover_status
+from tui.sources.host import Host, HostManager
+from tui.sources.kube import KIND_SPECS, Kube, ListWatch, discover_certificates
+from tui.sources.metrics import MetricsPoller
+from tui.sources.prometheus import DEFAULT_QUERY, query_error_rate
+from tui.store import ChangeBuffer, State, Store
+from tui.store.flux import parse_flux
+from tui.store.models import parse_certificate
+from tui.triage import Finding, Severity, due, evaluate, ordered
+
+EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
+CORE = ("pods", "nodes")  # without these, no verdict
+FAILED = (State.FORBIDDEN, State.UNAUTHORIZED, State.UNREACHABLE, State.ERROR, State.ABSENT)
+
+
+@dataclass
+class Result:
+    findings: list[Finding]
+    not_evaluated: dict[str, tuple[str, str]] = field(default_factory=dict)  # what: state, why
+    context: str = ""
+    server: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        if any(k in self.not_evaluated for k in CORE):
+            return EXIT_UNKNOWN
+        if any(f.severity is Severity.CRITICAL for f in self.findings):
+            return EXIT_CRITICAL
+        return EXIT_WARNING if self.findings else EXIT_OK
+
+    @property
+    def verdict(self) -> str:
+        return {0: "healthy", 1: "warning", 2: "critical", 3: "unknown"}[self.exit_code]
+
+
+def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -> Result:
+    buffer, store = ChangeBuffer(), Store()
+    for host in hosts:
+        store.add_host(host.name, host.target)
+    ns = settings.namespace
+    feeds = [ListWatch(kube, spec, buffer, namespace=ns) for spec in KIND_SPECS.values()]
+    threads = [
+        threading.Thread(target=f.run, daemon=True, name=f"check:{f.spec.name}") for f in feeds
+    ]
+    for t in threads:
+        t.start()
+    for fk in discover_status(kube, buffer):
+        store.flux_paths[fk.kind] = fk.object_path
+        feeds.append(ListWatch(kube, fk.spec, buffer, namespace=ns, parser=parse_flux))
+        threading.Thread(target=feeds[-1].run, daemon=True).start()
+    certs = discover_certificates(kube)
+    if certs is not None:
+        feeds.append(ListWatch(kube, certs, buffer, namespace=ns, parser=parse_certificate))
+        threading.Thread(target=feeds[-1].run, daemon=True).start()
+    buffer.put(MetricsPoller(kube, buffer, namespace=ns).poll_once())
+    if settings.prometheus_url:
+        buffer.put(
+            query_error_rate(settings.prometheus_url, settings.prometheus_query or DEFAULT_QUERY)
+        )
+    manager = HostManager(hosts, buffer, interval=1.0) if hosts else None
+    if manager is not None:
+        manager.start()
+    deadline = time.monotonic() + timeout
+
+    try:
+        while time.monotonic() < deadline:
+            store.apply(buffer.drain())
+            if all(f.lists > 0 or _failed(store, f) for f in feeds) and settled_hosts(store):
+                break
+            buffer.wait(0.1)
+        store.apply(buffer.drain())
+    finally:
+        for f in feeds:
+            f.stop()
+        if manager is not None:
+            manager.stop()
+    now = time.time()
+    findings = [f for f in evaluate(store, now) if f.since is None or due(f, now, now)]
+    not_evaluated = {}
+    for f in feeds:
+        kind = f.spec.name
+        status = store.status.get(kind)
+        if f.lists == 0:
+            state = status.state.value if status else "connecting"
+            why = (
+                status.message
+                if status and status.message
+                else f"no complete list within {timeout:g}s"
+            )
+            not_evaluated[kind] = (state, why)
+    for view in store.hosts.values():
+        if view.sample is None:
+            not_evaluated[f"host/{view.name}"] = (
+                view.status.state.value,
+                view.status.message or f"no sample within {timeout:g}s",
+            )
+    return Result(
+        ordered(findings, {}),
+        not_evaluated,
+        kube.info.context,
+        kube.info.server,
+    )
+
+
+def _failed(store: Store, feed: ListWatch) -> bool:
+    status = store.status.get(feed.spec.name)
+    return status is not None and status.state in FAILED
+
+
+def settled_hosts(store: Store) -> bool:
+    return all(
+        v.sample is not None or v.status.state in (State.REFUSED, State.UNREACHABLE, State.ERROR)
+        for v in store.hosts.values()
+    )
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    return {
+        "status": result.verdict,
+        "exit_code": result.exit_code,
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "context": result.context,
+        "server": result.server,
+        "findings": [
+            {
+                "severity": f.severity.label,
+                "rule": f.rule,
+                "title": f.title,
+                "subject": {
+                    "kind": f.subject.kind,
+                    "namespace": f.subject.namespace,
+                    "name": f.subject.name,
+                },
+                "evidence": f.evidence,
+                "since": f.since,
+                "actions": list(f.actions),
+                "runbook_section": f.section,
+            }
+            for f in result.findings
+        ],
+        "not_evaluated": [
+            {"what": what, "state": state, "message": why}
+            for what, (state, why) in result.not_evaluated.items()
+        ],
+    }
+
+
+def print_table(result: Result, out: Any = sys.stdout) -> None:
+    rows = [
+        (f.severity.label, f.title, str(f.subject), f.evidence.replace("\n", " "))
+        for f in result.findings
+    ]
+    if rows:
+        widths = [
+            max(len(r[i]) for r in [("SEVERITY", "FINDING", "SUBJECT", ""), *rows])
+            for i in range(3)
+        ]
+        head = ("SEVERITY", "FINDING", "SUBJECT")
+        out.write("  ".join(f"{h:{w}}" for h, w in zip(head, widths, strict=True)))
+        out.write("  EVIDENCE\n")
+        for r in rows:
+            out.write(f"{r[0]:{widths[0]}}  {r[1]:{widths[1]}}  {r[2]:{widths[2]}}  {r[3]}\n")
+    for what, (state, why) in result.not_evaluated.items():
+        out.write(f"not evaluated: {what}: {state}" + (f": {why}" if why else "") + "\n")
+    critical = sum(1 for f in result.findings if f.severity is Severity.CRITICAL)
+    warnings = len(result.findings) - critical
+    out.write(
+        f"{result.verdict}: {critical} critical, {warnings} warning(s)"
+        f" · context {result.context} · {result.server}\n"
+    )

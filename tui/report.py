@@ -1,0 +1,260 @@
+"""`incident-console report`: the incident's record, from the audit log, as Markdown.
+
+The audit log holds one JSON line per action attempted (with who, when, what exactly
+and the outcome) and, written by the console as they happen, the findings seen and
+cleared. The report lays them out as a timeline, the findings with their time to
+mitigate (first seen -> cleared) and the runbook section that applies, and the
+actions. Pure but for reading the file.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from actions.audit import default_path
+from tui import __version__
+from tui.store.units import human_duration
+
+RELATIVE = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
+UNIT = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """'90m', '6h', '2d', '1w', or an ISO date/time (UTC unless it says) -> epoch seconds."""
+    now = time.time() if now is None else now
+    text = text.strip()
+    m = RELATIVE.match(text)
+    if m:
+        return now - int(m.group(1)) * UNIT[m.group(2)]
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"--since {text!r}: give a duration (90m, 6h, 2d) or a date/time (2026-11-28T14:00)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _time(entry: dict[str, Any]) -> float | None:
+    value = entry.get("time")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def read_log(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """Every well-formed line (with its time), and how many lines were not."""
+    entries, bad = [], 0
+    for line in path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            bad += 1
+            continue
+        at = _time(entry) if isinstance(entry, dict) else None
+        if at is None:
+            bad += 1
+            continue
+        entry["_at"] = at
+        entries.append(entry)
+    entries.sort(key=lambda e: e["_at"])
+    return entries, bad
+
+
+def cell(value: object) -> str:
+    """A Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def hhmm(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass
+class FindingSpan:
+    key: str
+    title: str
+    subject: str
+    severity: str
+    section: str
+    evidence: str
+    first_seen: float
+    cleared: float | None = None
+
+    @property
+    def to_mitigate(self) -> float | None:
+        return self.cleared - self.first_seen if self.cleared is not None else None
+
+
+def span_of(e: dict[str, Any]) -> FindingSpan:
+    first = e.get("first_seen")
+    return FindingSpan(
+        str(e.get("key", "")),
+        str(e.get("title", "")),
+        str(e.get("subject", "")),
+        str(e.get("severity", "")),
+        str(e.get("section", "")),
+        str(e.get("evidence", "")),
+        float(first) if isinstance(first, int | float) else float(e["_at"]),
+    )
+
+
+def target_text(entry: dict[str, Any]) -> str:
+    if entry.get("host"):
+        return f"host {entry['host']}"
+    t = entry.get("target") or {}
+    if not isinstance(t, dict):
+        return ""
+    where = f" in {t.get('namespace')}" if t.get("namespace") else ""
+    return f"{t.get('kind', '')}/{t.get('name', '')}{where}".strip("/")
+
+
+def build(entries: list[dict[str, Any]], since: float, until: float, source: str, bad: int) -> str:
+    chosen = [e for e in entries if since <= e["_at"] <= until]
+    spans: dict[str, FindingSpan] = {}
+    order: list[FindingSpan] = []
+    actions = []
+    timeline: list[tuple[float, str, str]] = []
+    for e in chosen:
+        event = e.get("event")
+        if event == "finding-seen":
+            span = span_of(e)
+            spans[span.key] = span
+            order.append(span)
+            timeline.append(
+                (
+                    e["_at"],
+                    f"finding: {span.title} ({span.severity})",
+                    f"{span.subject}: {span.evidence}",
+                )
+            )
+        elif event == "finding-cleared":
+            found = spans.get(str(e.get("key", "")))
+            if found is None:  # seen before the window
+                found = spans[str(e.get("key", ""))] = span_of(e)
+                order.append(found)
+            found.cleared = e["_at"]
+            took = human_duration(e["_at"] - found.first_seen)
+            timeline.append((e["_at"], f"cleared: {found.title}", f"{found.subject}, after {took}"))
+        elif "action" in e:
+            actions.append(e)
+            timeline.append(
+                (
+                    e["_at"],
+                    f"action {e.get('action')}: {e.get('outcome')}",
+                    f"{target_text(e)} · by {e.get('user', '?')}"
+                    + (f" · {e.get('message')}" if e.get("message") else ""),
+                )
+            )
+    contexts = sorted({str(e.get("kube_context")) for e in actions if e.get("kube_context")})
+    out = [
+        f"# Incident report: {hhmm(since)} to {hhmm(until)} UTC",
+        "",
+        f"From `{source}`"
+        + (f", cluster context {', '.join(contexts)}" if contexts else "")
+        + f"; written by incident-console {__version__} at {hhmm(time.time())} UTC.",
+    ]
+    if bad:
+        out.append(f"{bad} line(s) of the log could not be read and are left out.")
+    cleared = [s for s in order if s.cleared is not None]
+    open_ = [s for s in order if s.cleared is None]
+    outcomes: dict[str, int] = {}
+    for a in actions:
+        outcomes[str(a.get("outcome"))] = outcomes.get(str(a.get("outcome")), 0) + 1
+    out += ["", "## Summary", ""]
+    out.append(
+        f"- Findings: {len(order)} ({sum(1 for s in order if s.severity == 'critical')} critical);"
+        f" {len(cleared)} cleared, {len(open_)} still open at the end of the window."
+    )
+    if cleared:
+        spans_s = [s.to_mitigate or 0.0 for s in cleared]
+        out.append(
+            f"- Time to mitigate: mean {human_duration(sum(spans_s) / len(spans_s))},"
+            f" longest {human_duration(max(spans_s))} (first seen -> cleared)."
+        )
+    out.append(
+        f"- Actions: {len(actions)}"
+        + (
+            " (" + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) + ")"
+            if actions
+            else ""
+        )
+        + "."
+    )
+    out += ["", "## Timeline", "", "| time (UTC) | what | detail |", "|---|---|---|"]
+    for at, what, detail in timeline:
+        out.append(f"| {hhmm(at)} | {cell(what)} | {cell(detail)} |")
+    if not timeline:
+        out.append("| | nothing recorded in this window | |")
+    out += [
+        "",
+        "## Findings",
+        "",
+        "| finding | subject | severity | first seen | cleared | time to mitigate"
+        " | runbook section |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in order:
+        took = human_duration(s.to_mitigate) if s.to_mitigate is not None else "not cleared"
+        out.append(
+            f"| {cell(s.title)} | {cell(s.subject)} | {cell(s.severity)} | {hhmm(s.first_seen)}"
+            f" | {hhmm(s.cleared) if s.cleared else ''} | {took} | {cell(s.section)} |"
+        )
+    out += [
+        "",
+        "## Actions",
+        "",
+        "| time (UTC) | who | action | target | outcome | what was sent | message |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for a in actions:
+        who = a.get("user", "?") + (f" ({a['kube_user']})" if a.get("kube_user") else "")
+        out.append(
+            f"| {hhmm(a['_at'])} | {cell(who)} | {cell(a.get('action'))} | {cell(target_text(a))}"
+            f" | {cell(a.get('outcome'))} | `{cell(a.get('equivalent', ''))}`"
+            f" | {cell(a.get('message', ''))} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def report_command(path: str | None, since_text: str, output: str | None) -> int:
+    source = Path(path).expanduser() if path else default_path()
+    try:
+        since = parse_since(since_text)
+    except ValueError as e:
+        print(f"incident-console: {e}", file=sys.stderr)
+        return 2
+    if not source.exists():
+        print(
+            f"incident-console: no audit log at {source}: give one with --audit-log PATH",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        entries, bad = read_log(source)
+    except OSError as e:
+        print(f"incident-console: cannot read {source}: {e.strerror}", file=sys.stderr)
+        return 2
+    text = build(entries, since, time.time(), str(source), bad)
+    if output:
+        Path(output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0

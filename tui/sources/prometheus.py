@@ -1,0 +1,68 @@
+"""The API error rate from Prometheus, where a URL is configured (optional); no Textual.
+
+One instant query over HTTP (`/api/v1/query`) every interval; the answer is the
+fraction of requests that failed. The default query reads K3s's ingress, Traefik;
+`prometheus_query` in the config file replaces it.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import orjson
+
+from tui.store import ChangeBuffer, KindStatus, PrometheusUpdate, State
+
+DEFAULT_QUERY = (
+    'sum(rate(traefik_service_requests_total{code=~"5.."}[5m]))'
+    " / sum(rate(traefik_service_requests_total[5m]))"
+)
+
+
+def query_error_rate(
+    url: str, query: str = DEFAULT_QUERY, timeout: float = 10.0
+) -> PrometheusUpdate:
+    """One query; every failure is a state with a message naming the URL."""
+    full = url.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    try:
+        with urllib.request.urlopen(full, timeout=timeout) as response:
+            body = orjson.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return PrometheusUpdate(KindStatus(State.ERROR, f"{url}: HTTP {e.code} {e.reason}"))
+    except (urllib.error.URLError, OSError, TimeoutError) as e:
+        reason = getattr(e, "reason", e)
+        return PrometheusUpdate(KindStatus(State.UNREACHABLE, f"cannot reach {url}: {reason}"))
+    except orjson.JSONDecodeError:
+        return PrometheusUpdate(KindStatus(State.ERROR, f"{url}: not a Prometheus answer"))
+    if not isinstance(body, dict) or body.get("status") != "success":
+        error = body.get("error", "") if isinstance(body, dict) else ""
+        return PrometheusUpdate(KindStatus(State.ERROR, f"{url}: query failed {error}".strip()))
+    result = (body.get("data") or {}).get("result") or []
+    if not result:  # no traffic: no rate, not an error
+        return PrometheusUpdate(KindStatus(State.LIVE, "no requests in the window"), None)
+    try:
+        value = float(result[0]["value"][1])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return PrometheusUpdate(KindStatus(State.ERROR, f"{url}: unexpected result shape"))
+    if value != value:  # NaN: 0/0, no requests
+        return PrometheusUpdate(KindStatus(State.LIVE, "no requests in the window"), None)
+    return PrometheusUpdate(KindStatus(State.LIVE), value)
+
+
+class PrometheusPoller:
+    def __init__(
+        self, url: str, buffer: ChangeBuffer, query: str = DEFAULT_QUERY, interval: float = 30.0
+    ) -> None:
+        self.url, self.buffer, self.query, self.interval = url, buffer, query, interval
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self.buffer.put(query_error_rate(self.url, self.query))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
