@@ -249,7 +249,13 @@ async def ssh_shots(kubeconfig: Path, work: Path) -> None:
             known_hosts=str(stranger),
         ),
     ]
-    settings = Settings(kubeconfig=str(kubeconfig), metrics_interval=2, host_interval=1)
+    settings = Settings(
+        kubeconfig=str(kubeconfig),
+        metrics_interval=2,
+        host_interval=1,
+        audit_log=str(work / "audit.jsonl"),
+        emergency_non_critical=["default/api-enrichment"],
+    )
     app = IncidentApp(settings, Kube.from_kubeconfig(str(kubeconfig), None), hosts=hosts)
     async with app.run_test(size=SIZE) as pilot:
         views = app.store.hosts
@@ -273,6 +279,47 @@ async def ssh_shots(kubeconfig: Path, work: Path) -> None:
     bad.kill()
 
 
+async def findings_shots(app: Any, pilot: Any) -> None:
+    """The findings, and Enter on the OOMKilled one: the palette narrowed to its actions."""
+    from textual.command import CommandPalette
+
+    table = app.query_one("#findings-table")
+    await until(
+        pilot,
+        lambda: {"oomkilled", "flux-not-ready"} <= {r.finding.rule for r in table.items},
+        "the OOMKilled and SOPS findings",
+        60,
+    )
+    app.action_focus_pane("findings")
+    table.cursor = next(i for i, r in enumerate(table.items) if r.finding.rule == "oomkilled")
+    await pilot.pause(0.5)
+    shot(app, "findings")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the narrowed palette")
+    await pilot.pause(0.5)
+    shot(app, "finding-actions")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+
+async def report_shot(app: Any, pilot: Any) -> None:
+    """After the fix: the OOM finding cleared, the report's timeline and time to mitigate."""
+    from tui.screens.report import ReportScreen
+
+    await until(
+        pilot,
+        lambda: any(e.finding.rule == "oomkilled" for e in app.tracker.cleared()),
+        "the OOMKilled finding to clear",
+        90,
+    )
+    app.action_report()
+    await until(pilot, lambda: isinstance(app.screen, ReportScreen), "the report")
+    await pilot.pause(0.8)
+    shot(app, "report")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+
+
 async def main() -> int:
     from tui.app import IncidentApp
     from tui.config import Settings
@@ -286,7 +333,13 @@ async def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ic-shots-"))
     emulator, demo, kubeconfig = start_demo(kubeconfig=work / "demo-kubeconfig")
     OUT.mkdir(exist_ok=True)
-    settings = Settings(kubeconfig=str(kubeconfig), metrics_interval=2, host_interval=1)
+    settings = Settings(
+        kubeconfig=str(kubeconfig),
+        metrics_interval=2,
+        host_interval=1,
+        audit_log=str(work / "audit.jsonl"),
+        emergency_non_critical=["default/api-enrichment"],
+    )
     app = IncidentApp(
         settings,
         Kube.from_kubeconfig(str(kubeconfig), None),
@@ -339,8 +392,10 @@ async def main() -> int:
         shot(app, "help")
         await pilot.press("escape")
 
+        await findings_shots(app, pilot)
         await actions_shots(app, pilot, pods)
         await host_shots(app, pilot)
+        await report_shot(app, pilot)
 
         emulator.cluster.fail("events", 403)
         await until(

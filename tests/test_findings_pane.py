@@ -13,6 +13,7 @@ from tests.test_app import SIZE, lines, screen_text, title
 from tui.demo.apiserver import Cluster
 from tui.demo.flux import seed_flux
 from tui.screens.params import ParamsScreen
+from tui.screens.report import ReportScreen
 
 
 async def test_oomkilled_finding_leads_to_set_resources_in_two_keystrokes(
@@ -72,5 +73,21 @@ async def test_a_cleared_finding_moves_to_the_timeline(
         table = app.query_one("#findings-table")
         table.cursor = next(i for i, r in enumerate(table.items) if r.cleared is not None)
         await until(pilot, lambda: "cleared at" in screen_text(app, "#findings-detail"))
+        app.action_report()  # the palette's "Incident report"
+        await until(pilot, lambda: screen_is(app, ReportScreen))
+
+        def report() -> str:
+            found = app.screen.query("#report-body")
+            if not found:
+                return ""
+            root = found.first()
+            leaves = [w for w in [root, *root.query("*")] if not w.children and w.display]
+            return "\n".join(line for w in leaves for line in lines(w))
+
+        await until(pilot, lambda: "Incident report:" in report())
+        text = app.screen.markdown  # what the view renders, as `report` writes it
+        assert "- Findings: 2 (2 critical); 2 cleared, 0 still open" in text
+        assert "cleared: Pod crash-looping" in text
+        await pilot.press("escape")
     kinds = [e.get("event") for e in record_lines(audit) if e.get("rule") == "pod-crashloop"]
     assert kinds == ["finding-seen", "finding-cleared"]

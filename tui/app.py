@@ -502,6 +502,29 @@ class IncidentApp(App[int]):
         self.start_sources()
         self.notify(f"switched to context {name}")
 
+    def action_report(self) -> None:
+        """The incident's record so far (last 24 h of the audit log), as `report` writes it."""
+        from tui.config import state_dir
+        from tui.report import build, read_log
+        from tui.screens.report import ReportScreen
+
+        path = self.runner.audit.path
+        now = time.time()
+        try:
+            entries, bad = read_log(path) if path.exists() else ([], 0)
+        except OSError as e:
+            self.notify(f"cannot read {path}: {e.strerror}", severity="error")
+            return
+        text = build(entries, now - 86400, now, str(path), bad)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.push_screen(
+            ReportScreen(
+                f"incident report · last 24 h · {path}",
+                text,
+                state_dir() / f"report-{stamp}.md",
+            )
+        )
+
     def action_next_host(self) -> None:
         pane = self.panes.get("hosts")
         if isinstance(pane, HostMetricsPane):

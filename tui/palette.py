@@ -41,7 +41,15 @@ class ConsoleCommands(Provider):
                     fits and action.target_kind != "cluster",
                 )
             )
-        for pane in ("pods", "nodes", "events", "flux"):
+        out.append(
+            (
+                "Incident report (the timeline so far)",
+                app.action_report,
+                "findings seen and cleared, actions and outcomes · as `incident-console report`",
+                False,
+            )
+        )
+        for pane in ("findings", "pods", "nodes", "events", "flux"):
             out.append(
                 (f"Go to {pane}", partial(app.action_focus_pane, pane), "focus the pane", False)
             )

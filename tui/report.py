@@ -78,9 +78,13 @@ def read_log(path: Path) -> tuple[list[dict[str, Any]], int]:
     return entries, bad
 
 
+MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|"})
+
+
 def cell(value: object) -> str:
-    """A Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    """A Markdown table cell: one line; text from the cluster stays text (no link, no
+    emphasis, no column break)."""
+    return " ".join(str(value).split()).translate(MARKDOWN)
 
 
 def hhmm(at: float) -> str:
@@ -228,7 +232,7 @@ def build(entries: list[dict[str, Any]], since: float, until: float, source: str
         who = a.get("user", "?") + (f" ({a['kube_user']})" if a.get("kube_user") else "")
         out.append(
             f"| {hhmm(a['_at'])} | {cell(who)} | {cell(a.get('action'))} | {cell(target_text(a))}"
-            f" | {cell(a.get('outcome'))} | `{cell(a.get('equivalent', ''))}`"
+            f" | {cell(a.get('outcome'))} | {cell(a.get('equivalent', ''))}"
             f" | {cell(a.get('message', ''))} |"
         )
     return "\n".join(out) + "\n"

@@ -23,13 +23,14 @@ def start_demo(
 ) -> tuple[Emulator, DemoCluster, Path]:
     """Start the emulator, seed it (with Flux unless flux_release is None), start its
     controllers; write a kubeconfig for it."""
-    from tui.demo.flux import seed_flux
+    from tui.demo.flux import seed_cert_manager, seed_flux
 
     emulator = Emulator(Cluster(), port=port).start()
     demo = DemoCluster(emulator.cluster, scenario=scenario)
     demo.seed()
     if flux_release:
         seed_flux(emulator.cluster, flux_release)
+    seed_cert_manager(emulator.cluster)
     if scenario:
         demo.start()
     path = emulator.write_kubeconfig(kubeconfig or demo_kubeconfig_path(), context="demo")
