@@ -121,6 +121,8 @@ def test_report_from_a_recorded_audit_log(tmp_path: Path) -> None:
             message="rolled out",
         )
         + b"not json\n"
+        + orjson.dumps({**seen, "time": t0 + 200, "first_seen": t0 + 200})
+        + b"\n"
         + orjson.dumps({**seen, "event": "finding-cleared", "time": t0 + 330})
         + b"\n"
     )
@@ -128,6 +130,7 @@ def test_report_from_a_recorded_audit_log(tmp_path: Path) -> None:
     text = build(entries, t0 - 60, t0 + 3600, str(log), bad)
     assert text.startswith("# Incident report: 2026-11-28 13:59:00 to 2026-11-28 15:00:00 UTC")
     assert "cluster context prod" in text and "1 line(s) of the log could not be read" in text
+    # seen again (a console restarted) while open: one finding, from its first sighting
     assert "- Findings: 1 (1 critical); 1 cleared, 0 still open" in text
     assert "- Time to mitigate: mean 5m30s, longest 5m30s" in text
     assert "| 2026-11-28 14:03:10 | action deployment.set-resources: succeeded |" in text

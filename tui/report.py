@@ -139,6 +139,9 @@ def build(entries: list[dict[str, Any]], since: float, until: float, source: str
     for e in chosen:
         event = e.get("event")
         if event == "finding-seen":
+            open_span = spans.get(str(e.get("key", "")))
+            if open_span is not None and open_span.cleared is None:
+                continue  # seen again by a console started later: still the same finding
             span = span_of(e)
             spans[span.key] = span
             order.append(span)
