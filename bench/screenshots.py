@@ -26,6 +26,21 @@ async def until(pilot: Any, predicate: Callable[[], Any], what: str, timeout: fl
         await pilot.pause(0.1)
 
 
+async def palette(app: Any, pilot: Any, words: str, first: str) -> None:
+    """ctrl+p, the words typed, Enter once the wanted command is the first."""
+    from textual.command import CommandPalette
+
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+    await pilot.press(*words)
+    await until(
+        pilot,
+        lambda: first in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt),
+        f"{first} first",
+    )
+    await pilot.press("enter")
+
+
 def shot(app: Any, name: str) -> None:
     path = OUT / f"{name}.svg"
     app.save_screenshot(filename=path.name, path=str(OUT))
@@ -125,7 +140,6 @@ async def actions_shots(app: Any, pilot: Any, pods: Any) -> None:
 
 async def flux_shots(app: Any, pilot: Any) -> None:
     """The failing Kustomization first; reconcile with source waits and fails on SOPS."""
-    from textual.command import CommandPalette
 
     from tui.screens.confirm import ConfirmScreen
     from tui.screens.tail import TailScreen
@@ -138,21 +152,10 @@ async def flux_shots(app: Any, pilot: Any) -> None:
     await pilot.pause(0.5)
     shot(app, "flux-pane")
 
-    async def palette(words: str, first: str) -> None:
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-        await pilot.press(*words)
-        await until(
-            pilot,
-            lambda: first in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt),
-            f"{first} first",
-        )
-        await pilot.press("enter")
-
     def tail_text() -> str:
         return "\n".join(app.screen.query_one(LogView).text_lines())
 
-    await palette("with source", "Flux reconcile with source")
+    await palette(app, pilot, "with source", "Flux reconcile with source")
     await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
     await pilot.pause(0.3)
     shot(app, "flux-confirm-reconcile")
@@ -164,7 +167,7 @@ async def flux_shots(app: Any, pilot: Any) -> None:
     await pilot.press("escape")
     await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
-    await palette("sops", "Flux SOPS check")
+    await palette(app, pilot, "sops", "Flux SOPS check")
     await until(pilot, lambda: isinstance(app.screen, TailScreen), "the SOPS check")
     await until(
         pilot, lambda: "SOPS decryption is broken" in tail_text(), "the check's verdict", 30
@@ -177,25 +180,13 @@ async def flux_shots(app: Any, pilot: Any) -> None:
 
 async def host_shots(app: Any, pilot: Any) -> None:
     """This machine as the demo node's host: a check's tail, a mutation's confirmation."""
-    from textual.command import CommandPalette
 
     from tui.screens.confirm import ConfirmScreen
     from tui.screens.params import ParamsScreen
     from tui.screens.tail import TailScreen
     from widgets.logview import LogView
 
-    async def palette(words: str, first: str) -> None:
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-        await pilot.press(*words)
-        await until(
-            pilot,
-            lambda: first in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt),
-            f"{first} first",
-        )
-        await pilot.press("enter")
-
-    await palette("disk report", "Disk report of the host")
+    await palette(app, pilot, "disk report", "Disk report of the host")
     await until(pilot, lambda: isinstance(app.screen, TailScreen), "the disk report")
     await until(
         pilot,
@@ -211,7 +202,7 @@ async def host_shots(app: Any, pilot: Any) -> None:
     await pilot.press("escape")
     await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
-    await palette("vacuum", "Vacuum the host")
+    await palette(app, pilot, "vacuum", "Vacuum the host")
     await until(pilot, lambda: isinstance(app.screen, ParamsScreen), "the retention")
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
