@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import events as textual_events
+
 from tests import fixtures as fx
 from tests.conftest import make_app, record_lines, until
 from tests.test_action_flow import screen_is
@@ -52,6 +54,16 @@ async def test_oomkilled_finding_leads_to_set_resources_in_two_keystrokes(
         assert "deployment/api-gateway in default" in "\n".join(
             "\n".join(lines(w)) for w in app.screen.query("Static")
         )
+        await pilot.press("escape")
+        await until(pilot, lambda: len(app.screen_stack) == 1)
+        # typed at once from another pane (both keys delivered as the terminal driver
+        # does, before any repaint), `f` then Enter still reach the finding
+        await pilot.press("1")
+        for key in ("f", "enter"):
+            event = textual_events.Key(key, key if len(key) == 1 else None)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await until(pilot, lambda: screen_is(app, CommandPalette))
         await pilot.press("escape")
         await until(pilot, lambda: len(app.screen_stack) == 1)
         events = [e for e in record_lines(audit) if e.get("event") == "finding-seen"]

@@ -544,7 +544,9 @@ class IncidentApp(App[int]):
             pane.select(view.name)
 
     def action_focus_pane(self, pane: str) -> None:
-        self.query_one(f"#{pane}-table").focus()
+        # At once, not after the next refresh as Widget.focus() does: a key typed right
+        # after (`f` then Enter) goes to the pane just chosen.
+        self.screen.set_focus(self.query_one(f"#{pane}-table"))
 
     def action_help(self) -> None:
         ro = self.settings.read_only
