@@ -208,3 +208,31 @@ def test_a_slow_login_shell_does_not_delay_commands(sshd: Sshd) -> None:
         assert result.exit_code == 0 and lines == ["fast", "again"], result
     finally:
         manager.stop()
+
+
+def test_an_alias_from_ssh_config_with_its_port_user_and_key(sshd: Sshd) -> None:
+    """`--ssh vps-alias`: HostName, Port, User and IdentityFile come from ~/.ssh/config
+    (HOME is the test's own), host key still checked against the known_hosts file."""
+    ssh_dir = Path.home() / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    (ssh_dir / "config").write_text(
+        "Host vps-alias\n"
+        "  HostName 127.0.0.1\n"
+        f"  Port {sshd.port}\n"
+        "  User root\n"
+        f"  IdentityFile {sshd.client_key}\n"
+    )
+    host = SshHost(parse_target("vps-alias"), known_hosts=str(sshd.known_hosts))
+
+    async def run() -> list[str]:
+        lines: list[str] = []
+        await host.run(["echo", "through the alias"], lines.append, 10)
+        await host.close()
+        return lines
+
+    assert asyncio.run(run()) == ["through the alias"]
+    empty = Path.home() / "empty_known_hosts"
+    empty.write_text("")
+    with pytest.raises(HostError) as err:
+        asyncio.run(SshHost(parse_target("vps-alias"), known_hosts=str(empty)).connect())
+    assert sshd_fingerprint(sshd) in str(err.value)  # the alias resolved for the message too

@@ -367,9 +367,7 @@ class SshHost:
         """Say whose key, which fingerprint and which file, and whether it changed."""
         fingerprint = "unknown fingerprint"
         with contextlib.suppress(Exception):
-            key = await asyncssh.get_server_host_key(
-                self.ssh.host, self.ssh.port or (), config=None
-            )
+            key = await asyncssh.get_server_host_key(self.ssh.host, self.ssh.port or ())
             if key is not None:
                 fingerprint = f"{key.get_algorithm()} {key.get_fingerprint()}"
         listed: Sequence[object] = ()
