@@ -38,7 +38,7 @@ class Sshd:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     # systemd units this host says it runs (a k3s node), through a systemctl of its own
-    # first in PATH; this machine has no systemd to ask.
+    # first in PATH; this machine has no systemd to ask. "k3s=failed" sets a state.
     units: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -57,10 +57,11 @@ class Sshd:
         if self.units:
             bin_dir = self.root / "bin"
             bin_dir.mkdir(exist_ok=True)
+            states = [(u.partition("=")[0], u.partition("=")[2] or "active") for u in self.units]
             cases = "".join(
-                f"    {u}.service) printf 'Id=%s\\nLoadState=loaded\\nActiveState=active"
-                f'\\nSubState=running\\n\\n\' "$u" ;;\n'
-                for u in self.units
+                f"    {u}.service) printf 'Id=%s\\nLoadState=loaded\\nActiveState={state}"
+                f'\\nSubState={"running" if state == "active" else "failed"}\\n\\n\' "$u" ;;\n'
+                for u, state in states
             )
             fake = bin_dir / "systemctl"
             fake.write_text(

@@ -162,3 +162,42 @@ def test_report_from_a_recorded_audit_log(tmp_path: Path) -> None:
         timeout=30,
     )
     assert bad_since.returncode == 2 and "--since 'yesterday'" in bad_since.stderr
+
+
+def test_check_over_ssh_finds_k3s_failed_on_the_node(
+    small_cluster: Cluster, kubeconfig: Path, tmp_path: Path
+) -> None:
+    from tests.sshd import Sshd
+
+    node = Sshd(tmp_path / "node", units=("k3s=failed", "containerd"))
+    node.start()
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tui",
+                "check",
+                "--json",
+                "--timeout",
+                "20",
+                "--kubeconfig",
+                str(kubeconfig),
+                "--ssh",
+                node.target,
+                "--ssh-key",
+                str(node.client_key),
+                "--known-hosts",
+                str(node.known_hosts),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        node.kill()
+    out = json.loads(proc.stdout)
+    (k3s,) = [f for f in out["findings"] if f["rule"] == "k3s-not-active"]
+    assert k3s["subject"]["name"] == node.target and k3s["evidence"] == "k3s is failed (failed)"
+    assert k3s["actions"][0] == "host.service-status"
+    assert proc.returncode == 2 and out["not_evaluated"] == []
