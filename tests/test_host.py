@@ -8,19 +8,19 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tui.sources.host import (
+from tui.sources.host import LocalHost, SshTarget, parse_target
+from tui.sources.procfs import (
     CpuTimes,
-    LocalHost,
-    SshTarget,
+    ProcText,
     cpu_percent,
     parse_df,
     parse_loadavg,
     parse_meminfo,
     parse_net_dev,
+    parse_pid_stats,
     parse_proc_stat,
-    parse_target,
+    parse_services,
 )
-from tui.sources.procfs import ProcText, parse_pid_stats, parse_services
 from tui.store.host import Unit
 
 

@@ -36,14 +36,7 @@ from tui.sources.kube import Backoff
 from tui.sources.procfs import (
     PSEUDO_FS,
     SERVICES_SCRIPT,
-    CpuTimes,
     ProcText,
-    cpu_percent,
-    parse_df,
-    parse_loadavg,
-    parse_meminfo,
-    parse_net_dev,
-    parse_proc_stat,
     parse_services,
     sampler_script,
     split_sections,
@@ -51,25 +44,6 @@ from tui.sources.procfs import (
 from tui.store import ChangeBuffer, KindStatus, State
 from tui.store.host import Filesystem, HostSample, HostUpdate, Memory, Proc, Services
 from tui.text import clean
-
-__all__ = [
-    "PSEUDO_FS",
-    "CommandResult",
-    "CpuTimes",
-    "Host",
-    "HostError",
-    "HostManager",
-    "LocalHost",
-    "SshHost",
-    "SshTarget",
-    "cpu_percent",
-    "parse_df",
-    "parse_loadavg",
-    "parse_meminfo",
-    "parse_net_dev",
-    "parse_proc_stat",
-    "parse_target",
-]
 
 SERVICES_EVERY = 10.0  # seconds between two readings of systemd and the journal
 COMMAND_TIMEOUT = 120.0  # a one-shot command that runs longer is stopped

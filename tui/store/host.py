@@ -147,9 +147,8 @@ class HostUpdate:
 
 @dataclass
 class HostView:
-    name: str  # what the console calls it: the node's name where one is mapped
+    name: str  # what the console calls it: the node's name where one is mapped ([hosts])
     target: str  # "local" or the SSH target
-    node: str = ""  # the Kubernetes node it is, where known
     status: KindStatus = field(default_factory=lambda: KindStatus(State.CONNECTING))
     sample: HostSample | None = None
     history: deque[Point] = field(default_factory=deque)

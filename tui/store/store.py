@@ -131,15 +131,13 @@ class Store:
         self.__init__(self.max_events)  # type: ignore[misc]
         self.hosts = hosts
 
-    def add_host(self, name: str, target: str, node: str = "") -> HostView:
-        view = self.hosts[name] = HostView(name, target, node)
+    def add_host(self, name: str, target: str) -> HostView:
+        view = self.hosts[name] = HostView(name, target)
         return view
 
     def host_of_node(self, node: str) -> HostView | None:
-        for view in self.hosts.values():
-            if view.node == node or view.name == node:
-                return view
-        return None
+        """A host named after the node ([hosts] names them so; the demo's local host too)."""
+        return self.hosts.get(node)
 
     # -- applying changes -------------------------------------------------
     def apply(self, changes: Iterable[Change]) -> set[str]:
