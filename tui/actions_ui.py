@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from actions import registry
 from actions.audit import AuditLog
-from actions.base import Action, Context, Outcome, Plan, Target
+from actions.base import Action, Context, Plan, Target
 from actions.flux import flux_target
 from actions.kubernetes import (
     EmergencyScaleRestore,
@@ -154,28 +154,17 @@ class ActionRunner:
             if asked is None:
                 return
             params.update(asked)
+        plan = action.plan(ctx, resolved, params)
         if not action.mutating:  # a check: nothing to confirm, nothing to audit
-            plan = action.plan(ctx, resolved, params)
             if plan.refusal:
                 app.notify(plan.refusal, severity="error")
                 return
-            app.push_screen(
-                TailScreen(
-                    f"{plan.title} · "
-                    + (f"host {plan.host}" if plan.host else f"context {plan.context}"),
-                    self.check_producer(action, plan, ctx),
-                    name_for_save=plan.action_id,
-                )
-            )
+            self.open_tail(plan, self.check_producer(action, plan, ctx))
             return
-        plan = action.plan(ctx, resolved, params)
         app.pause_polling(True)
         try:
-            dry = (
-                Outcome(not plan.refusal, plan.refusal or "no dry run on a host")
-                if plan.host
-                else await asyncio.to_thread(dry_run, ctx, plan)
-            )
+            # a host plan has no HTTP request: its "dry run" only carries a refusal
+            dry = await asyncio.to_thread(dry_run, ctx, plan)
             confirmed = await app.push_screen_wait(ConfirmScreen(plan, dry))
         finally:
             app.pause_polling(False)
@@ -185,13 +174,12 @@ class ActionRunner:
             )
             self.audit.record(plan, outcome, plan.refusal or (dry.message if not dry.ok else ""))
             return
-        app.push_screen(
-            TailScreen(
-                f"{plan.title} · "
-                + (f"host {plan.host}" if plan.host else f"{plan.target} · context {plan.context}"),
-                self.run_producer(action, plan, ctx),
-                name_for_save=plan.action_id,
-            )
+        self.open_tail(plan, self.run_producer(action, plan, ctx))
+
+    def open_tail(self, plan: Plan, producer: Producer) -> None:
+        where = f"host {plan.host}" if plan.host else f"{plan.target} · context {plan.context}"
+        self.app.push_screen(
+            TailScreen(f"{plan.title} · {where}", producer, name_for_save=plan.action_id)
         )
 
     def check_producer(self, action: Action, plan: Plan, ctx: Context) -> Producer:

@@ -226,30 +226,17 @@ class IncidentApp(App[int]):
                 self.buffer,
                 self.settings.prometheus_query or DEFAULT_QUERY,
             )
-            self.sources.append(prom)
-            self.run_worker(
-                prom.run,
-                name="poll:prometheus",
-                group="kube",
-                description="poll Prometheus for the API error rate",
-                thread=True,
-                exit_on_error=False,
-            )
+            self._start_feed(prom, "poll:prometheus", "poll Prometheus for the API error rate")
         poller = MetricsPoller(
             self.kube, self.buffer, namespace=ns, interval=self.settings.metrics_interval
         )
-        self.sources.append(poller)
-        self.run_worker(
-            poller.run,
-            name="poll:metrics",
-            group="kube",
-            description="poll metrics.k8s.io",
-            thread=True,
-            exit_on_error=False,
-        )
+        self._start_feed(poller, "poll:metrics", "poll metrics.k8s.io")
 
-    def _start_feed(self, feed: ListWatch, name: str, description: str) -> None:
-        """A feed runs in a thread worker for as long as the console watches."""
+    def _start_feed(
+        self, feed: ListWatch | MetricsPoller | PrometheusPoller, name: str, description: str
+    ) -> None:
+        """A feed (a watch or a poller) runs in a thread worker for as long as the console
+        watches; stop_sources() stops it."""
         self.sources.append(feed)
         self.run_worker(
             feed.run,
