@@ -56,20 +56,20 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
     for host in hosts:
         store.add_host(host.name, host.target)
     ns = settings.namespace
-    feeds = [ListWatch(kube, spec, buffer, namespace=ns) for spec in KIND_SPECS.values()]
-    threads = [
-        threading.Thread(target=f.run, daemon=True, name=f"check:{f.spec.name}") for f in feeds
-    ]
-    for t in threads:
-        t.start()
+    feeds: list[ListWatch] = []
+
+    def watch(feed: ListWatch) -> None:
+        feeds.append(feed)
+        threading.Thread(target=feed.run, daemon=True, name=f"check:{feed.spec.name}").start()
+
+    for spec in KIND_SPECS.values():
+        watch(ListWatch(kube, spec, buffer, namespace=ns))
     for fk in discover_status(kube, buffer):
         store.flux_paths[fk.kind] = fk.object_path
-        feeds.append(ListWatch(kube, fk.spec, buffer, namespace=ns, parser=parse_flux))
-        threading.Thread(target=feeds[-1].run, daemon=True).start()
+        watch(ListWatch(kube, fk.spec, buffer, namespace=ns, parser=parse_flux))
     certs = discover_certificates(kube)
     if certs is not None:
-        feeds.append(ListWatch(kube, certs, buffer, namespace=ns, parser=parse_certificate))
-        threading.Thread(target=feeds[-1].run, daemon=True).start()
+        watch(ListWatch(kube, certs, buffer, namespace=ns, parser=parse_certificate))
     buffer.put(MetricsPoller(kube, buffer, namespace=ns).poll_once())
     if settings.prometheus_url:
         buffer.put(
@@ -93,6 +93,7 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
         if manager is not None:
             manager.stop()
     now = time.time()
+    # one look, no history: a hold counts only where the object says when it began
     findings = [f for f in evaluate(store, now) if f.since is None or due(f, now, now)]
     not_evaluated = {}
     for f in feeds:
