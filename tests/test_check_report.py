@@ -74,12 +74,15 @@ def test_check_exit_codes_healthy_warning_unknown(
     cluster.fail("pods", None)
 
 
-def test_check_unreachable_and_bad_kubeconfig_exit_3(tmp_path: Path, cluster: Cluster) -> None:
+def test_check_unreachable_is_critical_and_a_bad_kubeconfig_exit_3(
+    tmp_path: Path, cluster: Cluster
+) -> None:
     emu = Emulator(cluster).start()
     path = emu.write_kubeconfig(tmp_path / "kc", context="gone")
     emu.stop()  # nobody listens there any more
     proc = check("--timeout", "3", "--kubeconfig", str(path))
-    assert proc.returncode == 3
+    assert proc.returncode == 2  # "Kubernetes API unreachable" is a critical finding
+    assert "critical  Kubernetes API unreachable  cluster" in proc.stdout
     assert "not evaluated: pods: unreachable: cannot reach" in proc.stdout
     proc = check("--kubeconfig", str(tmp_path / "missing"))
     assert proc.returncode == 3 and "Traceback" not in proc.stderr

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.config import Settings
+from tui.sources.cluster import api_server, no_cluster
 from tui.sources.flux import discover_status
 from tui.sources.host import Host, HostManager
-from tui.sources.kube import KIND_SPECS, Kube, ListWatch, discover_certificates
+from tui.sources.kube import KIND_SPECS, Kube, ListWatch, NoCluster, discover_certificates
 from tui.sources.metrics import MetricsPoller
 from tui.sources.prometheus import DEFAULT_QUERY, query_error_rate
 from tui.store import ChangeBuffer, State, Store
@@ -40,10 +41,12 @@ class Result:
 
     @property
     def exit_code(self) -> int:
-        if any(k in self.not_evaluated for k in CORE):
-            return EXIT_UNKNOWN
+        # A critical finding is a verdict even when the cluster could not be read: the
+        # API unreachable is one, and so is a full disk seen with the hosts only.
         if any(f.severity is Severity.CRITICAL for f in self.findings):
             return EXIT_CRITICAL
+        if any(k in self.not_evaluated for k in CORE):
+            return EXIT_UNKNOWN
         return EXIT_WARNING if self.findings else EXIT_OK
 
     @property
@@ -62,15 +65,20 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
         feeds.append(feed)
         threading.Thread(target=feed.run, daemon=True, name=f"check:{feed.spec.name}").start()
 
-    for spec in KIND_SPECS.values():
-        watch(ListWatch(kube, spec, buffer, namespace=ns))
-    for fk in discover_status(kube, buffer):
-        store.flux_paths[fk.kind] = fk.object_path
-        watch(ListWatch(kube, fk.spec, buffer, namespace=ns, parser=parse_flux))
-    certs = discover_certificates(kube)
-    if certs is not None:
-        watch(ListWatch(kube, certs, buffer, namespace=ns, parser=parse_certificate))
-    buffer.put(MetricsPoller(kube, buffer, namespace=ns).poll_once())
+    if isinstance(kube, NoCluster):
+        for change in no_cluster(kube.reason):
+            buffer.put(change)
+    else:
+        buffer.put(api_server(kube.info.server))
+        for spec in KIND_SPECS.values():
+            watch(ListWatch(kube, spec, buffer, namespace=ns))
+        for fk in discover_status(kube, buffer):
+            store.flux_paths[fk.kind] = fk.object_path
+            watch(ListWatch(kube, fk.spec, buffer, namespace=ns, parser=parse_flux))
+        certs = discover_certificates(kube)
+        if certs is not None:
+            watch(ListWatch(kube, certs, buffer, namespace=ns, parser=parse_certificate))
+        buffer.put(MetricsPoller(kube, buffer, namespace=ns).poll_once())
     if settings.prometheus_url:
         buffer.put(
             query_error_rate(settings.prometheus_url, settings.prometheus_query or DEFAULT_QUERY)
@@ -107,6 +115,9 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
                 else f"no complete list within {timeout:g}s"
             )
             not_evaluated[kind] = (state, why)
+    if isinstance(kube, NoCluster):
+        for kind in CORE:
+            not_evaluated[kind] = (State.NO_CLUSTER.value, kube.reason)
     for view in store.hosts.values():
         if view.sample is None:
             not_evaluated[f"host/{view.name}"] = (
@@ -183,7 +194,9 @@ def print_table(result: Result, out: Any = sys.stdout) -> None:
         out.write(f"not evaluated: {what}: {state}" + (f": {why}" if why else "") + "\n")
     critical = sum(1 for f in result.findings if f.severity is Severity.CRITICAL)
     warnings = len(result.findings) - critical
-    out.write(
-        f"{result.verdict}: {critical} critical, {warnings} warning(s)"
-        f" · context {result.context} · {result.server}\n"
+    where = (
+        f"context {result.context} · {result.server}"
+        if result.context or result.server
+        else "no cluster connected"
     )
+    out.write(f"{result.verdict}: {critical} critical, {warnings} warning(s) · {where}\n")

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from tui import __version__
 from tui.config import ConfigError, load_settings
@@ -29,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--kubeconfig",
         metavar="PATH",
-        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)",
+        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else K3s's "
+        "/etc/rancher/k3s/k3s.yaml; with none, the console opens with the hosts only)",
     )
     p.add_argument(
         "--context", metavar="NAME", help="kubeconfig context (default: current-context)"
@@ -187,6 +189,21 @@ def main(argv: list[str] | None = None) -> int:
     return run_console(settings)
 
 
+def connect(settings: object) -> Any:
+    """The cluster's client, or a NoCluster naming why there is none (hosts first).
+    KubeConfigError when the operator named a kubeconfig or context that is wrong."""
+    from tui.config import Settings
+    from tui.sources.kube import Kube, KubeConfigError, NoCluster
+
+    assert isinstance(settings, Settings)
+    try:
+        return Kube.from_kubeconfig(settings.kubeconfig, settings.context)
+    except KubeConfigError as e:
+        if e.named:
+            raise
+        return NoCluster(str(e))
+
+
 def run_check(settings: object, as_json: bool, timeout: float) -> int:
     """One evaluation, no screen. Anything that prevents it is exit 3 with one line."""
     import orjson
@@ -195,14 +212,17 @@ def run_check(settings: object, as_json: bool, timeout: float) -> int:
     from tui.check import as_json as result_json
     from tui.config import Settings
     from tui.sources.host import build_hosts
-    from tui.sources.kube import Kube, KubeConfigError
+    from tui.sources.kube import KubeConfigError, NoCluster
 
     assert isinstance(settings, Settings)
     try:
-        kube = Kube.from_kubeconfig(settings.kubeconfig, settings.context)
+        kube = connect(settings)
         hosts = build_hosts(settings)
     except (KubeConfigError, ValueError) as e:
         print(f"incident-console: {e}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    if isinstance(kube, NoCluster) and not hosts:
+        print(f"incident-console: {kube.reason}; and no host to check", file=sys.stderr)
         return EXIT_UNKNOWN
     result = collect(kube, settings, hosts, timeout)
     kube.close()
@@ -220,7 +240,7 @@ def run_check(settings: object, as_json: bool, timeout: float) -> int:
 
 def run_console(settings: object) -> int:
     from tui.config import Settings
-    from tui.sources.kube import Kube, KubeConfigError
+    from tui.sources.kube import KubeConfigError, NoCluster
 
     assert isinstance(settings, Settings)
     note = ""
@@ -239,7 +259,7 @@ def run_console(settings: object) -> int:
         print(f"incident-console: demo cluster API on {emulator.url}", file=sys.stderr)
         print(f"incident-console: kubectl --kubeconfig {path} get pods -A", file=sys.stderr)
     try:
-        kube = Kube.from_kubeconfig(settings.kubeconfig, settings.context)
+        kube = connect(settings)
     except KubeConfigError as e:
         return fail(str(e))
     from tui.sources.host import build_hosts
@@ -248,6 +268,11 @@ def run_console(settings: object) -> int:
         hosts = build_hosts(settings, local_name=DEMO_NODE if settings.demo else "")
     except ValueError as e:
         return fail(str(e))
+    if isinstance(kube, NoCluster):
+        if not hosts:
+            return fail(f"{kube.reason}; and no host to show: drop --no-hosts, or pass --ssh")
+        print(f"incident-console: {kube.reason}", file=sys.stderr)
+        print("incident-console: opening with the hosts only", file=sys.stderr)
     from tui.app import IncidentApp
 
     app = IncidentApp(settings, kube, note=note, hosts=hosts)

@@ -334,6 +334,58 @@ def host_rules(store: Store, now: float) -> list[Finding]:
     return out
 
 
+def api_host(store: Store) -> Any:
+    """The host that runs the API server, where the console knows it: this machine when
+    the server's address is loopback or this machine's; else a host reached at that
+    address; else the host of a control-plane node ([hosts])."""
+    api = store.api_server
+    if api is None:
+        return None
+    views = list(store.hosts.values())
+    if api.local:
+        return next((v for v in views if v.target == "local"), None)
+    for v in views:
+        reach = v.target.rsplit("@", 1)[-1]
+        reach = reach.rsplit(":", 1)[0] if reach.count(":") == 1 else reach
+        if api.host and (reach.strip("[]") == api.host or v.name == api.host):
+            return v
+    nodes = sorted(store.nodes.values(), key=lambda n: n.name)
+    for node in nodes:
+        if node.internal_ip == api.host and store.host_of_node(node.name):
+            return store.host_of_node(node.name)
+    for node in nodes:
+        if {"control-plane", "master"} & set(node.roles) and store.host_of_node(node.name):
+            return store.host_of_node(node.name)
+    return None
+
+
+def api_rules(store: Store, now: float) -> list[Finding]:
+    """The API server does not answer: the cluster's panes are frozen as last seen, and
+    the answer is on the host that runs it (k3s's unit and journal)."""
+    down = [
+        store.status[k] for k in ("pods", "nodes") if store.status[k].state is State.UNREACHABLE
+    ]
+    if not down or store.api_server is None:
+        return []
+    view = api_host(store)
+    subject = Subject("host", view.name) if view is not None else Subject("cluster")
+    where = f" (runs on host {view.name})" if view is not None else ""
+    since = min(s.since for s in down)
+    return [
+        Finding(
+            "api-unreachable",
+            "Kubernetes API unreachable",
+            Severity.CRITICAL,
+            subject,
+            f"{store.api_server.url}{where}: {down[0].message}; the cluster's panes show "
+            "rows as last seen",
+            ("host.service-status", "host.journal-tail"),
+            "Node NotReady",
+            since=since,
+        )
+    ]
+
+
 def cluster_rules(store: Store, now: float) -> list[Finding]:
     out = []
     ms = store.metrics_status
@@ -380,6 +432,7 @@ def cluster_rules(store: Store, now: float) -> list[Finding]:
 
 
 RULES = (
+    api_rules,
     node_rules,
     pod_rules,
     deployment_rules,

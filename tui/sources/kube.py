@@ -36,7 +36,16 @@ JSON = dict[str, Any]
 
 
 class KubeConfigError(Exception):
-    """A kubeconfig problem the operator must fix; the message names what to fix."""
+    """A kubeconfig problem the operator must fix; the message names what to fix.
+
+    `named` says the operator chose this kubeconfig or context (--kubeconfig, the config
+    file, $KUBECONFIG, --context): then it is an error to stop on. A kubeconfig merely
+    looked for and not usable is a reason to open with the hosts only.
+    """
+
+    def __init__(self, message: str, named: bool = True) -> None:
+        super().__init__(message)
+        self.named = named
 
 
 class ApiError(Exception):
@@ -60,6 +69,10 @@ class ClusterInfo:
     kubeconfig: str
 
 
+# K3s writes its admin kubeconfig here, readable by root only.
+K3S_KUBECONFIG = Path("/etc/rancher/k3s/k3s.yaml")
+
+
 def kubeconfig_paths(explicit: str | None) -> list[Path]:
     """The files kubectl reads: --kubeconfig, else $KUBECONFIG (a list), else ~/.kube/config."""
     if explicit:
@@ -70,23 +83,49 @@ def kubeconfig_paths(explicit: str | None) -> list[Path]:
     return [Path("~/.kube/config").expanduser()]
 
 
+def default_kubeconfig(home_config: Path | None = None, k3s: Path = K3S_KUBECONFIG) -> Path | None:
+    """No --kubeconfig, no $KUBECONFIG: ~/.kube/config as kubectl does, else K3s's own
+    file as `k3s kubectl` does. None when neither exists."""
+    for path in (home_config or Path("~/.kube/config").expanduser(), k3s):
+        if path.exists():
+            return path
+    return None
+
+
+def tried_paths(k3s: Path = K3S_KUBECONFIG) -> str:
+    return f"{Path('~/.kube/config').expanduser()}, {k3s}"
+
+
 def load_config(kubeconfig: str | None, context: str | None) -> tuple[Any, ClusterInfo]:
     """Build a client Configuration for a context, or raise KubeConfigError naming the fix."""
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
-    paths = kubeconfig_paths(kubeconfig)
+    named = bool(kubeconfig or os.environ.get("KUBECONFIG"))
+    if named:
+        paths = kubeconfig_paths(kubeconfig)
+    else:
+        found = default_kubeconfig()
+        if found is None:
+            raise KubeConfigError(
+                f"no kubeconfig found (tried {tried_paths()}): pass --kubeconfig PATH, "
+                "set KUBECONFIG, or try --demo",
+                named=context is not None,
+            )
+        paths = [found]
     readable = []
     for p in paths:
         if not p.exists():
-            if kubeconfig or len(paths) == 1:
+            if named and (kubeconfig or len(paths) == 1):
                 raise KubeConfigError(
                     f"kubeconfig {p} does not exist: pass --kubeconfig PATH, set KUBECONFIG, "
                     "or try --demo"
                 )
             continue
-        if not os.access(p, os.R_OK) or p.is_dir():
+        if p.is_dir():
             raise KubeConfigError(f"kubeconfig {p} is not a readable file: fix its permissions")
+        if not readable_file(p):
+            raise KubeConfigError(unreadable_message(p), named=named)
         readable.append(p)
     if not readable:
         joined = os.pathsep.join(str(p) for p in paths)
@@ -95,9 +134,13 @@ def load_config(kubeconfig: str | None, context: str | None) -> tuple[Any, Clust
     try:
         contexts, active = config.list_kube_config_contexts(config_file=where)
     except (ConfigException, ValueError, TypeError, AttributeError, KeyError) as e:
-        raise KubeConfigError(f"kubeconfig {where} cannot be used: {_one_line(e)}") from None
+        raise KubeConfigError(
+            f"kubeconfig {where} cannot be used: {_one_line(e)}", named=named
+        ) from None
     except Exception as e:  # yaml errors and the like
-        raise KubeConfigError(f"kubeconfig {where} is not valid YAML: {_one_line(e)}") from None
+        raise KubeConfigError(
+            f"kubeconfig {where} is not valid YAML: {_one_line(e)}", named=named
+        ) from None
     names = [c.get("name", "") for c in contexts or []]
     if context is not None and context not in names:
         raise KubeConfigError(
@@ -109,7 +152,8 @@ def load_config(kubeconfig: str | None, context: str | None) -> tuple[Any, Clust
         raise KubeConfigError(
             f"kubeconfig {where} has no current-context: pass --context NAME (one of: "
             + (", ".join(names) or "none")
-            + ")"
+            + ")",
+            named=named,
         )
     cfg = client.Configuration()
     try:
@@ -132,6 +176,28 @@ def load_config(kubeconfig: str | None, context: str | None) -> tuple[Any, Clust
         kubeconfig=where,
     )
     return cfg, info
+
+
+def readable_file(path: Path) -> bool:
+    """Can this process open it? (os.access says yes to root for a 0600 file; open is the
+    test that counts, and it tells a permission error apart.)"""
+    try:
+        with path.open("rb"):
+            return True
+    except PermissionError:
+        return False
+    except OSError:
+        return True  # not a permission problem: the client will name it
+
+
+def unreadable_message(path: Path) -> str:
+    if path == K3S_KUBECONFIG:
+        return (
+            f"kubeconfig {path} (K3s's own) is readable by root only: run with sudo, or "
+            "copy it (sudo k3s kubectl config view --raw > ~/.kube/config) or pass "
+            "--kubeconfig PATH"
+        )
+    return f"kubeconfig {path} is not readable by this user: fix its permissions, or run with sudo"
 
 
 def _one_line(e: BaseException) -> str:
@@ -195,6 +261,26 @@ class Kube:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.api.close()
+
+
+class NoCluster(Kube):
+    """The console opened with no usable kubeconfig (hosts first): it names why, and
+    every request fails with that reason. Nothing watches it; the host panes, the host
+    actions and the audit work as usual."""
+
+    def __init__(self, reason: str) -> None:  # no client: nothing is ever sent
+        self.reason = reason
+        self.info = ClusterInfo(context="", server="", user="", namespace=None, kubeconfig="")
+
+    def open(self, method: str, path: str, *args: Any, **kw: Any) -> Any:
+        raise NotConnected(self.reason)
+
+    def close(self) -> None:
+        pass
+
+
+class NotConnected(ConnectionError):
+    """A request to the cluster when the console has none."""
 
 
 def _qv(v: Any) -> str:

@@ -17,6 +17,7 @@ from tui.store.models import (
 from tui.store.status import KindStatus, State
 from tui.store.store import (
     KINDS,
+    ApiServer,
     Change,
     ChangeBuffer,
     Delete,
@@ -32,6 +33,7 @@ from tui.store.store import (
 __all__ = [
     "KINDS",
     "PARSERS",
+    "ApiServer",
     "Change",
     "ChangeBuffer",
     "Container",

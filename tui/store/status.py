@@ -17,6 +17,7 @@ class State(StrEnum):
     ABSENT = "absent"
     REFUSED = "refused"  # a host whose key or credentials were refused
     ERROR = "error"
+    NO_CLUSTER = "no cluster connected"  # hosts first: no usable kubeconfig
 
     @property
     def ok(self) -> bool:

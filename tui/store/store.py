@@ -68,7 +68,27 @@ class PrometheusUpdate:
     error_rate: float | None = None
 
 
-Change = Upsert | Delete | Replace | StatusChange | MetricsUpdate | HostUpdate | PrometheusUpdate
+@dataclass(frozen=True, slots=True)
+class ApiServer:
+    """Where the cluster's API server is: its URL, and whether it runs on this machine
+    (its address is loopback or one of this machine's). Triage names the host that runs
+    it when it cannot be reached."""
+
+    url: str
+    host: str  # the URL's host name or address
+    local: bool
+
+
+Change = (
+    Upsert
+    | Delete
+    | Replace
+    | StatusChange
+    | MetricsUpdate
+    | HostUpdate
+    | PrometheusUpdate
+    | ApiServer
+)
 
 
 class ChangeBuffer:
@@ -123,6 +143,7 @@ class Store:
         self.hosts: dict[str, HostView] = {}  # by the console's name for the host
         self.prometheus_status = KindStatus(State.ABSENT, "no Prometheus URL configured")
         self.api_error_rate: float | None = None
+        self.api_server: ApiServer | None = None
 
     def clear(self) -> None:
         """Forget the cluster (another context): the panes keep this same store, and the
@@ -167,6 +188,9 @@ class Store:
                 self.prometheus_status = _since_kept(self.prometheus_status, ch.status)
                 self.api_error_rate = ch.error_rate if ch.status.state.ok else None
                 touched.add("metrics")
+            elif isinstance(ch, ApiServer):
+                self.api_server = ch
+                touched.add("status")
             elif isinstance(ch, HostUpdate):
                 view = self.hosts.get(ch.host)
                 if view is None:
