@@ -398,8 +398,16 @@ async def main() -> int:
 
         emulator.stop()
         await until(
-            pilot, lambda: app.query_one("#banner").has_class("-shown"), "unreachable banner"
+            pilot,
+            lambda: (
+                app.query_one("#banner").has_class("-shown")
+                and any(f.rule == "api-unreachable" for f in app.tracker.findings())
+            ),
+            "unreachable banner and the API-unreachable finding",
         )
+        app.action_focus_pane("findings")
+        findings = app.query_one("#findings-table", VirtualTable)
+        findings.cursor = 0  # critical first: the API-unreachable finding
         await pilot.pause(0.3)
         shot(app, "api-unreachable")
         app.stop_sources()
@@ -409,7 +417,34 @@ async def main() -> int:
     await ssh_shots(kubeconfig, work)
     emulator.stop()
     demo.stop()
+    await hosts_first_shot(work)
     return 0
+
+
+async def hosts_first_shot(work: Path) -> None:
+    """No usable kubeconfig (K3s down, or a node without one): the host, and why not the
+    cluster."""
+    from tui.app import IncidentApp
+    from tui.config import Settings
+    from tui.sources.host import LocalHost
+    from tui.sources.kube import K3S_KUBECONFIG, NoCluster
+
+    reason = (
+        f"no kubeconfig found (tried ~/.kube/config, {K3S_KUBECONFIG}): pass --kubeconfig "
+        "PATH, set KUBECONFIG, or try --demo"
+    )
+    settings = Settings(host_interval=1, audit_log=str(work / "audit-hosts.jsonl"))
+    app = IncidentApp(settings, NoCluster(reason), hosts=[LocalHost("vps-6227e9e1")])
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.store.hosts["vps-6227e9e1"]
+        await until(pilot, lambda: len(view.history) >= 10, "10 s of host history")
+        await pilot.pause(0.6)
+        shot(app, "hosts-only")
+        await palette(app, pilot, "journal", "Follow the host's journal")
+        await until(pilot, lambda: type(app.screen).__name__ == "ParamsScreen", "the unit form")
+        await pilot.pause(0.3)
+        shot(app, "hosts-only-journal-form")
+        app.stop_hosts()
 
 
 if __name__ == "__main__":

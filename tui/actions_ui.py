@@ -130,6 +130,9 @@ class ActionRunner:
             what = "the host" if action.target_kind == "host" else "the cluster"
             app.notify(f"{action_id} changes {what}: not in read-only mode", severity="error")
             return
+        if not app.offers(action):
+            app.notify(f"{action_id} needs the cluster: no cluster connected", severity="error")
+            return
         resolved = target or self.target_for(action)
         if isinstance(resolved, str):
             app.notify(resolved, severity="warning")

@@ -17,13 +17,22 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from actions import registry
+from actions.base import Action
 from tui.actions_ui import ActionRunner
 from tui.config import Settings
 from tui.palette import ConsoleCommands, FindingCommands
 from tui.screens.help import HelpScreen, binding_rows
+from tui.sources.cluster import api_server, no_cluster
 from tui.sources.flux import FluxKind, discover_status
 from tui.sources.host import Host, HostManager
-from tui.sources.kube import KIND_SPECS, KindSpec, Kube, ListWatch, discover_certificates
+from tui.sources.kube import (
+    KIND_SPECS,
+    KindSpec,
+    Kube,
+    ListWatch,
+    NoCluster,
+    discover_certificates,
+)
 from tui.sources.metrics import MetricsPoller
 from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
@@ -137,16 +146,25 @@ class IncidentApp(App[int]):
         tune_gc()
         self.runner = ActionRunner(self)
 
+    @property
+    def connected(self) -> bool:
+        """False when the console opened with the hosts only (no usable kubeconfig)."""
+        return not isinstance(self.kube, NoCluster)
+
+    def title_text(self) -> str:
+        info = self.kube.info
+        ro = "  [READ-ONLY]" if self.settings.read_only else ""
+        where = (
+            f"context {info.context} · {info.server}"
+            if self.connected
+            else "no cluster connected · the hosts only"
+        )
+        return f" incident-console · {where}{ro}" + (f" · {self.note}" if self.note else "")
+
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         info = self.kube.info
-        ro = "  [READ-ONLY]" if self.settings.read_only else ""
-        yield Static(
-            f" incident-console · context {info.context} · {info.server}{ro}"
-            + (f" · {self.note}" if self.note else ""),
-            id="titlebar",
-            markup=False,
-        )
+        yield Static(self.title_text(), id="titlebar", markup=False)
         yield Static("", id="banner", markup=False)
         with Horizontal(id="top"):
             yield FindingsPane(self.tracker, id="findings")
@@ -201,6 +219,11 @@ class IncidentApp(App[int]):
         self.start_hosts()
         if self.host_manager is not None:
             self.host_manager.buffer = self.buffer
+        if isinstance(self.kube, NoCluster):
+            for change in no_cluster(self.kube.reason):
+                self.buffer.put(change)
+            return
+        self.buffer.put(api_server(self.kube.info.server))
         ns = self.settings.namespace
         for kind, spec in KIND_SPECS.items():
             lw = ListWatch(
@@ -291,10 +314,12 @@ class IncidentApp(App[int]):
     # -- triage ------------------------------------------------------------------------
     @property
     def triage_ready(self) -> bool:
-        """The rules run once the pods and nodes have been listed: before, "no finding"
-        would only mean "not looked yet"."""
+        """The rules run once the pods and nodes have been listed, or could not be (the
+        API unreachable, no cluster: the host rules and that finding still count): before,
+        "no finding" would only mean "not looked yet"."""
         return all(
-            self.store.status[k].state.ok or self.store.objects[k] for k in ("pods", "nodes")
+            self.store.status[k].state is not State.CONNECTING or self.store.objects[k]
+            for k in ("pods", "nodes")
         )
 
     def triage(self) -> None:
@@ -418,12 +443,15 @@ class IncidentApp(App[int]):
             (
                 s
                 for s in self.store.status.values()
-                if s.state in (State.UNREACHABLE, State.UNAUTHORIZED)
+                if s.state in (State.UNREACHABLE, State.UNAUTHORIZED, State.NO_CLUSTER)
             ),
             None,
         )
         if worst is not None:
-            banner.update(f" {worst.message}")
+            text = worst.message
+            if worst.state is State.NO_CLUSTER:
+                text = f"no cluster connected: {text}"
+            banner.update(f" {text}")
             banner.add_class("-shown")
         else:
             banner.remove_class("-shown")
@@ -442,9 +470,15 @@ class IncidentApp(App[int]):
         if action == "run_action":
             if len(self.screen_stack) > 1:
                 return False
-            if parameters and self.settings.read_only:
-                return not registry.get(str(parameters[0])).mutating
+            if parameters and not self.offers(registry.get(str(parameters[0]))):
+                return False
         return True
+
+    def offers(self, action: Action) -> bool:
+        """Read-only mode offers no mutation; with no cluster, only the host actions."""
+        if self.settings.read_only and action.mutating:
+            return False
+        return self.connected or action.target_kind == "host"
 
     def action_run_action(self, action_id: str) -> None:
         self.runner.start(action_id)
@@ -481,9 +515,7 @@ class IncidentApp(App[int]):
         self.runner = ActionRunner(self)
         bar = self.status_bar
         bar.context, bar.server = kube.info.context, kube.info.server
-        self.titlebar.update(
-            f" incident-console · context {kube.info.context} · {kube.info.server}"
-        )
+        self.titlebar.update(self.title_text())
         for pane in self.panes.values():
             pane.refresh_rows()
         self.start_sources()

@@ -29,6 +29,8 @@ class ConsoleCommands(Provider):
         runner = app.runner
         out: list[Command] = []
         for action in registry.all_actions(app.settings.read_only):
+            if not app.offers(action):
+                continue
             target = runner.target_for(action)
             fits = isinstance(target, Target)
             where = f" — {target}" if isinstance(target, Target) else ""
@@ -141,7 +143,7 @@ class FindingCommands(Provider):
         finding = app.chosen_finding
         if finding is None:
             return []
-        allowed = {a.id for a in registry.all_actions(app.settings.read_only)}
+        allowed = {a.id for a in registry.all_actions() if app.offers(a)}
         out: list[tuple[str, Callable[[], object], str]] = []
         for action_id in finding.actions:
             if action_id not in allowed:

@@ -22,7 +22,7 @@ from widgets.table import Cells, Column, VirtualTable
 COLUMNS = [
     Column("sev", "SEV", 4),
     Column("for", "FOR", 5, "right"),
-    Column("finding", "FINDING", 24),
+    Column("finding", "FINDING", 26),
     Column("subject", "SUBJECT", 12, flex=True),
 ]
 

@@ -140,6 +140,8 @@ class FluxPane(Pane):
         self.set_title(title, sub)
         self.set_class(failing > 0, "-trouble")
         self.table.empty_message = sub or "no Flux objects"
+        if status is not None and status.state is State.NO_CLUSTER:
+            self.table.empty_message = f"{status.state.value}: {status.message}"
         self.show_detail()
 
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:

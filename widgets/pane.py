@@ -13,6 +13,8 @@ from tui.store.units import human_duration
 
 def state_text(status: KindStatus, rows: int) -> str:
     """A feed that is not live: what is wrong, and that the rows shown are the last known."""
+    if status.state is State.NO_CLUSTER:  # the reason is in the pane's body and the banner
+        return status.state.value
     text = status.state.value + (f": {status.message}" if status.message else "")
     if rows and not status.state.ok and status.state is not State.CONNECTING:
         text += f" · rows as last seen {human_duration(time.time() - status.since)} ago"

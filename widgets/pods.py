@@ -205,7 +205,7 @@ class PodsPane(Pane):
             parts.append(f"filter “{self.filter_text}”: {shown} shown")
         parts.append(f"sort: {SORTS[self.sort][0]}{' reversed' if self.reverse else ''}")
         ms = self.store.metrics_status
-        if ms.state is not State.LIVE:
+        if ms.state not in (State.LIVE, State.NO_CLUSTER):
             parts.append(f"CPU/MEM: {ms.message or ms.state.value}")
         self.set_title(title, " · ".join(parts))
         self.set_class(unhealthy > 0, "-trouble")

@@ -20,6 +20,7 @@ ICONS = {
     State.UNREACHABLE: "✖",
     State.ABSENT: "○",
     State.ERROR: "✖",
+    State.NO_CLUSTER: "○",
 }
 SHORT = {"deployments": "deploy", "replicasets": "rs", "services": "svc", "endpoints": "ep"}
 CLASS = {
@@ -64,12 +65,19 @@ class StatusBar(Static):
     def build(self) -> Text:
         st = self.get_component_rich_style
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"context {self.context}", st("status--context"))
+        text.append(
+            f"context {self.context}" if self.context else "no cluster", st("status--context")
+        )
         text.append("  ")
-        text.append(self.server, st("status--dim"))
-        text.append("  ")
+        if self.server:
+            text.append(self.server, st("status--dim"))
+            text.append("  ")
+        if self.states and all(s.state is State.NO_CLUSTER for s in self.states.values()):
+            text.append("no cluster connected: the hosts only  ", st("status--warn"))
         for kind in (*KINDS, "metrics"):
             status = self.states.get(kind)
+            if status is not None and status.state is State.NO_CLUSTER:
+                continue
             if status is None:
                 continue
             cls = CLASS.get(status.state, "bad")
