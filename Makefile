@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench screenshots clean sshd-deps
+.PHONY: demo test lint bench screenshots clean sshd-deps browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,15 +30,25 @@ sshd-deps:
 	  $$SUDO apt-get update -q >/dev/null && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q openssh-server >/dev/null; }
 
-test: lint sshd-deps
+# The browser test drives Debian's Chromium headless (no browser download exists here).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium >/dev/null; } || \
+	  echo "make: chromium could not be installed: the browser test will skip"
+
+test: lint sshd-deps browser-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP) sshd-deps
 	$(BIN)/python -m bench.pods_load
 	$(BIN)/python -m bench.hosts_load
+	$(BIN)/python -m bench.serve_load
 
-screenshots: $(STAMP)
+screenshots: $(STAMP) browser-deps
 	$(BIN)/python -m bench.screenshots
+	$(BIN)/python -m bench.browser_shot
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -73,6 +73,7 @@ class Settings:
     ssh: list[str] = field(default_factory=list)
     local: bool = False
     no_hosts: bool = False
+    demo_attach: str | None = None  # serve --demo's viewers: the demo cluster's kubeconfig
 
 
 def config_dir() -> Path:
@@ -114,7 +115,7 @@ def load_settings(path: Path | None = None) -> Settings:
         data: dict[str, Any] = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"config file {path} cannot be read: {e}") from None
-    known = {f.name for f in fields(Settings)} - {"demo", "ssh", "local", "no_hosts"}
+    known = {f.name for f in fields(Settings)} - {"demo", "ssh", "local", "no_hosts", "demo_attach"}
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"config file {path}: unknown setting {key!r}")
