@@ -1,0 +1,143 @@
+"""make bench: `incident-console serve` with 5 viewers on the 10,000-pod server.
+
+Each viewer is a websocket client speaking textual-serve's protocol, as the page's
+script does (resize, then the terminal's output read as it comes), so the figures are
+the serving machine's: one console process per viewer. Prints the RSS per viewer and
+the CPU of all the viewers' consoles together, with the pods churning at 100/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+from bench.pods_load import BenchServer
+from tests.sshd import free_port
+
+VIEWERS = int(os.environ.get("BENCH_VIEWERS", "5"))
+SECONDS = float(os.environ.get("BENCH_SERVE_SECONDS", "30"))
+CHURN = 100
+
+
+async def viewer(url: str, received: list[int], index: int, stop: asyncio.Event) -> None:
+    base, _, query = url.partition("/?")
+    token = query.split("=", 1)[1]
+    ws_url = base.replace("http://", "ws://") + "/ws?width=160&height=48"
+    async with (
+        aiohttp.ClientSession(cookies={"incident_console_token": token}) as session,
+        session.ws_connect(ws_url) as ws,
+    ):
+        await ws.send_json(["resize", {"width": 160, "height": 48}])
+        while not stop.is_set():
+            try:
+                msg = await asyncio.wait_for(ws.receive(), 1.0)
+            except TimeoutError:
+                continue
+            if msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                break
+            received[index] += len(msg.data) if isinstance(msg.data, bytes | str) else 0
+
+
+def consoles(serve: psutil.Process) -> list[psutil.Process]:
+    """The viewers' console processes (python -m tui under the shell textual-serve runs)."""
+    out = []
+    for p in serve.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "tui" in p.cmdline() and "serve" not in p.cmdline():
+                out.append(p)
+    return out
+
+
+async def measure(url: str, serve: psutil.Process) -> dict[str, float]:
+    received = [0] * VIEWERS
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(viewer(url, received, i, stop)) for i in range(VIEWERS)]
+    deadline = time.monotonic() + 90
+    # every viewer's console running and painting (the 10k pods listed: a big repaint)
+    while len(consoles(serve)) < VIEWERS or min(received) < 200_000:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"serve bench: viewers not painting: {received}")
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(5)  # past the first list's burst
+    procs = consoles(serve)
+    cpu0 = {p.pid: sum(p.cpu_times()[:2]) for p in procs}
+    serve0 = sum(serve.cpu_times()[:2])
+    t0 = time.monotonic()
+    await asyncio.sleep(SECONDS)
+    wall = time.monotonic() - t0
+    cpu = sum(sum(p.cpu_times()[:2]) - cpu0[p.pid] for p in procs)
+    serve_cpu = sum(serve.cpu_times()[:2]) - serve0
+    rss = [p.memory_info().rss for p in procs]
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "viewers": len(procs),
+        "rss_mean_mb": sum(rss) / len(rss) / 1e6,
+        "rss_max_mb": max(rss) / 1e6,
+        "cpu_per_viewer_pct": cpu / wall / len(procs) * 100,
+        "cpu_all_viewers_pct": cpu / wall * 100,
+        "serve_cpu_pct": serve_cpu / wall * 100,
+        "serve_rss_mb": serve.memory_info().rss / 1e6,
+    }
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="ic-serve-bench-"))
+    kubeconfig = work / "kubeconfig"
+    server = BenchServer(kubeconfig)
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tui", "serve", "--port", str(port), "--no-hosts"),
+            *("--kubeconfig", str(kubeconfig), "--audit-log", str(work / "audit.jsonl")),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "HOME": str(work)},
+    )
+    try:
+        assert proc.stdout is not None
+        url = ""
+        while not url:
+            line = proc.stdout.readline()
+            if not line:
+                raise SystemExit("serve bench: serve exited")
+            if line.startswith("open: "):
+                url = line[6:].strip()
+        server.send(f"churn {CHURN}")
+        figures = asyncio.run(measure(url, psutil.Process(proc.pid)))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+        server.close()
+    print(
+        f"serve: {figures['viewers']:.0f} viewers on 10,000 pods, {CHURN} changes/s, "
+        f"{SECONDS:.0f} s at 160x48"
+    )
+    print(
+        f"  RSS per viewer's console: mean {figures['rss_mean_mb']:.0f} MB, "
+        f"max {figures['rss_max_mb']:.0f} MB; serve itself {figures['serve_rss_mb']:.0f} MB"
+    )
+    print(
+        f"  CPU: {figures['cpu_per_viewer_pct']:.1f} % of a core per viewer, "
+        f"{figures['cpu_all_viewers_pct']:.1f} % for all; serve itself "
+        f"{figures['serve_cpu_pct']:.1f} %"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
