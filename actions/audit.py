@@ -70,6 +70,47 @@ class AuditLog:
         self._append(entry)
         return entry
 
+    def unwritable(self) -> str:
+        """Why the log cannot take a line now ("" when it can): checked before an action
+        is confirmed, so nothing runs that could not be recorded."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        except OSError as e:
+            return self.explain(e)
+        return ""
+
+    def explain(self, e: OSError) -> str:
+        return (
+            f"the audit log {self.path} cannot be written ({e.strerror or type(e).__name__}): "
+            "free the disk or fix the path (--audit-log PATH); no mutation runs unaudited"
+        )
+
+    def record_start(self, plan: Plan) -> str:
+        """The line that says a confirmed mutation is about to run, written before it
+        runs: "" when written, else why not (then the mutation must not run). A console
+        that dies mid-action leaves this line as the evidence."""
+        try:
+            self._append(
+                {
+                    "time": datetime.now(UTC)
+                    .isoformat(timespec="milliseconds")
+                    .replace("+00:00", "Z"),
+                    "user": local_user(),
+                    "event": "action-starting",
+                    "id": plan.action_id,
+                    "kube_context": plan.context,
+                    "target": {
+                        "kind": plan.target.kind,
+                        "namespace": plan.target.namespace,
+                        "name": plan.target.name,
+                    },
+                }
+            )
+        except OSError as e:
+            return self.explain(e)
+        return ""
+
     def record_event(self, event: dict[str, Any]) -> None:
         """A line of the incident's timeline that is not an action (a finding seen or
         cleared): the same file, so `incident-console report` reads one record."""

@@ -164,6 +164,10 @@ class ActionRunner:
                 return
             self.open_tail(plan, self.check_producer(action, plan, ctx))
             return
+        unwritable = self.audit.unwritable()
+        if unwritable:  # refused before the dry run: nothing reaches the cluster or host
+            app.notify(unwritable, severity="error", timeout=15)
+            return
         app.pause_polling(True)
         try:
             # a host plan has no HTTP request: its "dry run" only carries a refusal
@@ -175,7 +179,16 @@ class ActionRunner:
             outcome = (
                 "refused" if plan.refusal else ("dry-run-failed" if not dry.ok else "cancelled")
             )
-            self.audit.record(plan, outcome, plan.refusal or (dry.message if not dry.ok else ""))
+            try:
+                self.audit.record(
+                    plan, outcome, plan.refusal or (dry.message if not dry.ok else "")
+                )
+            except OSError as e:
+                app.notify(self.audit.explain(e), severity="error", timeout=15)
+            return
+        unwritable = self.audit.record_start(plan)  # the disk may have filled meanwhile
+        if unwritable:
+            app.notify(unwritable, severity="error", timeout=15)
             return
         self.open_tail(plan, self.run_producer(action, plan, ctx))
 
@@ -202,15 +215,10 @@ class ActionRunner:
             try:
                 outcome = action.run(ctx, plan, lambda line: buffer.put(line), stop)
             except Exception as e:  # audited as a failure, shown, never a crash
-                self.audit.record(
-                    plan, "failed", f"{type(e).__name__}: {e}", time.monotonic() - started
-                )
+                self.record_outcome(buffer, plan, "failed", f"{type(e).__name__}: {e}", started)
                 raise
-            self.audit.record(
-                plan,
-                "succeeded" if outcome.ok else "failed",
-                outcome.message,
-                time.monotonic() - started,
+            self.record_outcome(
+                buffer, plan, "succeeded" if outcome.ok else "failed", outcome.message, started
             )
             buffer.put(
                 ("done: " if outcome.ok else "failed: ") + outcome.message,
@@ -220,6 +228,18 @@ class ActionRunner:
                 self.follow_new_pod_logs(ctx, plan, buffer, stop)
 
         return produce
+
+    def record_outcome(
+        self, buffer: LineBuffer, plan: Plan, outcome: str, message: str, started: float
+    ) -> None:
+        """The outcome's line; a log that filled up during the run is said in the tail
+        (its "action-starting" line is already there)."""
+        try:
+            self.audit.record(plan, outcome, message, time.monotonic() - started)
+        except OSError as e:
+            buffer.put(
+                f"the outcome ({outcome}) could not be audited: {self.audit.explain(e)}", "error"
+            )
 
     def follow_new_pod_logs(
         self, ctx: Context, plan: Plan, buffer: LineBuffer, stop: threading.Event

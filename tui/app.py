@@ -135,6 +135,7 @@ class IncidentApp(App[int]):
         ] = {}
         self.tracker = Tracker()
         self.chosen_finding: Finding | None = None
+        self.audit_warned = False  # an unwritable audit log is said once
         self.hosts: list[Host] = list(hosts or [])
         for host in self.hosts:
             self.store.add_host(host.name, host.target)
@@ -327,8 +328,14 @@ class IncidentApp(App[int]):
             return
         now = time.time()
         changes = self.tracker.update(evaluate(self.store, now), now)
-        for entry in changes:
-            self.runner.audit.record_event(entry.as_json())
+        try:
+            for entry in changes:
+                self.runner.audit.record_event(entry.as_json())
+        except OSError as e:  # the findings stay on screen; the record says why it lacks them
+            if not self.audit_warned:
+                self.audit_warned = True
+                why = self.runner.audit.explain(e)
+                self.notify(f"findings are not recorded: {why}", severity="error", timeout=15)
         pane = self.panes["findings"]
         if isinstance(pane, FindingsPane):
             if changes or not pane.evaluated:
