@@ -463,6 +463,13 @@ class Handler(BaseHTTPRequestHandler):
             )
         if code == 401:
             raise ApiError(401, "Unauthorized", "Unauthorized")
+        if code == 409:
+            raise ApiError(
+                409,
+                "Conflict",
+                f"Operation cannot be fulfilled on {r.plural}.{r.group or 'core'}: the object "
+                "has been modified; please apply your changes to the latest version and try again",
+            )
         raise ApiError(code, "InternalError", f"Internal error occurred: injected fault {code}")
 
     # -- discovery -------------------------------------------------------------
