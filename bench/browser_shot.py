@@ -3,16 +3,12 @@ Debian's headless Chromium, into screenshots/serve-browser.png."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.sshd import free_port
+from bench.serve_load import start_serve, stop_serve
 from tests.test_serve import CHROMIUM, CHROMIUM_ARGS
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots" / "serve-browser.png"
@@ -25,24 +21,8 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="ic-browser-shot-"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui", "serve", "--demo", "--port", str(port), "--local"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "HOME": str(work), "XDG_RUNTIME_DIR": str(work)},
-    )
+    proc, url = start_serve("--demo", "--local", home=work)
     try:
-        assert proc.stdout is not None
-        url = ""
-        while not url:
-            line = proc.stdout.readline()
-            if not line:
-                raise SystemExit("browser shot: serve exited")
-            if line.startswith("open: "):
-                url = line[6:].strip()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
@@ -68,9 +48,7 @@ def main() -> int:
             browser.close()
         print(f"  {OUT.relative_to(OUT.parent.parent)}")
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
+        stop_serve(proc)
     return 0
 
 

@@ -91,37 +91,46 @@ async def measure(url: str, serve: psutil.Process) -> dict[str, float]:
     }
 
 
+def start_serve(*args: str, home: Path) -> tuple[subprocess.Popen[str], str]:
+    """`incident-console serve ARGS` in its own process group; returns it and the URL
+    (with its token) it printed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--port", str(free_port()), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # the viewers' consoles are its children: one group
+        env={**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(home)},
+    )
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit("bench: serve exited before printing its URL")
+        if line.startswith("open: "):
+            return proc, line[6:].strip()
+
+
+def stop_serve(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(30)
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ic-serve-bench-"))
     kubeconfig = work / "kubeconfig"
     server = BenchServer(kubeconfig)
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "tui", "serve", "--port", str(port), "--no-hosts"),
-            *("--kubeconfig", str(kubeconfig), "--audit-log", str(work / "audit.jsonl")),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "HOME": str(work)},
+    proc, url = start_serve(
+        *("--no-hosts", "--kubeconfig", str(kubeconfig)),
+        *("--audit-log", str(work / "audit.jsonl")),
+        home=work,
     )
     try:
-        assert proc.stdout is not None
-        url = ""
-        while not url:
-            line = proc.stdout.readline()
-            if not line:
-                raise SystemExit("serve bench: serve exited")
-            if line.startswith("open: "):
-                url = line[6:].strip()
         server.send(f"churn {CHURN}")
         figures = asyncio.run(measure(url, psutil.Process(proc.pid)))
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
+        stop_serve(proc)
         server.close()
     print(
         f"serve: {figures['viewers']:.0f} viewers on 10,000 pods, {CHURN} changes/s, "

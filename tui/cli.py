@@ -79,17 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="longest wait for the first lists and samples (default 30)",
     )
-    for flag, kw in (
-        ("--kubeconfig", {"metavar": "PATH"}),
-        ("--context", {"metavar": "NAME"}),
-        ("--namespace", {"metavar": "NS"}),
-        ("--ssh-key", {"metavar": "PATH"}),
-        ("--known-hosts", {"metavar": "PATH"}),
-    ):
-        chk.add_argument(flag, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kw)  # type: ignore[arg-type]
-    chk.add_argument("--ssh", action="append", metavar="TARGET", default=argparse.SUPPRESS)
-    chk.add_argument("--local", action="store_true", default=argparse.SUPPRESS)
-    chk.add_argument("--no-hosts", action="store_true", default=argparse.SUPPRESS)
+    add_console_flags(chk)
     srv = sub.add_parser(
         "serve",
         help="serve the console to browsers, read-only, for an incident call",
@@ -118,25 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="consoles running at once, one per browser tab (default 10)",
     )
-    for flag, kw in (
-        ("--kubeconfig", {"metavar": "PATH"}),
-        ("--context", {"metavar": "NAME"}),
-        ("--namespace", {"metavar": "NS"}),
-        ("--ssh-key", {"metavar": "PATH"}),
-        ("--known-hosts", {"metavar": "PATH"}),
-        ("--audit-log", {"metavar": "PATH"}),
-    ):
-        srv.add_argument(flag, default=argparse.SUPPRESS, help="as for the console", **kw)  # type: ignore[arg-type]
-    srv.add_argument(
-        "--ssh",
-        action="append",
-        metavar="TARGET",
-        default=argparse.SUPPRESS,
-        help="as for the console",
-    )
+    add_console_flags(srv, audit_log=True)
     for flag, text in (
-        ("--local", "as for the console"),
-        ("--no-hosts", "as for the console"),
         ("--demo", "serve the demo cluster (one, shared by every viewer)"),
         ("--read-only", "keep viewers read-only even with --allow-actions"),
     ):
@@ -163,6 +136,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-scenario", action="store_true", help="seed only; no controllers, no crash loop"
     )
     return p
+
+
+def add_console_flags(sub: argparse.ArgumentParser, audit_log: bool = False) -> None:
+    """The console's flags, accepted after a subcommand too (`check --kubeconfig K`)."""
+    paths = [("--kubeconfig", "PATH"), ("--context", "NAME"), ("--namespace", "NS")]
+    paths += [("--ssh-key", "PATH"), ("--known-hosts", "PATH")]
+    if audit_log:
+        paths.append(("--audit-log", "PATH"))
+    same = "as for the console"
+    for flag, metavar in paths:
+        sub.add_argument(flag, metavar=metavar, default=argparse.SUPPRESS, help=same)
+    sub.add_argument(
+        "--ssh", action="append", metavar="TARGET", default=argparse.SUPPRESS, help=same
+    )
+    for flag in ("--local", "--no-hosts"):
+        sub.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=same)
 
 
 def add_host_arguments(p: argparse.ArgumentParser) -> None:
