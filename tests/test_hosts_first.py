@@ -253,3 +253,51 @@ def test_check_with_no_kubeconfig_evaluates_the_host_and_says_the_cluster_was_no
     assert proc.returncode == (2 if critical else 3)  # a full disk here would be critical
     table = console("check", "--timeout", "10")
     assert table.stdout.strip().splitlines()[-1].endswith("· no cluster connected")
+
+
+# -- which host runs the API server (pure) ----------------------------------------------------
+def unreachable_store(server: str, local: bool = False) -> Any:
+    from tui.store import ApiServer, KindStatus, State, StatusChange, Store
+
+    store = Store()
+    down = KindStatus(State.UNREACHABLE, f"cannot reach {server}, retrying in 2s")
+    host = server.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
+    store.apply([StatusChange("pods", down), ApiServer(server, host, local)])
+    return store
+
+
+def test_the_api_host_is_the_one_reached_at_the_servers_address() -> None:
+    from tui.triage import api_host, evaluate
+
+    store = unreachable_store("https://10.0.0.5:6443")
+    store.add_host("vps-2", "root@10.0.0.6")
+    store.add_host("vps-1", "ops@10.0.0.5:2222")
+    store.add_host("here", "local")  # not local: the server is elsewhere
+    assert api_host(store).name == "vps-1"
+    (finding,) = [f for f in evaluate(store) if f.rule == "api-unreachable"]
+    assert str(finding.subject) == "host/vps-1" and "runs on host vps-1" in finding.evidence
+    v6 = unreachable_store("https://[fd00::5]:6443")
+    v6.add_host("n6", "root@[fd00::5]:22")
+    assert api_host(v6).name == "n6"
+
+
+def test_else_the_host_of_a_control_plane_node_else_the_cluster() -> None:
+    from tui.store import Replace, parse_node
+    from tui.triage import api_host, evaluate
+
+    store = unreachable_store("https://api.example.com:6443")
+    worker, server = fx.node("worker-1"), fx.node("cp-1")
+    worker["metadata"]["labels"] = {"node-role.kubernetes.io/worker": ""}
+    server["metadata"]["labels"] = {"node-role.kubernetes.io/control-plane": "true"}
+    store.apply([Replace("nodes", (parse_node(worker), parse_node(server)))])
+    store.add_host("worker-1", "root@10.0.0.7")
+    assert api_host(store) is None  # the worker's host does not run the API
+    (finding,) = [f for f in evaluate(store) if f.rule == "api-unreachable"]
+    assert str(finding.subject) == "cluster"
+    store.add_host("cp-1", "root@10.0.0.8")
+    assert api_host(store).name == "cp-1"
+    local = unreachable_store("https://127.0.0.1:6443", local=True)
+    local.add_host("vps", "root@10.0.0.9")
+    assert api_host(local) is None  # loopback: only this machine's own host counts
+    local.add_host("me", "local")
+    assert api_host(local).name == "me"

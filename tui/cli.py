@@ -9,10 +9,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.config import ConfigError, load_settings
+
+if TYPE_CHECKING:
+    from tui.sources.kube import Kube
 
 EXIT_USAGE = 2
 DEMO_NODE = "vps-6227e9e1"  # the demo's node: this machine, live, is its host
@@ -235,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_console(settings)
 
 
-def connect(settings: object) -> Any:
+def connect(settings: object) -> Kube:
     """The cluster's client, or a NoCluster naming why there is none (hosts first).
     KubeConfigError when the operator named a kubeconfig or context that is wrong."""
     from tui.config import Settings

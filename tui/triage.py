@@ -345,9 +345,7 @@ def api_host(store: Store) -> Any:
     if api.local:
         return next((v for v in views if v.target == "local"), None)
     for v in views:
-        reach = v.target.rsplit("@", 1)[-1]
-        reach = reach.rsplit(":", 1)[0] if reach.count(":") == 1 else reach
-        if api.host and (reach.strip("[]") == api.host or v.name == api.host):
+        if api.host and api.host in (v.address, v.name):
             return v
     nodes = sorted(store.nodes.values(), key=lambda n: n.name)
     for node in nodes:

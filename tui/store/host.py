@@ -153,6 +153,15 @@ class HostView:
     sample: HostSample | None = None
     history: deque[Point] = field(default_factory=deque)
 
+    @property
+    def address(self) -> str:
+        """The host name or address it is reached at: "root@10.0.0.5:2222" -> "10.0.0.5"
+        (an alias of ~/.ssh/config stays as it is)."""
+        reach = self.target.rsplit("@", 1)[-1]
+        if reach.startswith("["):  # [v6]:port
+            return reach[1:].split("]", 1)[0]
+        return reach.rsplit(":", 1)[0] if reach.count(":") == 1 else reach
+
     def apply(self, update: HostUpdate) -> None:
         was_ok = self.status.state.ok
         if update.status.state is self.status.state:
