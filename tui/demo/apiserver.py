@@ -92,6 +92,7 @@ class RequestRecord:
     content_type: str
     body: bytes
     status: int = 0
+    token: str = ""  # the bearer token it carried
 
     @property
     def dry_run(self) -> bool:
@@ -140,6 +141,7 @@ class Faults:
     metrics_absent: bool = False
     watch_epoch: int = 0
     latency: float = 0.0
+    tokens: frozenset[str] | None = None  # bearer tokens accepted; None: any
 
 
 class Cluster:
@@ -279,6 +281,19 @@ class Cluster:
             self.faults.watch_epoch += 1
             self.cond.notify_all()
 
+    def accept_tokens(self, *tokens: str) -> None:
+        """Only these bearer tokens authenticate from now on (none given: any). Open
+        watches end, as they do when a token expires: the next request must prove
+        itself."""
+        with self.cond:
+            self.faults.tokens = frozenset(tokens) if tokens else None
+            self.faults.watch_epoch += 1
+            self.cond.notify_all()
+
+    def slow(self, seconds: float) -> None:
+        """Every request waits this long before it is answered (0: none)."""
+        self.faults.latency = seconds
+
     def fail(self, plural: str, code: int | None) -> None:
         with self.cond:
             if code is None:
@@ -349,14 +364,19 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        auth = self.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
         rec = RequestRecord(
-            self.command, url.path, query, self.headers.get("Content-Type", ""), body
+            self.command, url.path, query, self.headers.get("Content-Type", ""), body, token=token
         )
         self.cluster.requests.append(rec)
         self.server.track(self.connection)
         try:
             if self.cluster.faults.latency:
                 time.sleep(self.cluster.faults.latency)
+            accepted = self.cluster.faults.tokens
+            if accepted is not None and token not in accepted:
+                raise ApiError(401, "Unauthorized", "Unauthorized")
             rec.status = 200
             self._route(url.path.rstrip("/") or "/", query, body)
         except ApiError as e:
@@ -1106,7 +1126,11 @@ class Emulator:
         return self._server is not None
 
     def write_kubeconfig(
-        self, path: Path, context: str = "demo", namespace: str | None = None
+        self,
+        path: Path,
+        context: str = "demo",
+        namespace: str | None = None,
+        token: str = "demo-token",
     ) -> Path:
         ctx: Obj = {"cluster": context, "user": f"{context}-admin"}
         if namespace:
@@ -1115,7 +1139,7 @@ class Emulator:
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": context, "cluster": {"server": self.url}}],
-            "users": [{"name": f"{context}-admin", "user": {"token": "demo-token"}}],
+            "users": [{"name": f"{context}-admin", "user": {"token": token}}],
             "contexts": [{"name": context, "context": ctx}],
             "current-context": context,
         }
