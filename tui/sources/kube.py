@@ -12,6 +12,7 @@ import contextlib
 import os
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,18 +209,48 @@ def _one_line(e: BaseException) -> str:
 class Kube:
     """A thin raw-JSON client over the official client's auth, TLS and connection pool."""
 
+    RELOAD_EVERY = 5.0  # seconds: the feeds that all get a 401 reload the file once
+
     def __init__(self, configuration: Any, info: ClusterInfo) -> None:
+        self.info = info
+        self.api = self._client(configuration)
+        self._reload_lock = threading.Lock()
+        self._reloaded_at = 0.0
+        self.reloads = 0  # how many times the credentials were read again
+        self.source: tuple[str | None, str | None] = (info.kubeconfig, info.context)
+
+    @staticmethod
+    def _client(configuration: Any) -> Any:
         from kubernetes import client
 
         configuration.retries = False  # our loops retry, with backoff
-        self.info = info
-        self.api = client.ApiClient(configuration)
-        self.api.user_agent = "incident-console"
+        api = client.ApiClient(configuration)
+        api.user_agent = "incident-console"
+        return api
+
+    def reload_credentials(self) -> str:
+        """After a 401: read the kubeconfig again (a rotated token, a refreshed exec
+        plugin or client certificate) and use what it says from the next request on.
+        Returns what happened, in words for the banner."""
+        with self._reload_lock:
+            now = time.monotonic()
+            if now - self._reloaded_at < self.RELOAD_EVERY:
+                return f"credentials reloaded from {self.info.kubeconfig}"
+            self._reloaded_at = now
+            try:
+                cfg, _info = load_config(*self.source)
+            except KubeConfigError as e:
+                return f"reloading them failed: {e}"
+            self.api = self._client(cfg)  # requests already sent finish on the old one
+            self.reloads += 1
+            return f"credentials reloaded from {self.info.kubeconfig}"
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig: str | None, context: str | None) -> Kube:
         cfg, info = load_config(kubeconfig, context)
-        return cls(cfg, info)
+        kube = cls(cfg, info)
+        kube.source = (kubeconfig, info.context)  # read the same way again on a 401
+        return kube
 
     def open(
         self,
@@ -274,6 +305,9 @@ class NoCluster(Kube):
 
     def open(self, method: str, path: str, *args: Any, **kw: Any) -> Any:
         raise NotConnected(self.reason)
+
+    def reload_credentials(self) -> str:
+        return self.reason
 
     def close(self) -> None:
         pass
@@ -380,6 +414,9 @@ def classify(exc: BaseException, server: str, retry_in: float) -> KindStatus:
     return KindStatus(State.ERROR, f"{type(exc).__name__}: {_one_line(exc)}")
 
 
+SLOW_AFTER = 3.0  # seconds a request may wait before the feed says "slow"
+
+
 class ListWatch:
     """List then watch one kind forever, feeding a ChangeBuffer. Runs in a thread."""
 
@@ -405,6 +442,11 @@ class ListWatch:
         self._resp: Any = None
         self._state: State | None = None
         self.lists = 0  # how many complete lists were done (tests and the bench read it)
+        # When the request now in flight was sent (None: none waiting), and whether the
+        # feed said "slow" for it; both under the lock, as the UI thread checks them.
+        self._lock = threading.Lock()
+        self._waiting_since: float | None = None
+        self._slow = False
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -414,8 +456,35 @@ class ListWatch:
                 resp.shutdown()
 
     def _status(self, status: KindStatus) -> None:
-        self._state = status.state
-        self.sink.put(StatusChange(self.spec.name, status))
+        with self._lock:
+            self._slow = False
+            self._state = status.state
+            self.sink.put(StatusChange(self.spec.name, status))
+
+    def _waiting(self, waiting: bool) -> None:
+        """A request sent (True) or answered (False). An answer after "slow" says live."""
+        with self._lock:
+            self._waiting_since = time.monotonic() if waiting else None
+            if waiting or not self._slow:
+                return
+            self._slow = False
+            self._state = State.LIVE
+            self.sink.put(StatusChange(self.spec.name, KindStatus(State.LIVE, "answering again")))
+
+    def check_slow(self, after: float = SLOW_AFTER) -> None:
+        """Called about once a second (from any thread): a live feed whose request has
+        waited longer than `after` says so, and its rows are shown as last seen."""
+        with self._lock:
+            since = self._waiting_since
+            if since is None or self._slow or self._state not in (State.LIVE, State.RELISTING):
+                return
+            waited = time.monotonic() - since
+            if waited < after:
+                return
+            self._slow = True
+            self._state = State.SLOW
+            status = KindStatus(State.SLOW, f"the server has not answered for {waited:.0f}s")
+            self.sink.put(StatusChange(self.spec.name, status))
 
     def run(self) -> None:
         relist_reason = ""
@@ -438,7 +507,11 @@ class ListWatch:
                 delay = self.backoff.next()
                 if isinstance(exc, ApiError) and exc.status in (401, 403, 404):
                     delay = max(delay, 5.0)
-                self._status(classify(exc, self.kube.info.server, delay))
+                status = classify(exc, self.kube.info.server, delay)
+                if isinstance(exc, ApiError) and exc.status == 401:
+                    done = self.kube.reload_credentials()
+                    status = KindStatus(status.state, f"{status.message}; {done}, retrying")
+                self._status(status)
                 self.stop_event.wait(delay)
             finally:
                 self._resp = None
@@ -448,6 +521,7 @@ class ListWatch:
         cont = ""
         rv = ""
         path = self.spec.path(self.namespace)
+        self._waiting(True)
         while True:
             resp = self.kube.open(
                 "GET",
@@ -471,10 +545,12 @@ class ListWatch:
             if not cont or self.stop_event.is_set():
                 break
         self.sink.put(Replace(self.spec.name, tuple(items)))
+        self._waiting(False)
         self.lists += 1
         return rv
 
     def _watch(self, rv: str) -> str:
+        self._waiting(True)
         resp = self.kube.open(
             "GET",
             self.spec.path(self.namespace),
@@ -486,6 +562,7 @@ class ListWatch:
             },
             timeout=(5.0, self.read_timeout),
         )
+        self._waiting(False)  # the watch is open: what comes now is live
         self._resp = resp
         kind = self.spec.name
         put, parse = self.sink.put, self.parse
