@@ -469,6 +469,9 @@ class IncidentApp(App[int]):
         self.status_bar.tick()
         for table in self.query(VirtualTable):
             table.refresh()
+        for source in self.sources:  # a request the server sits on shows as "slow"
+            if isinstance(source, ListWatch):
+                source.check_slow()
 
     # -- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -21,6 +21,7 @@ ICONS = {
     State.ABSENT: "○",
     State.ERROR: "✖",
     State.NO_CLUSTER: "○",
+    State.SLOW: "◔",
 }
 SHORT = {"deployments": "deploy", "replicasets": "rs", "services": "svc", "endpoints": "ep"}
 CLASS = {
@@ -28,6 +29,7 @@ CLASS = {
     State.CONNECTING: "dim",
     State.RELISTING: "warn",
     State.ABSENT: "warn",
+    State.SLOW: "warn",
 }
 
 

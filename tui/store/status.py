@@ -18,6 +18,7 @@ class State(StrEnum):
     REFUSED = "refused"  # a host whose key or credentials were refused
     ERROR = "error"
     NO_CLUSTER = "no cluster connected"  # hosts first: no usable kubeconfig
+    SLOW = "slow"  # a request the server has not answered for a while: rows may be stale
 
     @property
     def ok(self) -> bool:
