@@ -11,8 +11,12 @@ from hypothesis import strategies as st
 from tests import fixtures as fx
 from tui.store import PARSERS, Store, Upsert
 from tui.store.flux import get_all_row, parse_flux
+from tui.triage import evaluate
 from widgets.events import fold_events
-from widgets.pods import pod_cells, select_pods
+from widgets.findings import Row, detail_text, row_cells
+from widgets.flux import flux_detail
+from widgets.nodes import node_cells
+from widgets.pods import pod_cells, pod_detail, select_pods
 
 scalars = st.one_of(
     st.none(),
@@ -81,4 +85,13 @@ def test_no_parser_raises_and_the_panes_can_show_the_result(obj: dict[str, Any])
     get_all_row(parse_flux(obj))
     for pod in select_pods(store, text="p"):
         pod_cells(pod, store, 0.0)
+        pod_detail(pod)
+    for node in store.nodes.values():
+        node_cells(node, store, 0.0)
     fold_events(list(store.events.values()))
+    flux = parse_flux(obj)
+    flux_detail(flux, store)
+    for finding in evaluate(store, 0.0):  # the rules, and the findings pane's rows
+        row = Row(finding.key, finding, 0.0)
+        row_cells(row, 0.0)
+        detail_text(row)

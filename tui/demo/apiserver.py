@@ -890,7 +890,9 @@ class Handler(BaseHTTPRequestHandler):
         def fmt(ls: list[str]) -> bytes:
             if not stamps:
                 ls = [line.split(" ", 1)[1] if " " in line else line for line in ls]
-            return "".join(line + "\n" for line in ls).encode()
+            # surrogateescape: a test's "\udcff" goes out as the raw byte 0xFF, as a
+            # container's own invalid UTF-8 would
+            return "".join(line + "\n" for line in ls).encode("utf-8", "surrogateescape")
 
         self._start_stream("text/plain")
         if lines:
