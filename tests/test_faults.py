@@ -4,13 +4,16 @@ faults injected through its control API, never by patching the client)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests import fixtures as fx
 from tests.conftest import make_app, until
+from tests.test_action_flow import log_text, ready, screen_is
 from tests.test_app import SIZE, screen_text, title
 from tui.app import IncidentApp
 from tui.config import Settings
 from tui.demo.apiserver import Cluster, Emulator
+from tui.screens.tail import TailScreen
 from tui.sources.kube import Kube, ListWatch
 from widgets.table import VirtualTable
 
@@ -105,3 +108,28 @@ async def test_a_slow_api_marks_the_rows_stale_and_the_keys_still_answer(
         assert not table.has_class("-stale")
         small_cluster.put("Pod", fx.pod("after-the-slowness"))
         await until(pilot, lambda: "after-the-slowness" in screen_text(app, "#pods-table"), 15)
+
+
+async def test_a_log_tail_survives_the_api_server_killed_and_back_with_no_line_lost(
+    demo: Any, cluster: Cluster, emulator: Emulator, kubeconfig: Path
+) -> None:
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await ready(pilot, app)
+        pod = next(p for p in table.items if p.name.startswith("api-generation"))
+        table.move_to(pod.uid)
+        await pilot.press("l")
+        await until(pilot, lambda: screen_is(app, TailScreen))
+        cluster.append_log("default", pod.name, "api-generation", "before the outage")
+        await until(pilot, lambda: "before the outage" in log_text(app))
+        emulator.stop()
+        await until(pilot, lambda: "cannot reach" in log_text(app), timeout=15)
+        cluster.append_log("default", pod.name, "api-generation", "written while down")
+        emulator.start()
+        await until(pilot, lambda: "reconnected" in log_text(app), timeout=30)
+        await until(pilot, lambda: "written while down" in log_text(app), timeout=15)
+        cluster.append_log("default", pod.name, "api-generation", "after the return")
+        await until(pilot, lambda: "after the return" in log_text(app), timeout=15)
+        text = log_text(app)
+        assert text.count("before the outage") == 1  # the replay is de-duplicated
+        assert text.count("written while down") == 1

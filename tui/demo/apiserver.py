@@ -905,7 +905,8 @@ class Handler(BaseHTTPRequestHandler):
         while True:
             with c.cond:
                 while True:
-                    if self.server.stopping:
+                    if self.server.stopping:  # a dying server's connections are gone
+                        self.close_connection = True
                         return
                     buf = c.logs.get(key)
                     current = c.get("Pod", namespace, name)

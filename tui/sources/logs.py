@@ -13,7 +13,14 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
+import urllib3
+
 from tui.sources.kube import ApiError, Backoff, Kube, iter_lines
+
+# A follow that hears nothing for this long asks again from its last line (sinceTime,
+# de-duplicated): a server that vanished without closing the connection (power lost,
+# a partition) is noticed, and a quiet container costs one request a minute.
+IDLE_RECONNECT = 60.0
 
 
 class LineBuffer:
@@ -69,7 +76,7 @@ class PodLogStream:
 
     def run(self) -> None:
         backoff = Backoff(base=1.0, cap=10.0)
-        first = True
+        first, idle = True, False
         while not self.stop_event.is_set():
             query: dict[str, object] = {
                 "timestamps": "true",
@@ -82,7 +89,9 @@ class PodLogStream:
             elif self.last_stamp:
                 query["sinceTime"] = self.last_stamp.split(".")[0] + "Z"
             try:
-                resp = self.kube.open("GET", self.path(), query=query, timeout=(5.0, None))
+                resp = self.kube.open(
+                    "GET", self.path(), query=query, timeout=(5.0, IDLE_RECONNECT)
+                )
             except ApiError as e:
                 if e.status == 404:
                     self.sink.put(f"pod {self.req.namespace}/{self.req.pod} is gone", "notice")
@@ -98,9 +107,9 @@ class PodLogStream:
                 continue
             self._resp = resp
             backoff.reset()
-            if not first:
+            if not first and not idle:
                 self.sink.put("reconnected", "notice")
-            first = False
+            first, idle = False, False
             # After a reconnect, sinceTime replays from the last second seen: skip what is
             # older than the last line seen, and the lines already seen at its timestamp.
             resume_after, replayed = self.last_stamp, set(self._at_last_stamp)
@@ -118,6 +127,8 @@ class PodLogStream:
                             self.last_stamp, self._at_last_stamp = stamp, set()
                         self._at_last_stamp.add(line)
                     self.sink.put(line)
+            except urllib3.exceptions.ReadTimeoutError:
+                idle = True  # nothing for a while: ask again from the last line, quietly
             except Exception:
                 pass
             finally:
@@ -129,5 +140,7 @@ class PodLogStream:
             if not query["follow"]:
                 self.sink.put("end of log", "notice")
                 return
+            if idle:
+                continue
             self.sink.put("stream ended; reconnecting", "notice")
             self.stop_event.wait(1.0)
