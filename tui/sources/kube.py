@@ -415,6 +415,9 @@ def classify(exc: BaseException, server: str, retry_in: float) -> KindStatus:
 
 
 SLOW_AFTER = 3.0  # seconds a request may wait before the feed says "slow"
+# While the server cannot be reached, each feed asks again about this often (a refused
+# connection costs nothing): the console is live again within seconds of its return.
+UNREACHABLE_RETRY = 2.0
 
 
 class ListWatch:
@@ -507,6 +510,8 @@ class ListWatch:
                 delay = self.backoff.next()
                 if isinstance(exc, ApiError) and exc.status in (401, 403, 404):
                     delay = max(delay, 5.0)
+                elif not isinstance(exc, ApiError):  # refused or cut: cheap to ask again
+                    delay = min(delay, UNREACHABLE_RETRY * random.uniform(0.8, 1.2))
                 status = classify(exc, self.kube.info.server, delay)
                 if isinstance(exc, ApiError) and exc.status == 401:
                     done = self.kube.reload_credentials()

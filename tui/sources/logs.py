@@ -103,7 +103,7 @@ class PodLogStream:
                 continue
             except Exception as e:
                 self.sink.put(f"cannot reach {self.kube.info.server}: {type(e).__name__}", "error")
-                self.stop_event.wait(backoff.next())
+                self.stop_event.wait(min(backoff.next(), 3.0))
                 continue
             self._resp = resp
             backoff.reset()
