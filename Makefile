@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench screenshots clean sshd-deps browser-deps
+.PHONY: demo test lint bench soak screenshots clean sshd-deps browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: $(STAMP) sshd-deps
 	$(BIN)/python -m bench.pods_load
 	$(BIN)/python -m bench.hosts_load
 	$(BIN)/python -m bench.serve_load
+
+# 30 minutes under load with the API killed every 5 minutes; not part of `make test`.
+soak: $(STAMP) sshd-deps
+	$(BIN)/python -m bench.soak
 
 screenshots: $(STAMP) browser-deps
 	$(BIN)/python -m bench.screenshots

@@ -2,7 +2,8 @@
 
     python -m bench.server --pods 10000 --kubeconfig PATH
 Prints the server URL, then reads commands on stdin: `churn RATE` (pod and event
-changes per second), `quiet`, `stop`.
+changes per second), `logs RATE`, `quiet`, `down` / `up` (the API server killed, then
+back on the same port), `stop`.
 """
 
 from __future__ import annotations
@@ -267,6 +268,10 @@ def main() -> int:
         elif cmd[0] == "quiet":
             churn.rate = 0
             pump.rate = 0
+        elif cmd[0] == "down":  # the API server dies: every connection cut
+            emulator.stop()
+        elif cmd[0] == "up":  # and comes back on the same port
+            emulator.start()
         elif cmd[0] == "stop":
             break
         print(f"ok {line.strip()} log_lines={pump.sent} changes={churn.n}", flush=True)

@@ -1,0 +1,193 @@
+"""make soak: the console for 30 minutes at 10,000 pods with 100 pod + 100 event changes/s,
+a 2,000 lines/s log tail and 3 SSH hosts, with the API server killed every 5 minutes
+(down for 10 s, back on the same port). Not part of `make test`.
+
+Prints: RSS growth after the first minute, keypress latency over the whole run, the
+kills caused and the outages the console saw, how long the banner and the recovery
+took, and the events kept in the store. SOAK_SECONDS, SOAK_KILL_EVERY and SOAK_DOWN_FOR
+shorten it for a try.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.pods_load import PODS, BenchServer, key_to_paint, pct, watch_paints
+from tests.sshd import Sshd
+
+SECONDS = float(os.environ.get("SOAK_SECONDS", "1800"))
+KILL_EVERY = float(os.environ.get("SOAK_KILL_EVERY", "300"))
+DOWN_FOR = float(os.environ.get("SOAK_DOWN_FOR", "10"))
+CHURN, LOG_RATE, SSH_HOSTS = 100, 2000, 3
+
+
+def rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+class Outages:
+    """The pods feed's state as the console showed it, with when each change came."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.changes: list[tuple[float, str]] = []
+
+    def __call__(self, touched: set[str]) -> None:
+        if "status" not in touched:
+            return
+        state = self.app.store.status["pods"].state.value
+        if not self.changes or self.changes[-1][1] != state:
+            self.changes.append((time.perf_counter(), state))
+
+    def first(self, state: str, after: float) -> float | None:
+        return next((t for t, s in self.changes if s == state and t >= after), None)
+
+
+async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[str, Any]:
+    from tui.app import IncidentApp
+    from tui.config import Settings
+    from tui.screens.tail import TailScreen
+    from tui.sources.kube import Kube
+    from widgets.logview import LogView
+    from widgets.table import VirtualTable
+
+    settings = Settings(kubeconfig=str(kubeconfig), metrics_interval=15, host_interval=2)
+    app = IncidentApp(settings, Kube.from_kubeconfig(str(kubeconfig), None), hosts=hosts)
+    out: dict[str, Any] = {"kills": [], "keys": [], "rss": []}
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = app.query_one("#pods-table", VirtualTable)
+        t0 = time.perf_counter()
+        while table.row_count < PODS:
+            await pilot.pause(0.05)
+            if time.perf_counter() - t0 > 120:
+                raise SystemExit(f"soak: only {table.row_count} rows after 120 s")
+        outages = Outages(app)
+        app.after_flush.append(outages)
+        ns, name = server.log_pod.split("/")
+        pod = next(p for p in app.store.pods.values() if p.namespace == ns and p.name == name)
+        table.move_to(pod.uid)
+        server.send(f"churn {CHURN}")
+        server.send(f"logs {LOG_RATE}")
+        await pilot.press("l")
+        while not (isinstance(app.screen, TailScreen) and app.screen.query(LogView)):
+            await pilot.pause(0.05)
+        view = app.screen.query_one(LogView)
+        watch_paints(view)
+        start = time.perf_counter()
+        next_kill, next_rss = start + KILL_EVERY, start
+        baseline: float | None = None
+        while (now := time.perf_counter()) - start < SECONDS:
+            if now >= next_rss:
+                out["rss"].append((now - start, rss_mb()))
+                next_rss += 10
+                if baseline is None and now - start >= 60:
+                    baseline = rss_mb()
+            if now >= next_kill:
+                next_kill += KILL_EVERY
+                server.send("down")
+                down = time.perf_counter()
+                while time.perf_counter() - down < DOWN_FOR:  # keys go on while it is down
+                    before = view.timestamps
+                    out["keys"].append(
+                        await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b)
+                    )
+                    await asyncio.sleep(0.3)
+                server.send("up")
+                out["kills"].append((down, time.perf_counter()))
+                continue
+            before = view.timestamps
+            out["keys"].append(
+                await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b)
+            )
+            await asyncio.sleep(0.5)
+        reply = server.send("quiet")
+        out["log_sent"] = int(reply.split("log_lines=")[1].split()[0])
+        await pilot.pause(2.0)
+        out["log_received"] = view.line_count + view.dropped
+        out["rss_first_minute"] = baseline or out["rss"][0][1]
+        out["rss_end"] = rss_mb()
+        out["events"] = len(app.store.events)
+        out["events_cap"] = app.store.max_events
+        out["events_dropped"] = app.store.events_dropped
+        out["banner"] = [
+            (t - down) if (t := outages.first("unreachable", down)) else None
+            for down, _ in out["kills"]
+        ]
+        out["recovery"] = [
+            (t - up) if (t := outages.first("live", up)) else None for _, up in out["kills"]
+        ]
+        out["outages_seen"] = sum(1 for _, s in outages.changes if s == "unreachable")
+        out["hosts_live"] = sum(1 for v in app.store.hosts.values() if v.status.state.ok)
+        app.stop_sources()
+        app.stop_hosts()
+    return out
+
+
+def seconds_list(values: list[float | None]) -> str:
+    return ", ".join("never" if v is None else f"{v:.1f}" for v in values) or "none"
+
+
+def main() -> int:
+    from tui.sources.host import SshHost, parse_target
+
+    work = Path(tempfile.mkdtemp(prefix="ic-soak-"))
+    servers = [Sshd(work / f"sshd{i}") for i in range(SSH_HOSTS)]
+    for s in servers:
+        s.start()
+    hosts = [
+        SshHost(
+            parse_target(s.target),
+            name=f"ssh{i}",
+            key=str(s.client_key),
+            known_hosts=str(s.known_hosts),
+        )
+        for i, s in enumerate(servers)
+    ]
+    server = BenchServer(work / "kubeconfig")
+    try:
+        r = asyncio.run(soak(work / "kubeconfig", server, hosts))
+    finally:
+        server.close()
+        for s in servers:
+            s.kill()
+    growth = (r["rss_end"] / r["rss_first_minute"] - 1) * 100
+    keys_ms = [k * 1000 for k in r["keys"]]
+    print(
+        f"soak: {SECONDS / 60:.0f} min, {PODS} pods, {CHURN} pod + {CHURN} event changes/s, "
+        f"log tail {LOG_RATE} lines/s, {SSH_HOSTS} SSH hosts, API killed every "
+        f"{KILL_EVERY / 60:.0f} min for {DOWN_FOR:.0f} s"
+    )
+    print(
+        f"  RSS after the first minute {r['rss_first_minute']:.0f} MB, at the end "
+        f"{r['rss_end']:.0f} MB: growth {growth:+.1f} %   goal < 10 %"
+    )
+    print(
+        f"  keypress (t, log tail) n={len(keys_ms)} p50 {pct(keys_ms, 50):.1f} ms "
+        f"p95 {pct(keys_ms, 95):.1f} ms max {max(keys_ms):.1f} ms   goal p95 < 50"
+    )
+    print(
+        f"  API kills caused {len(r['kills'])}, outages seen {r['outages_seen']}; banner after "
+        f"(s): {seconds_list(r['banner'])}; live again after the return (s): "
+        f"{seconds_list(r['recovery'])}"
+    )
+    print(
+        f"  events in the store {r['events']} (cap {r['events_cap']}, "
+        f"{r['events_dropped']} older not kept, said in the pane)"
+    )
+    print(
+        f"  log lines sent {r['log_sent']}, shown or counted {r['log_received']}; "
+        f"SSH hosts live at the end {r['hosts_live']}/{SSH_HOSTS}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
