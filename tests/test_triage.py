@@ -43,9 +43,10 @@ def store_with(**kinds: list[dict[str, Any]]) -> Store:
     return s
 
 
-def rules(store: Store, now: float = NOW) -> dict[str, list[Any]]:
+def rules(store: Store, now: float | None = None) -> dict[str, list[Any]]:
+    """The findings by rule, evaluated now: the fixtures' times are relative to the clock."""
     out: dict[str, list[Any]] = {}
-    for f in evaluate(store, now):
+    for f in evaluate(store, time.time() if now is None else now):
         out.setdefault(f.rule, []).append(f)
     return out
 
@@ -102,7 +103,7 @@ def test_node_not_ready_after_two_minutes_only() -> None:
     assert f.subject.name == "a" and "Ready=False for" in f.evidence
     assert f.actions[:2] == ("host.service-status", "host.journal-tail")
     s = store_with(nodes=[fx.node("a", ready="Unknown", since=300)])
-    assert Tracker().update(evaluate(s, NOW), NOW)[0].finding.rule == "node-not-ready"
+    assert Tracker().update(evaluate(s, now), now)[0].finding.rule == "node-not-ready"
 
 
 # -- pods -----------------------------------------------------------------------------

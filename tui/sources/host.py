@@ -23,13 +23,19 @@ import signal
 import socket
 import threading
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import asyncssh
 import psutil
+
+with warnings.catch_warnings():
+    # cryptography >= 47 warns that DSA is deprecated when asyncssh imports it: noise on
+    # the operator's terminal (and inside the one-line errors), not something they can fix.
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
+    import asyncssh
 
 from tui.config import Settings
 from tui.sources.kube import Backoff
