@@ -2,7 +2,8 @@
 
     python -m bench.server --pods 10000 --kubeconfig PATH
 Prints the server URL, then reads commands on stdin: `churn RATE` (pod and event
-changes per second), `logs RATE`, `quiet`, `down` / `up` (the API server killed, then
+changes per second), `logs RATE`, `quiet`, `slow SECONDS` (every request answered that
+late, the watches cut so they must ask again), `down` / `up` (the API server killed, then
 back on the same port), `stop`.
 """
 
@@ -268,6 +269,9 @@ def main() -> int:
         elif cmd[0] == "quiet":
             churn.rate = 0
             pump.rate = 0
+        elif cmd[0] == "slow":  # every request waits this long; open watches are cut
+            cluster.slow(float(cmd[1]))
+            cluster.drop_watches()
         elif cmd[0] == "down":  # the API server dies: every connection cut
             emulator.stop()
         elif cmd[0] == "up":  # and comes back on the same port
