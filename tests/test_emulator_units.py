@@ -72,3 +72,47 @@ def test_merge_patch_and_strategic_merge_of_containers() -> None:
         dep, {"spec": {"template": {"metadata": {"annotations": {"a": None, "b": "2"}}}}}
     )
     assert merged["spec"]["template"]["metadata"]["annotations"] == {"b": "2"}
+
+
+# The emulator's own arithmetic: values from apimachinery's tests and docs, so that the
+# server side of every integration test is right independently of the console's parsers.
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (-5, "<invalid>"),
+        (0, "0s"),
+        (119, "119s"),
+        (150, "2m30s"),
+        (600, "10m"),
+        (3 * 3600 + 59, "3h"),
+        (5 * 3600 + 3 * 60, "5h3m"),
+        (20 * 3600, "20h"),
+        (3 * 86400 + 4 * 3600, "3d4h"),
+        (120 * 86400, "120d"),
+        (2 * 365 * 86400 + 30 * 86400, "2y30d"),
+        (9 * 365 * 86400, "9y"),
+    ],
+)
+def test_emulator_human_duration(seconds: int, shown: str) -> None:
+    from tui.demo.units import human_duration
+
+    assert human_duration(seconds) == shown
+
+
+def test_emulator_quantities_and_version_order() -> None:
+    from tui.demo.units import quantity, version_order
+
+    assert quantity("250m") == 0.25 and quantity("1Gi") == 2**30 and quantity("2k") == 2000
+    assert quantity("1e3") == 1000 and quantity("bogus") == 0 and quantity(None) == 0
+    given = ["v1alpha1", "v11alpha2", "foo10", "v1", "v2beta1", "v10", "v12alpha1", "v1beta1"]
+    # the order Kubernetes documents for a group's versions (CRD versioning docs)
+    assert sorted(given, key=version_order, reverse=True) == [
+        "v10",
+        "v1",
+        "v2beta1",
+        "v1beta1",
+        "v12alpha1",
+        "v11alpha2",
+        "v1alpha1",
+        "foo10",
+    ]

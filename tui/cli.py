@@ -231,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from tui.serve import serve_command
 
-        return serve_command(args, settings)
+        if not args.demo:
+            return serve_command(args, settings)
+        from tui.demo import start_demo
+
+        return serve_command(args, settings, start_demo)
     settings.demo_attach = args.demo_attach
     if args.command == "check":
         return run_check(settings, args.json, args.timeout)

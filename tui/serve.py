@@ -158,9 +158,12 @@ def viewer_command(args: Any, read_only: bool, demo_kubeconfig: Path | None = No
     return shlex.join(argv)
 
 
-def serve_command(args: Any, settings: Any) -> int:
-    """`incident-console serve`: refuse what is unsafe, start the demo once if asked,
-    print the URL with its token, serve until interrupted."""
+def serve_command(
+    args: Any, settings: Any, start_demo: Callable[[], tuple[Any, Any, Path]] | None = None
+) -> int:
+    """`incident-console serve`: refuse what is unsafe, start the demo once if asked (the
+    CLI hands over its starter: only the CLI imports the emulator), print the URL with
+    its token, serve until interrupted."""
     host, port = str(args.host), int(args.port)
     why = refusal(host, port, bool(args.allow_remote))
     if why:
@@ -172,9 +175,7 @@ def serve_command(args: Any, settings: Any) -> int:
     read_only = bool(settings.read_only) or not args.allow_actions
     demo_kubeconfig = None
     emulator = None
-    if getattr(args, "demo", False):
-        from tui.demo import start_demo
-
+    if start_demo is not None:
         # one demo cluster for every viewer: they follow the same incident
         emulator, _demo, demo_kubeconfig = start_demo()
     token = secrets.token_urlsafe(24)

@@ -30,6 +30,7 @@ import orjson
 from tui.demo.patch import merge_patch, strategic_merge_patch
 from tui.demo.selectors import SelectorError, field_matcher, label_matcher
 from tui.demo.tables import table, wants_table
+from tui.demo.units import quantity, version_order
 
 Obj = dict[str, Any]
 HISTORY = 20_000  # watch events kept per resource before a resourceVersion is "too old"
@@ -317,12 +318,6 @@ def _parse_continue(token: str) -> tuple[int, tuple[str, str]]:
         raise ApiError(400, "BadRequest", "invalid continue token") from e
 
 
-def _quantity_to_n(value: str) -> float:
-    from tui.store.units import parse_quantity
-
-    return parse_quantity(value) or 0.0
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ApiServer
@@ -508,9 +503,7 @@ class Handler(BaseHTTPRequestHandler):
         versions = self._groups().get(name)
         if not versions:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        from tui.sources.flux import version_priority
-
-        ordered = sorted(versions, key=version_priority, reverse=True)  # as the API server
+        ordered = sorted(versions, key=version_order, reverse=True)  # as the API server
         vs = [{"groupVersion": f"{name}/{v}", "version": v} for v in ordered]
         return {
             "kind": "APIGroup",
@@ -978,8 +971,8 @@ class Handler(BaseHTTPRequestHandler):
                         continue
                     acc = per_node.setdefault(node, [0.0, 0.0])
                     for cpu_q, mem_q in usage.values():
-                        acc[0] += _quantity_to_n(cpu_q)
-                        acc[1] += _quantity_to_n(mem_q)
+                        acc[0] += quantity(cpu_q)
+                        acc[1] += quantity(mem_q)
                 for (_, node_name), _n in sorted(c.objects["/nodes"].items()):
                     cpu, mem = per_node.get(node_name, [0.0, 0.0])
                     items.append(

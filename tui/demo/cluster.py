@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from tui.demo.apiserver import Cluster, Obj, now_rfc3339
-from tui.store.units import parse_quantity
+from tui.demo.units import quantity
 
 NODE = "vps-6227e9e1"
 NODE_IP = "37.59.98.241"
@@ -806,7 +806,7 @@ class DemoCluster:
         want = int(rs["spec"]["replicas"])
         tmpl = rs["spec"]["template"]
         container = tmpl["spec"]["containers"][0]
-        limit = parse_quantity(container.get("resources", {}).get("limits", {}).get("memory")) or 0
+        limit = quantity(container.get("resources", {}).get("limits", {}).get("memory"))
         oom = dep["metadata"]["name"] == "api-gateway" and limit < OOM_LIMIT
         for i in range(want - len(pods)):
             pname = f"{rs_name}-{_rand_suffix()}"

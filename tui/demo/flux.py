@@ -10,8 +10,14 @@ import time
 from typing import Any
 
 from tui.demo.apiserver import Cluster, Obj, Resource, now_rfc3339
-from tui.store.flux import controller_of
 
+CONTROLLERS = {  # the controller (its Deployment's app label in flux-system) of each kind
+    "Kustomization": "kustomize-controller",
+    "HelmRelease": "helm-controller",
+    "ImageRepository": "image-reflector-controller",
+    "ImagePolicy": "image-reflector-controller",
+    "ImageUpdateAutomation": "image-automation-controller",
+}
 SHA = "8f3b2c1d9e0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c"
 REPO = "https://github.com/mercurious/fleet.git"
 
@@ -326,10 +332,10 @@ def controller_log(
             "type": "Warning" if level == "error" else "Normal",
             "count": 1,
             "lastTimestamp": now_rfc3339(),
-            "source": {"component": controller_of(kind)},
+            "source": {"component": CONTROLLERS.get(kind, "source-controller")},
         },
     )
-    app = controller_of(kind)
+    app = CONTROLLERS.get(kind, "source-controller")
     for pod in cluster.list("Pod", "flux-system"):
         if (pod["metadata"].get("labels") or {}).get("app") == app:
             name = pod["metadata"]["name"]

@@ -1,7 +1,9 @@
 """Server-side printing: the meta.k8s.io Table that `kubectl get` asks for.
 
-Columns and cells follow the API server's own printers for the kinds the demo serves;
-other kinds get Name and Age, as the server's default printer gives.
+Columns and cells follow the API server's own printers (pkg/printers/internalversion)
+for the kinds the demo serves, written here from those printers and not from the
+console's parsers, so that kubectl, the console and this server are three views that
+can disagree. Other kinds get Name and Age, as the server's default printer gives.
 """
 
 from __future__ import annotations
@@ -10,54 +12,156 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tui.store import parse_deployment, parse_event, parse_node, parse_pod
-from tui.store.units import human_duration, parse_time
+from tui.demo.units import epoch, human_duration
 
 Obj = dict[str, Any]
 Column = tuple[str, str, int]  # name, type, priority
 
 
 def _age(obj: Obj, now: float) -> str:
-    t = parse_time((obj.get("metadata") or {}).get("creationTimestamp"))
+    t = epoch((obj.get("metadata") or {}).get("creationTimestamp"))
     return "<unknown>" if t is None else human_duration(now - t)
 
 
+def _condition_true(status: Obj, kind: str) -> bool:
+    return any(
+        c.get("type") == kind and c.get("status") == "True" for c in status.get("conditions") or []
+    )
+
+
+def _terminated_reason(term: Obj) -> str:
+    if term.get("reason"):
+        return str(term["reason"])
+    if term.get("signal"):
+        return f"Signal:{term['signal']}"
+    return f"ExitCode:{term.get('exitCode', 0)}"
+
+
 def _pod(obj: Obj, now: float) -> list[Any]:
-    p = parse_pod(obj)
-    restarts = str(p.restarts)
-    if p.restarts and p.last_restart:
-        restarts += f" ({human_duration(now - p.last_restart)} ago)"
-    ip = (obj.get("status") or {}).get("podIP") or "<none>"
+    """printPod: the reason the pod is in, ready/total, restarts (with the last one's age)."""
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    reason = status.get("reason") or status.get("phase") or ""
+    init_specs = spec.get("initContainers") or []
+    sidecars = {c.get("name") for c in init_specs if c.get("restartPolicy") == "Always"}
+    total, ready, restarts = len(spec.get("containers") or []) + len(sidecars), 0, 0
+    last: float | None = None
+
+    def saw(cs: Obj) -> None:
+        nonlocal last
+        finished = epoch(((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+        if finished is not None and (last is None or finished > last):
+            last = finished
+
+    initializing = False
+    for i, cs in enumerate(status.get("initContainerStatuses") or []):
+        restarts += int(cs.get("restartCount") or 0)
+        saw(cs)
+        state = cs.get("state") or {}
+        if "terminated" in state and not state["terminated"].get("exitCode"):
+            continue
+        if cs.get("name") in sidecars and cs.get("started"):
+            ready += 1 if cs.get("ready") else 0
+            continue
+        waiting = (state.get("waiting") or {}).get("reason")
+        if "terminated" in state:
+            reason = "Init:" + _terminated_reason(state["terminated"])
+        elif waiting and waiting != "PodInitializing":
+            reason = f"Init:{waiting}"
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+    if not initializing or _condition_true(status, "Initialized"):
+        restarts = sum(
+            int(cs.get("restartCount") or 0)
+            for cs in status.get("initContainerStatuses") or []
+            if cs.get("name") in sidecars
+        )
+        running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            restarts += int(cs.get("restartCount") or 0)
+            saw(cs)
+            state = cs.get("state") or {}
+            if (state.get("waiting") or {}).get("reason"):
+                reason = state["waiting"]["reason"]
+            elif "terminated" in state:
+                reason = _terminated_reason(state["terminated"])
+            elif cs.get("ready") and "running" in state:
+                running = True
+                ready += 1
+        if reason == "Completed" and running:
+            reason = "Running" if _condition_true(status, "Ready") else "NotReady"
+    if meta.get("deletionTimestamp"):
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+    shown = str(restarts)
+    if restarts and last is not None:
+        shown += f" ({human_duration(now - last)} ago)"
     return [
-        p.name,
-        f"{p.ready}/{p.total}",
-        p.status,
-        restarts,
+        meta.get("name", ""),
+        f"{ready}/{total}",
+        reason,
+        shown,
         _age(obj, now),
-        ip,
-        p.node or "<none>",
+        status.get("podIP") or "<none>",
+        spec.get("nodeName") or "<none>",
     ]
 
 
 def _node(obj: Obj, now: float) -> list[Any]:
-    n = parse_node(obj)
-    status = {"True": "Ready", "False": "NotReady"}.get(n.ready, "Unknown")
-    if n.unschedulable:
-        status += ",SchedulingDisabled"
-    roles = ",".join(n.roles)
-    return [n.name, status, roles, _age(obj, now), n.version, n.internal_ip or "<none>"]
+    """printNode: Ready/NotReady/Unknown, roles from the node-role labels, kubelet, IP."""
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    ready = next(
+        (c.get("status") for c in status.get("conditions") or [] if c.get("type") == "Ready"),
+        None,
+    )
+    shown = {"True": "Ready", "False": "NotReady"}.get(str(ready), "Unknown")
+    if spec.get("unschedulable"):
+        shown += ",SchedulingDisabled"
+    labels = meta.get("labels") or {}
+    roles = sorted(
+        {k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")}
+        | ({labels["kubernetes.io/role"]} if labels.get("kubernetes.io/role") else set())
+    )
+    ip = next(
+        (a.get("address") for a in status.get("addresses") or [] if a.get("type") == "InternalIP"),
+        None,
+    )
+    return [
+        meta.get("name", ""),
+        shown,
+        ",".join(r for r in roles if r) or "<none>",
+        _age(obj, now),
+        (status.get("nodeInfo") or {}).get("kubeletVersion", ""),
+        ip or "<none>",
+    ]
 
 
 def _event(obj: Obj, now: float) -> list[Any]:
-    e = parse_event(obj)
-    seen = "<unknown>" if e.last_seen is None else human_duration(now - e.last_seen)
-    target = f"{e.object_kind.lower()}/{e.object_name}"
-    return [seen, e.type, e.reason, target, e.message]
+    """printEvent: last seen from the series, else lastTimestamp, else the first time."""
+    first = epoch(obj.get("firstTimestamp")) or epoch(obj.get("eventTime"))
+    seen = epoch(obj.get("lastTimestamp")) or first
+    series = obj.get("series") or {}
+    if series.get("lastObservedTime"):
+        seen = epoch(series["lastObservedTime"])
+    involved = obj.get("involvedObject") or {}
+    return [
+        "<unknown>" if seen is None else human_duration(now - seen),
+        obj.get("type", ""),
+        obj.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        str(obj.get("message", "")).strip(),
+    ]
 
 
 def _deployment(obj: Obj, now: float) -> list[Any]:
-    d = parse_deployment(obj)
-    return [d.name, f"{d.ready}/{d.replicas}", d.updated, d.available, _age(obj, now)]
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [
+        (obj.get("metadata") or {}).get("name", ""),
+        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
+        int(status.get("updatedReplicas", 0)),
+        int(status.get("availableReplicas", 0)),
+        _age(obj, now),
+    ]
 
 
 def _default(obj: Obj, now: float) -> list[Any]:
