@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -99,6 +100,7 @@ class Context:
     non_critical: tuple[str, ...] = ()  # "namespace/name" of deployments emergency.scale-down stops
     hosts: HostRunner | None = None  # runs host commands (tui.sources.host.HostManager)
     api_server: str = ""  # the API server's URL, for the connectivity checks
+    clock: Callable[[], float] = time.time  # the console's time (restartedAt, requestedAt)
 
 
 class CommandResult(Protocol):
@@ -150,8 +152,21 @@ class Action:
         """Send the plan's requests for real, then follow what happens; return the outcome."""
         raise NotImplementedError
 
-    def applies_to(self, kind: str) -> bool:
-        return self.target_kind == kind
+    def make_plan(
+        self,
+        ctx: Context,
+        target: Target,
+        params: JSON,
+        requests: tuple[Request, ...],
+        summary: str,
+        **extra: Any,
+    ) -> Plan:
+        """This action's plan: its id, title, the context and the kubectl equivalent are
+        the same for every action; the requests, the summary and the rest are its own."""
+        equivalent = self.equivalent(target, ctx.context, params)
+        return Plan(
+            self.id, self.title, target, ctx.context, requests, equivalent, summary, **extra
+        )
 
     def describe(self) -> JSON:
         return {

@@ -16,12 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Target
+from actions.fluxwait import follow_controller, wait_reconciled
 from actions.kubernetes import ApiFailure, send, send_all
-from tui.store.flux import KIND_ORDER, FluxObject, controller_of, parse_flux
+from tui.store.flux import FluxObject
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
-POLL = 2.0
-TIMEOUT = 300.0
 CLI_KIND = {
     "GitRepository": "source git",
     "OCIRepository": "source oci",
@@ -49,137 +48,12 @@ def flux_cli(verb: str, kind: str, name: str, namespace: str, context: str, *ext
     return shlex.join([*words, name, "-n", namespace, *extra])
 
 
-def current(o: FluxObject) -> tuple[bool, str]:
-    """kstatus 'Current' as the flux CLI waits for it, and why not."""
-    if o.observed_generation and o.generation and o.observed_generation != o.generation:
-        return False, f"observedGeneration {o.observed_generation} != generation {o.generation}"
-    if o.reconciling:
-        return False, "Reconciling"
-    if o.stalled:
-        return False, "Stalled"
-    return True, ""
-
-
-def controller_lines(raw: list[tuple[bytes | str, str]], target: Target) -> list[str]:
-    """The controller's JSON log lines about one object, as short readable lines."""
-    import orjson
-
-    out = []
-    for line, kind in raw:
-        if kind:
-            continue
-        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        payload = text.partition(" ")[2]  # after the timestamp the kubelet adds
-        try:
-            entry = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            continue
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("name") != target.name or entry.get("namespace") != target.namespace:
-            continue
-        error = f": {entry['error']}" if entry.get("error") else ""
-        level, msg = entry.get("level", "?"), entry.get("msg", "")
-        out.append(f"  {controller_of(target.kind)} [{level}] {msg}{error}")
-    return out
-
-
-def follow_controller(ctx: Context, target: Target, stop: threading.Event) -> Any:
-    """Follow the manager container of the object's controller into a LineBuffer."""
-    from tui.sources.kube import Kube
-    from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
-
-    buffer = LineBuffer()
-    client = ctx.client
-    if not isinstance(client, Kube):
-        return buffer
-    try:
-        pods = client.json(
-            "GET",
-            "/api/v1/namespaces/flux-system/pods",
-            query={"labelSelector": f"app={controller_of(target.kind)}"},
-        )
-    except Exception:
-        return buffer  # no controller logs is no reason to fail the reconcile
-    names = [p["metadata"]["name"] for p in pods.get("items") or [] if p.get("metadata")]
-    if not names:
-        return buffer
-    request = LogRequest("flux-system", names[0], "manager", tail_lines=0)
-    stream = PodLogStream(client, request, buffer)
-
-    def stopper() -> None:
-        stop.wait()
-        stream.stop()
-
-    threading.Thread(target=stream.run, daemon=True, name="flux-controller-log").start()
-    threading.Thread(target=stopper, daemon=True, name="flux-controller-log-stop").start()
-    return buffer
-
-
-def wait_reconciled(
-    ctx: Context,
-    target: Target,
-    requested: str,
-    emit: Emit,
-    stop: threading.Event,
-    timeout: float = TIMEOUT,
-    poll: float = POLL,
-    logs: Any = None,
-) -> Outcome:
-    """Poll until handled, Current and Ready, saying the conditions as they change and
-    the controller's lines about the object (from `logs`, a LineBuffer) as they come."""
-
-    def controller_said() -> None:
-        if logs is not None:
-            for line in controller_lines(logs.drain()[0], target):
-                emit(line)
-
-    start = time.monotonic()
-    last = ""
-    while not stop.is_set():
-        controller_said()
-        try:
-            o = parse_flux(send(ctx, Request("GET", target.path)))
-        except ApiFailure as e:
-            emit(f"✖ {e}")
-            return Outcome(False, str(e))
-        handled = o.last_handled == requested
-        ok, why = current(o)
-        conds = " ".join(f"{c.type}={c.status}" for c in o.conditions)
-        state = f"handled={'yes' if handled else 'no'}  {conds}  {why}"
-        if state != last:  # the wait, said when the conditions change
-            emit(f"{time.monotonic() - start:5.1f}s  {state}")
-            last = state
-        if handled and ok:
-            stop.wait(0.5)  # the controller logs as it reports: give its lines a moment
-            controller_said()
-            if o.ready == "True":
-                msg = f"{target.kind} {target.namespace}/{target.name} reconciled: {o.message}"
-                emit(f"✔ {msg}")
-                return Outcome(True, msg)
-            if o.ready == "False":
-                emit(f"✖ {o.message}")
-                return Outcome(False, o.message)
-        if time.monotonic() - start > timeout:
-            reason = why or o.message
-            msg = (
-                f"timed out after {timeout:.0f}s waiting for {target.kind} {target.name}: {reason}"
-            )
-            emit(f"✖ {msg}")
-            return Outcome(False, msg)
-        stop.wait(poll)
-    return Outcome(False, "stopped waiting (the request was made)")
-
-
 def annotate(requested: str) -> JSON:
     return {"metadata": {"annotations": {REQUESTED_AT: requested}}}
 
 
 class FluxAction(Action):
     target_kind = "flux"
-
-    def applies_to(self, kind: str) -> bool:
-        return kind in KIND_ORDER or kind == "flux"
 
     def flux_object(self, ctx: Context, target: Target) -> FluxObject | None:
         for o in ctx.store.flux_objects():
@@ -209,7 +83,7 @@ class Reconcile(FluxAction):
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
         o = self.flux_object(ctx, target)
-        requested = rfc3339_nano()
+        requested = rfc3339_nano(ctx.clock())
         requests = []
         refusal = ""
         data: dict[str, Any] = {"requested": requested}
@@ -230,13 +104,11 @@ class Reconcile(FluxAction):
             Request("PATCH", target.path, annotate(requested), "application/merge-patch+json")
         )
         what = " its source, then" if self.with_source else ""
-        return Plan(
-            self.id,
-            self.title,
+        return self.make_plan(
+            ctx,
             target,
-            ctx.context,
+            params,
             tuple(requests),
-            self.equivalent(target, ctx.context, params),
             f"Annotate{what} {target.kind} {target.namespace}/{target.name} with {REQUESTED_AT}; "
             "wait until the controller handled it and the object is Ready (5 min at most).",
             refusal=refusal,
@@ -286,10 +158,7 @@ class Reconcile(FluxAction):
 
 def flux_target(store: Any, o: FluxObject) -> Target:
     """A Flux object as an action's target, with its API path at the version discovered."""
-    template: str = store.flux_paths.get(o.kind, "")
-    return Target(
-        o.kind, o.namespace, o.name, path=template.format(namespace=o.namespace, name=o.name)
-    )
+    return Target(o.kind, o.namespace, o.name, path=store.flux_path(o.kind, o.namespace, o.name))
 
 
 class ReconcileWithSource(Reconcile):
@@ -308,11 +177,10 @@ class Suspend(FluxAction):
         return flux_cli("suspend", target.kind, target.name, target.namespace, context)
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
-        return Plan(
-            self.id,
-            self.title,
+        return self.make_plan(
+            ctx,
             target,
-            ctx.context,
+            params,
             (
                 Request(
                     "PATCH",
@@ -321,7 +189,6 @@ class Suspend(FluxAction):
                     "application/merge-patch+json",
                 ),
             ),
-            self.equivalent(target, ctx.context, params),
             f"{target.kind} {target.namespace}/{target.name} stops being reconciled until resumed.",
         )
 
@@ -338,15 +205,13 @@ class Resume(FluxAction):
         return flux_cli("resume", target.kind, target.name, target.namespace, context)
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
-        requested = rfc3339_nano()
+        requested = rfc3339_nano(ctx.clock())
         body = {"metadata": {"annotations": {REQUESTED_AT: requested}}, "spec": {"suspend": False}}
-        return Plan(
-            self.id,
-            self.title,
+        return self.make_plan(
+            ctx,
             target,
-            ctx.context,
+            params,
             (Request("PATCH", target.path, body, "application/merge-patch+json"),),
-            self.equivalent(target, ctx.context, params),
             f"{target.kind} {target.namespace}/{target.name} is reconciled again; wait for Ready.",
             data={"requested": requested},
         )
@@ -364,9 +229,6 @@ class SopsCheck(FluxAction):
     description = "Does sops-age exist with an *.agekey entry; which Kustomizations fail to decrypt"
     mutating = False
     target_kind = "cluster"
-
-    def applies_to(self, kind: str) -> bool:
-        return kind == "cluster"
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
         return f"kubectl --context {context} -n flux-system get secret sops-age"

@@ -9,7 +9,15 @@ import importlib
 
 from actions.base import Action
 
-MODULES = ("actions.kubernetes", "actions.flux", "actions.host")
+MODULES = (
+    "actions.pods",
+    "actions.deployments",
+    "actions.emergency",
+    "actions.kubernetes",
+    "actions.flux",
+    "actions.host",
+    "actions.hostcare",
+)
 
 _REGISTRY: dict[str, Action] = {}
 
@@ -31,7 +39,3 @@ def all_actions(read_only: bool = False) -> list[Action]:
 
 def get(action_id: str) -> Action:
     return _load()[action_id]
-
-
-def for_kind(kind: str, read_only: bool = False) -> list[Action]:
-    return [a for a in all_actions(read_only) if a.applies_to(kind)]

@@ -21,7 +21,9 @@ from pathlib import Path
 import psutil
 
 from tests.sshd import Sshd
-from tui.sources.host import HostManager, LocalHost, SshHost, parse_target
+from tui.sources.hosts import HostManager
+from tui.sources.local import LocalHost
+from tui.sources.ssh import SshHost, parse_target
 from tui.store import ChangeBuffer
 from tui.store.host import HostUpdate
 

@@ -117,7 +117,7 @@ def pct(values: list[float], p: float) -> float:
 async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, Any]:
     from tui.app import IncidentApp
     from tui.config import Settings
-    from tui.sources.kube import Kube
+    from tui.sources.client import Kube
     from widgets.table import VirtualTable
 
     t0 = time.perf_counter()
@@ -165,7 +165,7 @@ async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, An
         out["typing"] = typing
         out["rss_after_churn_mb"] = psutil.Process().memory_info().rss / 2**20
         out.update(await measure_log_tail(app, pilot, server, table))
-        app.stop_sources()
+        app.session.stop()
     return out
 
 

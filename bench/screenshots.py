@@ -6,53 +6,19 @@ Each shot waits for what it must show (a condition with a deadline), never a fix
 from __future__ import annotations
 
 import asyncio
-import random
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent.parent / "screenshots"
-SIZE = (160, 48)
-
-
-async def until(pilot: Any, predicate: Callable[[], Any], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"screenshots: timed out waiting for {what}")
-        await pilot.pause(0.1)
-
-
-async def palette(app: Any, pilot: Any, words: str, first: str) -> None:
-    """ctrl+p, the words typed, Enter once the wanted command is the first."""
-    from textual.command import CommandPalette
-
-    await pilot.press("ctrl+p")
-    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-    await pilot.press(*words)
-    await until(
-        pilot,
-        lambda: first in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt),
-        f"{first} first",
-    )
-    await pilot.press("enter")
-
-
-def shot(app: Any, name: str) -> None:
-    path = OUT / f"{name}.svg"
-    app.save_screenshot(filename=path.name, path=str(OUT))
-    print(f"  {path.relative_to(OUT.parent)}")
+from bench.shots import OUT, SIZE, palette, shot, until
+from bench.shots_hosts import host_shots, hosts_first_shot, ssh_shots
 
 
 async def actions_shots(app: Any, pilot: Any, pods: Any) -> None:
     """The palette, the confirmations, describe, the log tails and a rollout's tail."""
-    from textual.command import CommandPalette
 
     from tui.screens.confirm import ConfirmScreen
-    from tui.screens.describe import DescribeScreen
     from tui.screens.params import ParamsScreen
     from tui.screens.tail import TailScreen
     from widgets.logview import LogView
@@ -62,34 +28,12 @@ async def actions_shots(app: Any, pilot: Any, pods: Any) -> None:
         pilot, lambda: pods.items[0].status == "CrashLoopBackOff", "a crash-looping pod first"
     )
     pods.cursor = 0
-    await pilot.press("ctrl+p")
-    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-    await pilot.press(*"restart")
-    await pilot.pause(0.6)
-    shot(app, "palette")
-    await pilot.press("escape")
-    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
-
-    await pilot.press("r")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
-    await pilot.pause(0.3)
-    shot(app, "confirm-restart")
-    await pilot.press("escape")
-    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
-
     await pilot.press("ctrl+d")
     await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the delete confirmation")
     await pilot.press(*"api-gateway")
     await pilot.press("enter")
     await pilot.pause(0.3)
     shot(app, "confirm-delete-mistyped")
-    await pilot.press("escape")
-    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
-
-    await pilot.press("d")
-    await until(pilot, lambda: isinstance(app.screen, DescribeScreen), "describe")
-    await pilot.pause(0.3)
-    shot(app, "describe")
     await pilot.press("escape")
     await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
@@ -178,98 +122,6 @@ async def flux_shots(app: Any, pilot: Any) -> None:
     await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
 
-async def host_shots(app: Any, pilot: Any) -> None:
-    """This machine as the demo node's host: a check's tail, a mutation's confirmation."""
-
-    from tui.screens.confirm import ConfirmScreen
-    from tui.screens.params import ParamsScreen
-    from tui.screens.tail import TailScreen
-    from widgets.logview import LogView
-
-    await palette(app, pilot, "disk report", "Disk report of the host")
-    await until(pilot, lambda: isinstance(app.screen, TailScreen), "the disk report")
-    await until(
-        pilot,
-        lambda: (
-            "host.disk-report on vps-6227e9e1: done"
-            in "\n".join(app.screen.query_one(LogView).text_lines())
-        ),
-        "the report's end",
-        60,
-    )
-    await pilot.pause(0.3)
-    shot(app, "host-disk-report-tail")
-    await pilot.press("escape")
-    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
-
-    await palette(app, pilot, "vacuum", "Vacuum the host")
-    await until(pilot, lambda: isinstance(app.screen, ParamsScreen), "the retention")
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
-    await pilot.pause(0.3)
-    shot(app, "host-confirm-journal-vacuum")
-    await pilot.press("escape")  # cancelled: nothing runs
-    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
-
-
-async def ssh_shots(kubeconfig: Path, work: Path) -> None:
-    """Two nodes over a real sshd: one live (a k3s node), one whose key is not known."""
-    from tests.sshd import Sshd
-    from tui.app import IncidentApp
-    from tui.config import Settings
-    from tui.sources.host import SshHost, parse_target
-    from tui.sources.kube import Kube
-    from tui.store import State
-
-    good, bad = Sshd(work / "sshd-good", units=("k3s", "containerd")), Sshd(work / "sshd-bad")
-    good.start()
-    bad.start()
-    stranger = work / "known_hosts_without_it"
-    stranger.write_text("")
-    hosts = [
-        SshHost(
-            parse_target(good.target),
-            name="vps-6227e9e1",
-            key=str(good.client_key),
-            known_hosts=str(good.known_hosts),
-        ),
-        SshHost(
-            parse_target(bad.target),
-            name="vps-2",
-            key=str(bad.client_key),
-            known_hosts=str(stranger),
-        ),
-    ]
-    settings = Settings(
-        kubeconfig=str(kubeconfig),
-        metrics_interval=2,
-        host_interval=1,
-        audit_log=str(work / "audit.jsonl"),
-        emergency_non_critical=["default/api-enrichment"],
-    )
-    app = IncidentApp(settings, Kube.from_kubeconfig(str(kubeconfig), None), hosts=hosts)
-    async with app.run_test(size=SIZE) as pilot:
-        views = app.store.hosts
-        await until(
-            pilot,
-            lambda: (
-                len(views["vps-6227e9e1"].history) >= 15
-                and views["vps-2"].status.state is State.REFUSED
-            ),
-            "a live SSH host and a refused one",
-            60,
-        )
-        await pilot.pause(1.1)
-        shot(app, "hosts-ssh")
-        await pilot.press("h")
-        await pilot.pause(0.5)
-        shot(app, "hosts-ssh-refused-key")
-        app.stop_sources()
-        app.stop_hosts()
-    good.kill()
-    bad.kill()
-
-
 async def findings_shots(app: Any, pilot: Any) -> None:
     """The findings, and Enter on the OOMKilled one: the palette narrowed to its actions."""
     from textual.command import CommandPalette
@@ -299,7 +151,7 @@ async def report_shot(app: Any, pilot: Any) -> None:
 
     await until(
         pilot,
-        lambda: any(e.finding.rule == "oomkilled" for e in app.tracker.cleared()),
+        lambda: any(e.finding.rule == "oomkilled" for e in app.session.tracker.cleared()),
         "the OOMKilled finding to clear",
         90,
     )
@@ -314,13 +166,13 @@ async def report_shot(app: Any, pilot: Any) -> None:
 async def main() -> int:
     from tui.app import IncidentApp
     from tui.config import Settings
-    from tui.demo import start_demo
-    from tui.sources.host import LocalHost
-    from tui.sources.kube import Kube
+    from tui.demo import clock, start_demo
+    from tui.sources.client import Kube
+    from tui.sources.local import LocalHost
     from tui.store import State
     from widgets.table import VirtualTable
 
-    random.seed(6227)  # stable pod names from one run to the next
+    clock.RNG.seed(6227)  # stable pod names from one run to the next
     work = Path(tempfile.mkdtemp(prefix="ic-shots-"))
     emulator, demo, kubeconfig = start_demo(kubeconfig=work / "demo-kubeconfig")
     OUT.mkdir(exist_ok=True)
@@ -337,7 +189,6 @@ async def main() -> int:
         note="demo cluster: kubectl --kubeconfig ~/.cache/incident-console/demo-kubeconfig",
         hosts=[LocalHost("vps-6227e9e1")],  # as the demo: this machine is the node's host
     )
-    print("writing screenshots:")
     async with app.run_test(size=SIZE) as pilot:
         pods = app.query_one("#pods-table", VirtualTable)
         await until(
@@ -353,7 +204,7 @@ async def main() -> int:
             60,
         )
         await pilot.pause(0.6)
-        shot(app, "dashboard")
+        shot(app, "dashboard-live")
 
         await pilot.press("u")
         await until(pilot, lambda: pods.row_count < 10, "the not-healthy filter")
@@ -401,7 +252,7 @@ async def main() -> int:
             pilot,
             lambda: (
                 app.query_one("#banner").has_class("-shown")
-                and any(f.rule == "api-unreachable" for f in app.tracker.findings())
+                and any(f.rule == "api-unreachable" for f in app.session.tracker.findings())
             ),
             "unreachable banner and the API-unreachable finding",
         )
@@ -410,8 +261,7 @@ async def main() -> int:
         findings.cursor = 0  # critical first: the API-unreachable finding
         await pilot.pause(0.3)
         shot(app, "api-unreachable")
-        app.stop_sources()
-        app.stop_hosts()
+        app.session.stop()
     demo.stop()
     emulator, demo, kubeconfig = start_demo(kubeconfig=work / "demo-kubeconfig-2")
     await ssh_shots(kubeconfig, work)
@@ -421,31 +271,26 @@ async def main() -> int:
     return 0
 
 
-async def hosts_first_shot(work: Path) -> None:
-    """No usable kubeconfig (K3s down, or a node without one): the host, and why not the
-    cluster."""
-    from tui.app import IncidentApp
-    from tui.config import Settings
-    from tui.sources.host import LocalHost
-    from tui.sources.kube import K3S_KUBECONFIG, NoCluster
+def scene_shots() -> None:
+    """The scenes the snapshot tests compare (tests/scenes.py), written here as they are:
+    the same SVGs a reviewer sees in a snapshot diff."""
+    from textual._doc import take_svg_screenshot
 
-    reason = (
-        f"no kubeconfig found (tried ~/.kube/config, {K3S_KUBECONFIG}): pass --kubeconfig "
-        "PATH, set KUBECONFIG, or try --demo"
-    )
-    settings = Settings(host_interval=1, audit_log=str(work / "audit-hosts.jsonl"))
-    app = IncidentApp(settings, NoCluster(reason), hosts=[LocalHost("vps-6227e9e1")])
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.store.hosts["vps-6227e9e1"]
-        await until(pilot, lambda: len(view.history) >= 10, "10 s of host history")
-        await pilot.pause(0.6)
-        shot(app, "hosts-only")
-        await palette(app, pilot, "journal", "Follow the host's journal")
-        await until(pilot, lambda: type(app.screen).__name__ == "ParamsScreen", "the unit form")
-        await pilot.pause(0.3)
-        shot(app, "hosts-only-journal-form")
-        app.stop_hosts()
+    from tests.scenes import SCENES, scene_app, still_demo
+
+    names = {"confirm": "confirm-restart", "tail": "log-tail"}
+    for scene, run_before in SCENES.items():
+        work = Path(tempfile.mkdtemp(prefix="ic-scene-"))
+        with still_demo(work) as kubeconfig:
+            app = scene_app(kubeconfig, work)
+            svg = take_svg_screenshot(app=app, terminal_size=SIZE, run_before=run_before)
+        path = OUT / f"{names.get(scene, scene)}.svg"
+        path.write_text(svg)
+        print(f"  {path.relative_to(OUT.parent)} (scene)")
 
 
 if __name__ == "__main__":
+    OUT.mkdir(exist_ok=True)
+    print("writing screenshots:")
+    scene_shots()
     sys.exit(asyncio.run(main()))

@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 
-from tui.demo.apiserver import Cluster, Emulator, now_rfc3339
+from tui.demo.apiserver import Emulator
+from tui.demo.state import Cluster, now_rfc3339
 
 NAMESPACES = [f"team-{i:02d}" for i in range(40)]
 

@@ -55,7 +55,7 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
     from tui.app import IncidentApp
     from tui.config import Settings
     from tui.screens.tail import TailScreen
-    from tui.sources.kube import Kube
+    from tui.sources.client import Kube
     from widgets.logview import LogView
     from widgets.table import VirtualTable
 
@@ -126,8 +126,7 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
         ]
         out["outages_seen"] = sum(1 for _, s in outages.changes if s == "unreachable")
         out["hosts_live"] = sum(1 for v in app.store.hosts.values() if v.status.state.ok)
-        app.stop_sources()
-        app.stop_hosts()
+        app.session.stop()
     return out
 
 
@@ -136,7 +135,7 @@ def seconds_list(values: list[float | None]) -> str:
 
 
 def main() -> int:
-    from tui.sources.host import SshHost, parse_target
+    from tui.sources.ssh import SshHost, parse_target
 
     work = Path(tempfile.mkdtemp(prefix="ic-soak-"))
     servers = [Sshd(work / f"sshd{i}") for i in range(SSH_HOSTS)]

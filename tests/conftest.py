@@ -11,7 +11,8 @@ import pytest
 
 from tests import fixtures as fx
 from tui.config import Settings
-from tui.demo.apiserver import Cluster, Emulator
+from tui.demo.apiserver import Emulator
+from tui.demo.state import Cluster
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +96,7 @@ def make_app(kubeconfig: Path, hosts: list[Any] | None = None, **settings: Any) 
     """The app factory tests use: a real kubeconfig, a deterministic config; no host
     is sampled unless the test gives some."""
     from tui.app import IncidentApp
-    from tui.sources.kube import Kube
+    from tui.sources.client import Kube
 
     s = Settings(kubeconfig=str(kubeconfig), metrics_interval=0.5, **settings)
     kube = Kube.from_kubeconfig(s.kubeconfig, s.context)

@@ -6,7 +6,7 @@ import copy
 import time
 from typing import Any
 
-from tui.demo.apiserver import now_rfc3339
+from tui.demo.state import now_rfc3339
 
 Obj = dict[str, Any]
 

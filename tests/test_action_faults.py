@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import audit_lines, make_app, mutations, until
 from tests.test_action_flow import log_text, ready, screen_is
 from tests.test_app import SIZE
-from tui.demo.apiserver import Cluster
+from tui.demo.state import Cluster
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.tail import TailScreen
 

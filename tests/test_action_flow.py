@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import audit_lines, dry_runs, make_app, mutations, until
 from tests.test_app import SIZE, lines
-from tui.demo.apiserver import Cluster
+from tui.demo.state import Cluster
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.tail import TailScreen
 from widgets.logview import LogView

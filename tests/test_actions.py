@@ -14,10 +14,12 @@ import pytest
 from actions import registry
 from actions.audit import AuditLog
 from actions.base import Context, Target
-from actions.kubernetes import REPLICAS_ANNOTATION, dry_run, remembered_replicas, send_all
+from actions.emergency import remembered_replicas
+from actions.kubernetes import REPLICAS_ANNOTATION, dry_run, send_all
 from tests.conftest import audit_lines, mutations
-from tui.demo.apiserver import Cluster
-from tui.sources.kube import KIND_SPECS, Kube, ListWatch
+from tui.demo.state import Cluster
+from tui.sources.client import Kube
+from tui.sources.kube import KIND_SPECS, ListWatch
 from tui.store import ChangeBuffer, Store
 
 RUNBOOK_IDS = {

@@ -9,7 +9,8 @@ from textual.geometry import Region
 
 from tests import fixtures as fx
 from tests.conftest import make_app, until
-from tui.demo.apiserver import Cluster, Emulator
+from tui.demo.apiserver import Emulator
+from tui.demo.state import Cluster
 from tui.store import State
 from widgets.table import VirtualTable
 
@@ -236,7 +237,7 @@ async def test_switching_context_shows_only_the_other_cluster(tmp_path: Path) ->
         app = make_app(path)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: "only-in-first" in screen_text(app, "#pods-table"))
-            assert app.contexts() == ["one", "two"]
+            assert app.session.contexts() == ["one", "two"]
             app.switch_context("two")
             await until(pilot, lambda: "only-in-second" in screen_text(app, "#pods-table"))
             assert "only-in-first" not in screen_text(app, "#pods-table")

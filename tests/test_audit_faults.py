@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import audit_lines, dry_runs, make_app, mutations, record_lines, until
 from tests.test_action_flow import ready, screen_is
 from tests.test_app import SIZE, screen_text
-from tui.demo.apiserver import Cluster
+from tui.demo.state import Cluster
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.tail import TailScreen
 

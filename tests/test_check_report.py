@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 
 from tests import fixtures as fx
-from tui.demo.apiserver import Cluster, Emulator
+from tui.demo.apiserver import Emulator
 from tui.demo.flux import seed_flux
+from tui.demo.state import Cluster
 from tui.report import build, parse_since, read_log
 
 

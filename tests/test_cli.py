@@ -96,7 +96,9 @@ def test_a_bad_ssh_target_is_one_line_naming_it(kubeconfig: Path) -> None:
 
 def test_hosts_from_flags_and_config() -> None:
     from tui.config import Settings
-    from tui.sources.host import LocalHost, SshHost, build_hosts
+    from tui.sources.hosts import build_hosts
+    from tui.sources.local import LocalHost
+    from tui.sources.ssh import SshHost
 
     settings = Settings(
         ssh=["root@10.0.0.5", "ops@10.0.0.6:2222"],

@@ -12,14 +12,16 @@ from tests.test_action_flow import log_text, ready, screen_is
 from tests.test_app import SIZE, screen_text, title
 from tui.app import IncidentApp
 from tui.config import Settings
-from tui.demo.apiserver import Cluster, Emulator
+from tui.demo.apiserver import Emulator
+from tui.demo.state import Cluster
 from tui.screens.tail import TailScreen
-from tui.sources.kube import Kube, ListWatch
+from tui.sources.client import Kube
+from tui.sources.kube import ListWatch
 from widgets.table import VirtualTable
 
 
 def pods_feed(app: IncidentApp) -> ListWatch:
-    return next(s for s in app.sources if isinstance(s, ListWatch) and s.spec.name == "pods")
+    return next(s for s in app.session.feeds if isinstance(s, ListWatch) and s.spec.name == "pods")
 
 
 async def test_410_and_the_error_event_relist_silently_with_no_gap_and_no_duplicate(
@@ -76,7 +78,7 @@ async def test_401_mid_run_one_banner_then_the_kubeconfig_is_read_again(
         await until(pilot, lambda: "pods ● live" in screen_text(app, "#statusbar"), timeout=40)
         await until(pilot, lambda: not app.query_one("#banner").has_class("-shown"), 20)
         assert any(r.token == "rotated" and r.status == 200 for r in small_cluster.requests)
-        assert app.kube.reloads >= 1 and app.is_running
+        assert app.session.kube.reloads >= 1 and app.is_running
         small_cluster.put("Pod", fx.pod("after-rotation"))
         await until(pilot, lambda: "after-rotation" in screen_text(app, "#pods-table"), 20)
 

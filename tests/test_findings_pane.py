@@ -12,8 +12,8 @@ from tests import fixtures as fx
 from tests.conftest import make_app, record_lines, until
 from tests.test_action_flow import screen_is
 from tests.test_app import SIZE, lines, screen_text, title
-from tui.demo.apiserver import Cluster
 from tui.demo.flux import seed_flux
+from tui.demo.state import Cluster
 from tui.screens.params import ParamsScreen
 from tui.screens.report import ReportScreen
 

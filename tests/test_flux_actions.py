@@ -10,13 +10,15 @@ import pytest
 
 from actions import registry
 from actions.base import Context
-from actions.flux import REQUESTED_AT, flux_target, wait_reconciled
+from actions.flux import REQUESTED_AT, flux_target
+from actions.fluxwait import wait_reconciled
 from actions.kubernetes import send_all
 from tests.conftest import mutations
-from tui.demo.apiserver import Cluster
 from tui.demo.flux import seed_flux
-from tui.sources.flux import discover
-from tui.sources.kube import Kube, ListWatch
+from tui.demo.state import Cluster
+from tui.sources.client import Kube
+from tui.sources.flux import discover_status
+from tui.sources.kube import ListWatch
 from tui.store import ChangeBuffer, Store
 from tui.store.flux import parse_flux
 
@@ -26,8 +28,7 @@ def fctx(demo: Any, cluster: Cluster, kubeconfig: Path) -> Context:
     seed_flux(cluster, "2.7")
     kube = Kube.from_kubeconfig(str(kubeconfig), None)
     store, buffer = Store(), ChangeBuffer()
-    for fk in discover(kube):
-        store.flux_paths[fk.kind] = fk.object_path
+    for fk in discover_status(kube, buffer):  # what discovery found reaches the store as a change
         ListWatch(kube, fk.spec, buffer, parser=parse_flux)._list()
     store.apply(buffer.drain())
     return Context(kube, "test", store)
@@ -98,7 +99,7 @@ def test_a_sops_failure_is_the_outcome_with_the_ready_message(
 
 def test_controller_lines_are_only_about_the_object() -> None:
     from actions.base import Target
-    from actions.flux import controller_lines
+    from actions.fluxwait import controller_lines
 
     t = Target("Kustomization", "flux-system", "apps")
     raw = [

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from tests.conftest import make_app, until
 from tests.test_app import SIZE, lines, screen_text, title
-from tui.demo.apiserver import Cluster
 from tui.demo.flux import seed_flux
+from tui.demo.state import Cluster
 
 
 async def test_the_failing_kustomization_is_first_with_its_sops_message(

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
-from tui.demo.apiserver import Cluster
 from tui.demo.flux import seed_flux
+from tui.demo.state import Cluster
+from tui.sources.client import Kube
 from tui.sources.flux import STATUS_KEY, discover, discover_status
-from tui.sources.kube import Kube, ListWatch
+from tui.sources.kube import ListWatch
 from tui.store import ChangeBuffer, State, Store
 from tui.store.flux import get_all_row, parse_flux
 

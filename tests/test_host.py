@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tui.sources.host import LocalHost, SshTarget, parse_target
+from tui.sources.local import LocalHost
 from tui.sources.procfs import (
     CpuTimes,
     ProcText,
@@ -21,6 +21,7 @@ from tui.sources.procfs import (
     parse_proc_stat,
     parse_services,
 )
+from tui.sources.ssh import SshTarget, parse_target
 from tui.store.host import Unit
 
 

@@ -15,7 +15,9 @@ from actions import registry
 from actions.base import Context, Plan, Target
 from tests.conftest import wait_for
 from tests.sshd import Sshd
-from tui.sources.host import HostManager, LocalHost, SshHost, parse_target
+from tui.sources.hosts import HostManager
+from tui.sources.local import LocalHost
+from tui.sources.ssh import SshHost, parse_target
 from tui.store import ChangeBuffer, KindStatus, State, Store
 from tui.store.host import HostSample, HostUpdate, Memory, Services, Unit
 

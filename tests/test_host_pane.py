@@ -9,11 +9,12 @@ from tests.conftest import audit_lines, make_app, until
 from tests.sshd import Sshd
 from tests.test_action_flow import log_text, screen_is
 from tests.test_app import SIZE, lines, screen_text, title
-from tui.demo.apiserver import Cluster
+from tui.demo.state import Cluster
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.params import ParamsScreen
 from tui.screens.tail import TailScreen
-from tui.sources.host import LocalHost, SshHost, parse_target
+from tui.sources.local import LocalHost
+from tui.sources.ssh import SshHost, parse_target
 from widgets.hostmetrics import HostMetricsPane
 
 
@@ -67,7 +68,7 @@ async def test_restart_a_unit_over_ssh_from_the_palette_flow(
     app = make_app(kubeconfig, hosts=[host], host_interval=0.3, audit_log=str(audit))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "k3s active (running)" in screen_text(app, "#host-summary"), 15)
-        app.runner.start("host.service-restart")
+        app.flow.start("host.service-restart")
         await until(pilot, lambda: screen_is(app, ParamsScreen))
         await until(pilot, lambda: "one of: k3s, containerd" in modal_text(app))
         await pilot.press("enter")  # the default: k3s
@@ -142,7 +143,7 @@ async def test_read_only_offers_the_host_checks_and_none_of_its_mutations(
         for mutation in ("Restart a service", "Vacuum", "Prune", "Drop the host"):
             assert mutation not in shown
         await pilot.press("escape")
-        app.runner.start("host.drop-caches")
+        app.flow.start("host.drop-caches")
         await until(
             pilot,
             lambda: any("not in read-only mode" in n.message for n in app._notifications),

@@ -23,10 +23,10 @@ from tests.test_app import SIZE, screen_text, title
 from tests.test_host_pane import ssh_host
 from tui.app import IncidentApp
 from tui.config import Settings
-from tui.demo.apiserver import Cluster, Emulator
+from tui.demo.apiserver import Emulator
+from tui.demo.state import Cluster
 from tui.screens.params import ParamsScreen
-from tui.sources.host import LocalHost
-from tui.sources.kube import (
+from tui.sources.client import (
     K3S_KUBECONFIG,
     KubeConfigError,
     NoCluster,
@@ -35,6 +35,7 @@ from tui.sources.kube import (
     readable_file,
     unreadable_message,
 )
+from tui.sources.local import LocalHost
 from widgets.table import VirtualTable
 
 
@@ -153,7 +154,7 @@ async def test_no_kubeconfig_and_ssh_opens_on_the_host_and_says_why_the_cluster_
         await pilot.press("escape")
         await until(pilot, lambda: not screen_is(app, CommandPalette))
         # a cluster key does nothing and says so; nothing reaches a server
-        app.runner.start("deployment.restart")
+        app.flow.start("deployment.restart")
         await until(
             pilot,
             lambda: any("no cluster connected" in n.message for n in app._notifications),
@@ -179,7 +180,7 @@ async def test_api_killed_and_back_on_the_same_port_a_finding_then_cleared_and_r
             timeout=15,
         )
         seen_after = time.monotonic() - down_at
-        finding = next(f for f in app.tracker.findings() if f.rule == "api-unreachable")
+        finding = next(f for f in app.session.tracker.findings() if f.rule == "api-unreachable")
         assert finding.subject.kind == "host" and finding.subject.name == "vps-6227e9e1"
         assert finding.actions == ("host.service-status", "host.journal-tail")
         assert emulator.url in finding.evidence and "runs on host vps-6227e9e1" in finding.evidence
@@ -206,7 +207,7 @@ async def test_api_killed_and_back_on_the_same_port_a_finding_then_cleared_and_r
         await until(pilot, lambda: "born-while-down" in screen_text(app, "#pods-table"), 30)
         await until(
             pilot,
-            lambda: all(f.rule != "api-unreachable" for f in app.tracker.findings()),
+            lambda: all(f.rule != "api-unreachable" for f in app.session.tracker.findings()),
             timeout=30,
         )
         await until(pilot, lambda: "1 cleared" in title(app, "#findings"))

@@ -11,8 +11,8 @@ from tests import fixtures as fx
 from tests.conftest import make_app, until
 from tests.test_action_flow import log_text, ready, screen_is
 from tests.test_app import SIZE, screen_text
-from tui.demo.apiserver import Cluster
 from tui.demo.flux import seed_flux
+from tui.demo.state import Cluster
 from tui.screens.tail import TailScreen
 
 # Rich markup, a hyperlink (OSC 8), a window title (OSC 0), colour (CSI), clear screen,

@@ -10,8 +10,10 @@ import pytest
 
 from tests import fixtures as fx
 from tests.conftest import wait_for
-from tui.demo.apiserver import Cluster, Emulator
-from tui.sources.kube import KIND_SPECS, Kube, ListWatch
+from tui.demo.apiserver import Emulator
+from tui.demo.state import Cluster
+from tui.sources.client import Kube
+from tui.sources.kube import KIND_SPECS, ListWatch
 from tui.store import ChangeBuffer, State, Store
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tui.demo import start_demo
-from tui.demo.cluster import NODE
+from tui.demo.objects import NODE
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")

@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from tests.conftest import make_app, until
 from tests.test_action_flow import log_text, ready, screen_is
 from tests.test_app import SIZE, lines
-from tui.demo.apiserver import Cluster
+from tui.demo.state import Cluster
 from tui.screens.tail import TailScreen
 from tui.sources.logs import LineBuffer
 from widgets.logview import LogView

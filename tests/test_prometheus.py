@@ -15,8 +15,8 @@ import pytest
 
 from tests.conftest import make_app, until
 from tests.test_app import SIZE, screen_text
-from tui.demo.apiserver import Cluster
-from tui.demo.flux import seed_cert_manager
+from tui.demo.certmanager import seed_cert_manager
+from tui.demo.state import Cluster
 from tui.sources.prometheus import DEFAULT_QUERY, query_error_rate
 from tui.store import State
 
@@ -92,5 +92,5 @@ async def test_the_console_reads_prometheus_and_certificates(
         await until(
             pilot, lambda: "Certificate not ready" in screen_text(app, "#findings-table"), 15
         )
-        finding = next(f for f in app.tracker.findings() if f.rule == "api-error-rate")
+        finding = next(f for f in app.session.tracker.findings() if f.rule == "api-error-rate")
         assert "31.0% of requests failed" in finding.evidence

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import mutations, wait_for
 from tests.sshd import free_port
-from tui.demo.apiserver import Cluster
+from tui.demo.state import Cluster
 from tui.serve import refusal, viewer_command
 
 CHROMIUM = "/usr/bin/chromium"

@@ -13,7 +13,9 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.sshd import Sshd, keygen
-from tui.sources.host import HostError, HostManager, SshHost, parse_target
+from tui.sources.host import HostError
+from tui.sources.hosts import HostManager
+from tui.sources.ssh import SshHost, parse_target
 from tui.store import ChangeBuffer, State, Store
 from tui.store.host import HostSample
 

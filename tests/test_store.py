@@ -19,7 +19,7 @@ from tui.store import (
     parse_node,
     parse_pod,
 )
-from tui.store.models import FAILING, HEALTHY, NOT_READY, PENDING
+from tui.store.pods import FAILING, HEALTHY, NOT_READY, PENDING
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 from tests.conftest import audit_lines, make_app, mutations, until
 from tests.test_action_flow import ready, screen_is
 from tests.test_host_pane import modal_text
-from tui.demo.apiserver import Cluster
+from tui.demo.state import Cluster
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.params import ParamsScreen
 from tui.screens.tail import TailScreen

@@ -9,27 +9,20 @@ cluster could not be evaluated (unreachable, unauthorized, forbidden pods or nod
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from tui.config import Settings
-from tui.sources.cluster import api_server, no_cluster
-from tui.sources.flux import discover_status
-from tui.sources.host import Host, HostManager
-from tui.sources.kube import KIND_SPECS, Kube, ListWatch, NoCluster, discover_certificates
-from tui.sources.metrics import MetricsPoller
-from tui.sources.prometheus import DEFAULT_QUERY, query_error_rate
-from tui.store import ChangeBuffer, State, Store
-from tui.store.flux import parse_flux
-from tui.store.models import parse_certificate
+from tui.session import Session
+from tui.sources.client import Kube, NoCluster
+from tui.sources.host import Host
+from tui.store import State
 from tui.triage import Finding, Severity, due, evaluate, ordered
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 CORE = ("pods", "nodes")  # without these, no verdict
-FAILED = (State.FORBIDDEN, State.UNAUTHORIZED, State.UNREACHABLE, State.ERROR, State.ABSENT)
 
 
 @dataclass
@@ -55,51 +48,16 @@ class Result:
 
 
 def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -> Result:
-    buffer, store = ChangeBuffer(), Store()
-    for host in hosts:
-        store.add_host(host.name, host.target)
-    ns = settings.namespace
-    feeds: list[ListWatch] = []
-
-    def watch(feed: ListWatch) -> None:
-        feeds.append(feed)
-        threading.Thread(target=feed.run, daemon=True, name=f"check:{feed.spec.name}").start()
-
-    if isinstance(kube, NoCluster):
-        for change in no_cluster(kube.reason):
-            buffer.put(change)
-    else:
-        buffer.put(api_server(kube.info.server))
-        for spec in KIND_SPECS.values():
-            watch(ListWatch(kube, spec, buffer, namespace=ns))
-        for fk in discover_status(kube, buffer):
-            store.flux_paths[fk.kind] = fk.object_path
-            watch(ListWatch(kube, fk.spec, buffer, namespace=ns, parser=parse_flux))
-        certs = discover_certificates(kube)
-        if certs is not None:
-            watch(ListWatch(kube, certs, buffer, namespace=ns, parser=parse_certificate))
-        buffer.put(MetricsPoller(kube, buffer, namespace=ns).poll_once())
-    if settings.prometheus_url:
-        buffer.put(
-            query_error_rate(settings.prometheus_url, settings.prometheus_query or DEFAULT_QUERY)
-        )
-    manager = HostManager(hosts, buffer, interval=1.0) if hosts else None
-    if manager is not None:
-        manager.start()
-    deadline = time.monotonic() + timeout
-
+    """The console's own session, run until every feed listed once (or the timeout),
+    the pollers asked once and the hosts sampled once."""
+    session = Session(settings, kube, hosts=hosts)
     try:
-        while time.monotonic() < deadline:
-            store.apply(buffer.drain())
-            if all(f.lists > 0 or _failed(store, f) for f in feeds) and settled_hosts(store):
-                break
-            buffer.wait(0.1)
-        store.apply(buffer.drain())
+        session.start(poll=False)
+        session.settle(timeout)
+        feeds = list(session.list_watches())
     finally:
-        for f in feeds:
-            f.stop()
-        if manager is not None:
-            manager.stop()
+        session.stop()
+    store = session.store
     now = time.time()
     # one look, no history: a hold counts only where the object says when it began
     findings = [f for f in evaluate(store, now) if f.since is None or due(f, now, now)]
@@ -124,24 +82,7 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
                 view.status.state.value,
                 view.status.message or f"no sample within {timeout:g}s",
             )
-    return Result(
-        ordered(findings, {}),
-        not_evaluated,
-        kube.info.context,
-        kube.info.server,
-    )
-
-
-def _failed(store: Store, feed: ListWatch) -> bool:
-    status = store.status.get(feed.spec.name)
-    return status is not None and status.state in FAILED
-
-
-def settled_hosts(store: Store) -> bool:
-    return all(
-        v.sample is not None or v.status.state in (State.REFUSED, State.UNREACHABLE, State.ERROR)
-        for v in store.hosts.values()
-    )
+    return Result(ordered(findings, {}), not_evaluated, kube.info.context, kube.info.server)
 
 
 def as_json(result: Result) -> dict[str, Any]:

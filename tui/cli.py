@@ -15,7 +15,7 @@ from tui import __version__
 from tui.config import ConfigError, load_settings
 
 if TYPE_CHECKING:
-    from tui.sources.kube import Kube
+    from tui.sources.client import Kube
 
 EXIT_USAGE = 2
 DEMO_NODE = "vps-6227e9e1"  # the demo's node: this machine, live, is its host
@@ -246,7 +246,7 @@ def connect(settings: object) -> Kube:
     """The cluster's client, or a NoCluster naming why there is none (hosts first).
     KubeConfigError when the operator named a kubeconfig or context that is wrong."""
     from tui.config import Settings
-    from tui.sources.kube import Kube, KubeConfigError, NoCluster
+    from tui.sources.client import Kube, KubeConfigError, NoCluster
 
     assert isinstance(settings, Settings)
     try:
@@ -264,8 +264,8 @@ def run_check(settings: object, as_json: bool, timeout: float) -> int:
     from tui.check import EXIT_UNKNOWN, collect, print_table
     from tui.check import as_json as result_json
     from tui.config import Settings
-    from tui.sources.host import build_hosts
-    from tui.sources.kube import KubeConfigError, NoCluster
+    from tui.sources.client import KubeConfigError, NoCluster
+    from tui.sources.hosts import build_hosts
 
     assert isinstance(settings, Settings)
     try:
@@ -293,7 +293,7 @@ def run_check(settings: object, as_json: bool, timeout: float) -> int:
 
 def run_console(settings: object) -> int:
     from tui.config import Settings
-    from tui.sources.kube import KubeConfigError, NoCluster
+    from tui.sources.client import KubeConfigError, NoCluster
 
     assert isinstance(settings, Settings)
     note = ""
@@ -318,7 +318,7 @@ def run_console(settings: object) -> int:
         kube = connect(settings)
     except KubeConfigError as e:
         return fail(str(e))
-    from tui.sources.host import build_hosts
+    from tui.sources.hosts import build_hosts
 
     demo_like = settings.demo or bool(settings.demo_attach)
     try:

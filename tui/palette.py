@@ -5,40 +5,52 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from actions import registry
 from actions.base import Target
+from tui.flow import ActionFlow
+from tui.session import Session
 from tui.triage import Finding
-
-if TYPE_CHECKING:
-    from tui.app import IncidentApp
 
 Command = tuple[str, Callable[[], object], str, bool]  # text, callback, help, fits the selection
 
 
+class Console(Protocol):
+    """What the palette asks of the App: its session, its flow and its navigation."""
+
+    session: Session
+    flow: ActionFlow
+    chosen_finding: Finding | None
+
+    def action_report(self) -> None: ...
+    def action_focus_pane(self, pane: str) -> None: ...
+    def filter_namespace(self, namespace: str) -> None: ...
+    def switch_context(self, name: str) -> None: ...
+
+
 class ConsoleCommands(Provider):
     @property
-    def console(self) -> IncidentApp:
+    def console(self) -> Console:
         return self.app  # type: ignore[return-value]
 
     def commands(self) -> list[Command]:
         app = self.console
-        runner = app.runner
+        flow, session = app.flow, app.session
         out: list[Command] = []
-        for action in registry.all_actions(app.settings.read_only):
-            if not app.offers(action):
+        for action in registry.all_actions(session.settings.read_only):
+            if not flow.offers(action):
                 continue
-            target = runner.target_for(action)
+            target = flow.target_for(action)
             fits = isinstance(target, Target)
             where = f" — {target}" if isinstance(target, Target) else ""
             danger = " · DANGEROUS" if action.dangerous else ""
             out.append(
                 (
                     f"{action.title}{where}",
-                    partial(runner.start, action.id),
+                    partial(flow.start, action.id),
                     f"{action.id}{danger} · {action.description}",
                     fits and action.target_kind != "cluster",
                 )
@@ -55,7 +67,7 @@ class ConsoleCommands(Provider):
             out.append(
                 (f"Go to {pane}", partial(app.action_focus_pane, pane), "focus the pane", False)
             )
-        namespaces = sorted({p.namespace for p in app.store.pods.values()})
+        namespaces = sorted({p.namespace for p in session.store.pods.values()})
         for ns in namespaces:
             out.append(
                 (
@@ -68,8 +80,8 @@ class ConsoleCommands(Provider):
         out.append(
             ("Show all namespaces", partial(app.filter_namespace, ""), "clear the filter", False)
         )
-        for ctx in app.contexts():
-            if ctx != app.kube.info.context:
+        for ctx in session.contexts():
+            if ctx != session.kube.info.context:
                 out.append(
                     (
                         f"Switch context {ctx}",
@@ -105,58 +117,27 @@ def rank(query: str, text: str, fuzzy: Callable[[str], float], fits: bool) -> fl
     return min(0.8, score * 0.8 + bonus) if score > 0 else 0.0
 
 
-def finding_target(app: IncidentApp, finding: Finding, action_id: str) -> Target | str:
-    """The target an action of a finding acts on: the finding's subject, or why not."""
-    action = registry.get(action_id)
-    subject = finding.subject
-    kind = action.target_kind
-    if kind == "pod":
-        if not subject.pod and subject.kind != "pod":
-            return "no pod named by this finding"
-        name = subject.pod or subject.name
-        pod = app.store.find("pods", subject.namespace, name)
-        container = pod.containers[0].name if pod is not None and pod.containers else ""
-        return Target("pod", subject.namespace, name, container)
-    if kind in ("deployment", "endpoints"):
-        if kind == "deployment" and subject.kind == "deployment":
-            return Target("deployment", subject.namespace, subject.name)
-        if kind == "endpoints" and subject.kind == "service":
-            return Target("endpoints", subject.namespace, subject.name)
-        return f"{subject} is not a {'Deployment' if kind == 'deployment' else 'Service'}"
-    if kind == "flux":
-        return Target(subject.kind, subject.namespace, subject.name, path=subject.path)
-    if kind == "host":
-        if subject.kind == "host":
-            return Target("host", name=subject.name)
-        view = app.store.host_of_node(subject.name) if subject.kind == "node" else None
-        if view is None:
-            return f"no host known for {subject}: map the node to an SSH target in [hosts]"
-        return Target("host", name=view.name)
-    return Target("cluster")
-
-
 class FindingCommands(Provider):
     """The palette narrowed to the actions of the finding chosen in the findings pane."""
 
     def commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app: IncidentApp = self.app  # type: ignore[assignment]
-        finding = app.chosen_finding
+        app: Console = self.app  # type: ignore[assignment]
+        finding, flow = app.chosen_finding, app.flow
         if finding is None:
             return []
-        allowed = {a.id for a in registry.all_actions() if app.offers(a)}
         out: list[tuple[str, Callable[[], object], str]] = []
         for action_id in finding.actions:
-            if action_id not in allowed:
+            action = registry.get(action_id)
+            if not flow.offers(action):
                 continue
-            target = finding_target(app, finding, action_id)
+            target = flow.finding_target(action, finding)
             if isinstance(target, str):
                 continue
-            action = registry.get(action_id)
             danger = " · DANGEROUS" if action.dangerous else ""
             out.append(
                 (
                     f"{action.title} — {target}",
-                    partial(app.runner.start, action_id, target),
+                    partial(flow.start, action_id, target),
                     f"{action_id}{danger} · answers: {finding.title}",
                 )
             )

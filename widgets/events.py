@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, ClassVar
@@ -102,7 +101,7 @@ class EventsPane(Pane):
         self.warnings_only = False
         self.table = VirtualTable[FoldedEvent](
             COLUMNS,
-            render=lambda e: event_cells(e, time.time()),
+            render=lambda e: event_cells(e, self.clock()),
             key=attrgetter("key"),
             id="events-table",
         )
@@ -126,7 +125,7 @@ class EventsPane(Pane):
             )
         parts = []
         if status.state is not State.LIVE:
-            parts.append(state_text(status, len(rows)))
+            parts.append(state_text(status, len(rows), self.clock()))
         table.set_class(not status.state.ok and len(rows) > 0, "-stale")
         if self.warnings_only:
             parts.append("warnings only")

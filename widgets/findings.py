@@ -81,7 +81,7 @@ class FindingsPane(Pane):
         self.tracker = tracker
         self.table = VirtualTable[Row](
             COLUMNS,
-            render=lambda r: row_cells(r, time.time()),
+            render=lambda r: row_cells(r, self.clock()),
             key=lambda r: r.key,
             id="findings-table",
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from operator import attrgetter
 from typing import Any
 
@@ -107,7 +106,7 @@ class FluxPane(Pane):
         self.store = store
         self.table = VirtualTable[FluxObject](
             COLUMNS,
-            render=lambda o: flux_cells(o, time.time()),
+            render=lambda o: flux_cells(o, self.clock()),
             key=attrgetter("uid"),
             id="flux-table",
         )
@@ -134,7 +133,7 @@ class FluxPane(Pane):
         elif status.state is State.ABSENT:
             sub = "Flux is not installed on this cluster"
         elif not status.state.ok:
-            sub = state_text(status, len(rows))
+            sub = state_text(status, len(rows), self.clock())
         elif problems:
             sub = " · ".join(problems)
         self.set_title(title, sub)

@@ -9,7 +9,7 @@ in place of its numbers; the charts keep the gap.
 from __future__ import annotations
 
 import textwrap
-import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -50,6 +50,10 @@ def unit_class(active: str) -> str:
 
 class HostSummary(Static):
     """The text half: host rows, then the selected host's numbers and top processes."""
+
+    def __init__(self, clock: Callable[[], float], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.clock = clock
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "host--name",
@@ -123,10 +127,10 @@ class HostSummary(Static):
             # the reason is what to fix (a fingerprint, a file): wrapped, never cut
             style = "host--dim" if view.status.state is State.CONNECTING else "host--bad"
             width = max(20, (self.size.width or 64) - 1)
-            lines = textwrap.wrap(state_text(view.status, 0), width) or [""]
+            lines = textwrap.wrap(state_text(view.status, 0, self.clock()), width) or [""]
             text.append("\n".join(lines), st(style))
             if s is not None:
-                ago = human_duration(time.time() - s.at)
+                ago = human_duration(self.clock() - s.at)
                 text.append(f"\nlast sample {ago} ago; the charts show the gap", st("host--dim"))
             return
         if s is None:
@@ -210,7 +214,7 @@ class HostMetricsPane(Pane):
         self.store = store
         self.interval = interval
         self.selected: str | None = None
-        self.summary = HostSummary(id="host-summary")
+        self.summary = HostSummary(self.clock, id="host-summary")
         self.usage = HostChart(id="host-usage-chart")
         self._charted: tuple[str | None, int, float] = (None, -1, 0.0)
         self.chart_draws = 0
@@ -267,7 +271,7 @@ class HostMetricsPane(Pane):
         self._draw_charts(view, force)
 
     def _draw_charts(self, view: HostView | None, force: bool) -> None:
-        now = time.time()
+        now = self.clock()
         name, count, drawn = self._charted
         points = len(view.history) if view else 0
         key_changed = (view.name if view else None) != name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from operator import attrgetter
 from typing import Any
 
@@ -71,7 +70,7 @@ class NodesPane(Pane):
         self.store = store
         self.table = VirtualTable[Node](
             COLUMNS,
-            render=lambda n: node_cells(n, self.store, time.time()),
+            render=lambda n: node_cells(n, self.store, self.clock()),
             key=attrgetter("uid"),
             id="nodes-table",
         )
@@ -88,7 +87,7 @@ class NodesPane(Pane):
             self.styles.height = height
         bad = sum(1 for n in nodes if not n.healthy)
         status = self.store.status["nodes"]
-        sub = "" if status.state is State.LIVE else state_text(status, len(nodes))
+        sub = "" if status.state is State.LIVE else state_text(status, len(nodes), self.clock())
         table.set_class(not status.state.ok and len(nodes) > 0, "-stale")
         self.set_title(f"Nodes {len(nodes)}" + (f" / {bad} not ready" if bad else ""), sub)
         self.set_class(bad > 0, "-trouble")

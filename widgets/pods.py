@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any, ClassVar
@@ -135,7 +134,7 @@ class PodsPane(Pane):
         # Children made here and kept: no lookup that a teardown could make fail.
         self.table = VirtualTable[Pod](
             self._columns(30),
-            render=lambda p: pod_cells(p, self.store, time.time()),
+            render=lambda p: pod_cells(p, self.store, self.clock()),
             key=attrgetter("uid"),
             id="pods-table",
         )
@@ -198,7 +197,7 @@ class PodsPane(Pane):
             title += f" · namespace {self.namespace}"
         parts = []
         if status.state is not State.LIVE:
-            parts.append(state_text(status, total))
+            parts.append(state_text(status, total, self.clock()))
         if self.unhealthy_only:
             parts.append("not healthy only")
         if self.filter_text:

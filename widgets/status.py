@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -33,6 +34,28 @@ CLASS = {
 }
 
 
+def title_text(context: str, server: str, connected: bool, read_only: bool, note: str) -> str:
+    """The title bar: where the console looks (the context, large in every confirmation
+    too), READ-ONLY when it is, and the note (the demo's kubeconfig)."""
+    ro = "  [READ-ONLY]" if read_only else ""
+    where = (
+        f"context {context} · {server}" if connected else "no cluster connected · the hosts only"
+    )
+    return f" incident-console · {where}{ro}" + (f" · {note}" if note else "")
+
+
+def banner_text(status: dict[str, KindStatus]) -> str:
+    """What the banner says ("" for nothing): the cluster unreachable, the credentials
+    refused, or no cluster at all."""
+    bad = (State.UNREACHABLE, State.UNAUTHORIZED, State.NO_CLUSTER)
+    worst = next((s for s in status.values() if s.state in bad), None)
+    if worst is None:
+        return ""
+    if worst.state is State.NO_CLUSTER:
+        return f"no cluster connected: {worst.message}"
+    return worst.message
+
+
 class StatusBar(Static):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "status--context",
@@ -52,8 +75,16 @@ class StatusBar(Static):
     StatusBar > .status--badge { background: $error; color: $text; text-style: bold; }
     """
 
-    def __init__(self, context: str, server: str, read_only: bool, **kw: object) -> None:
+    def __init__(
+        self,
+        context: str,
+        server: str,
+        read_only: bool,
+        clock: Callable[[], float] = time.time,
+        **kw: object,
+    ) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
+        self.clock = clock
         self.context, self.server, self.read_only = context, server, read_only
         self.states: dict[str, KindStatus] = {}
 
@@ -91,5 +122,5 @@ class StatusBar(Static):
         if self.read_only:
             text.append(" READ-ONLY ", st("status--badge"))
             text.append("  ")
-        text.append(time.strftime("%H:%M:%S"), st("status--dim"))
+        text.append(time.strftime("%H:%M:%S", time.localtime(self.clock())), st("status--dim"))
         return text

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tui.demo.apiserver import Cluster, Emulator
+from tui.demo import clock
+from tui.demo.apiserver import Emulator
 from tui.demo.cluster import DemoCluster
+from tui.demo.state import Cluster
 
 
 def demo_kubeconfig_path() -> Path:
@@ -20,11 +22,17 @@ def start_demo(
     kubeconfig: Path | None = None,
     scenario: bool = True,
     flux_release: str | None = "2.7",
+    still_at: float | None = None,
 ) -> tuple[Emulator, DemoCluster, Path]:
     """Start the emulator, seed it (with Flux unless flux_release is None), start its
-    controllers; write a kubeconfig for it."""
-    from tui.demo.flux import seed_cert_manager, seed_flux
+    controllers; write a kubeconfig for it. `still_at`: the cluster held still at that
+    second (its clock held, its chance seeded, no scenario): the snapshot scenes."""
+    from tui.demo.certmanager import seed_cert_manager
+    from tui.demo.flux import seed_flux
 
+    if still_at is not None:
+        clock.hold(still_at, seed=int(still_at))
+        scenario = False
     emulator = Emulator(Cluster(), port=port).start()
     demo = DemoCluster(emulator.cluster, scenario=scenario)
     demo.seed()

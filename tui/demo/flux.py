@@ -6,10 +6,8 @@ image kinds are v1beta2 until Flux 2.7 and v1 after; OCIRepository became v1 in 
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from tui.demo.apiserver import Cluster, Obj, Resource, now_rfc3339
+from tui.demo.clock import now
+from tui.demo.state import Cluster, Obj, Resource, now_rfc3339
 
 CONTROLLERS = {  # the controller (its Deployment's app label in flux-system) of each kind
     "Kustomization": "kustomize-controller",
@@ -56,7 +54,7 @@ def ready(status: str, reason: str, message: str, since: float = 3600.0) -> Obj:
         "reason": reason,
         "message": message,
         "observedGeneration": 1,
-        "lastTransitionTime": now_rfc3339(time.time() - since),
+        "lastTransitionTime": now_rfc3339(now() - since),
     }
 
 
@@ -228,7 +226,7 @@ def flux_objects() -> list[tuple[str, Obj]]:
                 "api-gateway",
                 {"image": "registry.example.com/mercurious/api-gateway", "interval": "5m"},
                 {
-                    "lastScanResult": {"scanTime": now_rfc3339(time.time() - 120), "tagCount": 14},
+                    "lastScanResult": {"scanTime": now_rfc3339(now() - 120), "tagCount": 14},
                     "conditions": [ready("True", "Succeeded", "successful scan: found 14 tags")],
                 },
             ),
@@ -266,7 +264,7 @@ def flux_objects() -> list[tuple[str, Obj]]:
                 "api-gateway",
                 {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "30m"},
                 {
-                    "lastAutomationRunTime": now_rfc3339(time.time() - 600),
+                    "lastAutomationRunTime": now_rfc3339(now() - 600),
                     "conditions": [ready("True", "Succeeded", "repository up-to-date")],
                 },
             ),
@@ -291,124 +289,5 @@ def seed_flux(cluster: Cluster, release: str = "2.7") -> None:
             "metadata": {"name": "sops-age", "namespace": "flux-system"},
             "type": "Opaque",
             "data": {"age.agekey": "QUdFLVNFQ1JFVC1LRVktLi4uIChkZW1vKQ=="},
-        },
-    )
-
-
-def controller_log(
-    cluster: Cluster, kind: str, obj: Any, level: str, msg: str, **extra: Any
-) -> None:
-    """A JSON line as Flux's controllers log it, in the controller pod's manager container."""
-    import orjson
-
-    meta = obj.get("metadata") or {}
-    line = {
-        "level": level,
-        "ts": now_rfc3339(),
-        "msg": msg,
-        "controller": kind.lower(),
-        "controllerGroup": str(obj.get("apiVersion", "")).split("/")[0],
-        "controllerKind": kind,
-        kind: {"name": meta.get("name"), "namespace": meta.get("namespace")},
-        "namespace": meta.get("namespace"),
-        "name": meta.get("name"),
-        **extra,
-    }
-    cluster.put(
-        "Event",
-        {
-            "metadata": {
-                "name": f"{meta.get('name')}.{abs(hash((kind, msg))) % 10**8:08d}",
-                "namespace": meta.get("namespace"),
-            },
-            "involvedObject": {
-                "kind": kind,
-                "name": meta.get("name"),
-                "namespace": meta.get("namespace"),
-                "apiVersion": obj.get("apiVersion", ""),
-            },
-            "reason": "ReconciliationFailed" if level == "error" else "ReconciliationSucceeded",
-            "message": extra.get("error") or msg,
-            "type": "Warning" if level == "error" else "Normal",
-            "count": 1,
-            "lastTimestamp": now_rfc3339(),
-            "source": {"component": CONTROLLERS.get(kind, "source-controller")},
-        },
-    )
-    app = CONTROLLERS.get(kind, "source-controller")
-    for pod in cluster.list("Pod", "flux-system"):
-        if (pod["metadata"].get("labels") or {}).get("app") == app:
-            name = pod["metadata"]["name"]
-            cluster.append_log("flux-system", name, "manager", orjson.dumps(line).decode())
-
-
-def play_reconcile(cluster: Cluster, kind: str, obj: Any) -> None:
-    """A Flux controller's answer to reconcile.fluxcd.io/requestedAt: handle it, log, report."""
-    meta = obj.get("metadata") or {}
-    requested = (meta.get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
-    status = obj.get("status") or {}
-    if not requested or status.get("lastHandledReconcileAt") == requested:
-        return
-    if (obj.get("spec") or {}).get("suspend"):
-        return
-    conditions: list[Obj] = status.get("conditions") or []
-    ready: Obj = next((c for c in conditions if c.get("type") == "Ready"), {})
-    if ready.get("status") == "False":
-        controller_log(
-            cluster,
-            kind,
-            obj,
-            "error",
-            "Reconciliation failed after 1.204s, next try in 5m0s",
-            revision=status.get("lastAttemptedRevision", ""),
-            error=ready.get("message", ""),
-        )
-    else:
-        revision = status.get("lastAppliedRevision") or (status.get("artifact") or {}).get(
-            "revision"
-        )
-        controller_log(
-            cluster,
-            kind,
-            obj,
-            "info",
-            "Reconciliation finished in 812ms, next run in 10m0s",
-            revision=revision or "",
-        )
-    new_status = dict(
-        status, lastHandledReconcileAt=requested, observedGeneration=meta.get("generation", 1)
-    )
-    cluster.put(kind, dict(obj, status=new_status))
-
-
-CERTIFICATE = Resource("cert-manager.io", "v1", "certificates", "Certificate", True, ("cert",))
-
-
-def seed_cert_manager(cluster: Cluster) -> None:
-    """cert-manager's Certificate kind and the gateway's certificate, issued and Ready."""
-    cluster.add_resource(CERTIFICATE)
-    cluster.put(
-        "Certificate",
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
-            "metadata": {"name": "api-gateway-tls", "namespace": "default"},
-            "spec": {
-                "secretName": "api-gateway-tls",
-                "dnsNames": ["api.mercurious.example.com"],
-                "issuerRef": {"name": "letsencrypt-prod", "kind": "ClusterIssuer"},
-            },
-            "status": {
-                "conditions": [
-                    {
-                        "type": "Ready",
-                        "status": "True",
-                        "reason": "Ready",
-                        "message": "Certificate is up to date and has not expired",
-                        "lastTransitionTime": now_rfc3339(),
-                    }
-                ],
-                "notAfter": "2027-02-20T10:00:00Z",
-            },
         },
     )

@@ -8,10 +8,10 @@ can disagree. Other kinds get Name and Age, as the server's default printer give
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
+from tui.demo.clock import now as clock_now
 from tui.demo.units import epoch, human_duration
 
 Obj = dict[str, Any]
@@ -223,7 +223,7 @@ def table(plural: str, items: list[Obj], list_meta: Obj, include_object: str) ->
     columns, printer = PRINTERS.get(
         plural, ([("Name", "string", 0), ("Age", "string", 0)], _default)
     )
-    now = time.time()
+    now = clock_now()
     rows = []
     for obj in items:
         row: Obj = {"cells": printer(obj, now)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.table import Table
 from textual.app import ComposeResult
@@ -10,6 +10,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from actions import registry
+
+
+def action_bindings() -> list[BindingType]:
+    """One binding per action that has a key, with the action's id: remappable, in the help."""
+    return [
+        Binding(
+            a.key, f"run_action('{a.id}')", a.title.split(" (")[0], id=a.id, show=a.key in "lprd"
+        )
+        for a in registry.all_actions()
+        if a.key
+    ]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -27,6 +40,21 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
         super().__init__()
         self.rows = rows
+
+    @classmethod
+    def of(
+        cls, everywhere: list[BindingType], panes: dict[str, Any], read_only: bool
+    ) -> HelpScreen:
+        """The keys everywhere (read-only mode: without the mutations), then each pane's."""
+        mutating = {a.id for a in registry.all_actions() if a.mutating}
+        shown = [
+            b
+            for b in everywhere
+            if not (read_only and isinstance(b, Binding) and b.id and b.id in mutating)
+        ]
+        sources = [("everywhere", shown)]
+        sources += [(where, list(pane.BINDINGS)) for where, pane in panes.items()]
+        return cls(binding_rows(sources))
 
     def compose(self) -> ComposeResult:
         table = Table(title="Keys", expand=True, show_edge=False)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tui.sources.kube import ApiError, KindSpec, Kube, classify
-from tui.store import ChangeBuffer, KindStatus, State, StatusChange
+from tui.sources.client import ApiError, Kube
+from tui.sources.kube import KindSpec, classify
+from tui.store import ChangeBuffer, FluxPaths, KindStatus, State, StatusChange
 from tui.store.flux import KIND_ORDER
 
 FLUX_SUFFIX = ".toolkit.fluxcd.io"
@@ -82,5 +83,6 @@ def discover_status(kube: Kube, sink: ChangeBuffer) -> list[FluxKind]:
         sink.put(StatusChange(STATUS_KEY, KindStatus(State.ABSENT, "Flux is not installed")))
     else:
         served = ", ".join(f"{k.kind} {k.spec.version}" for k in kinds)
+        sink.put(FluxPaths(tuple((k.kind, k.object_path) for k in kinds)))
         sink.put(StatusChange(STATUS_KEY, KindStatus(State.LIVE, served)))
     return kinds

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import urllib3
 
-from tui.sources.kube import ApiError, Backoff, Kube, iter_lines
+from tui.sources.client import ApiError, Kube, iter_lines
+from tui.sources.kube import Backoff
 
 # A follow that hears nothing for this long asks again from its last line (sinceTime,
 # de-duplicated): a server that vanished without closing the connection (power lost,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tui.sources.kube import ApiError, Backoff, Kube, classify
+from tui.sources.client import ApiError, Kube
+from tui.sources.kube import Backoff, classify
 from tui.store import ChangeBuffer, KindStatus, MetricsUpdate, State, Usage
 from tui.store.units import parse_quantity
 

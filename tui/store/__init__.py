@@ -2,18 +2,16 @@
 
 from tui.store.models import (
     PARSERS,
-    Container,
     Deployment,
     Event,
     Node,
-    Pod,
     ReplicaSet,
     parse_deployment,
     parse_event,
     parse_node,
-    parse_pod,
     parse_replicaset,
 )
+from tui.store.pods import Container, Pod, parse_pod
 from tui.store.status import KindStatus, State
 from tui.store.store import (
     KINDS,
@@ -21,6 +19,7 @@ from tui.store.store import (
     Change,
     ChangeBuffer,
     Delete,
+    FluxPaths,
     MetricsUpdate,
     PrometheusUpdate,
     Replace,
@@ -40,6 +39,7 @@ __all__ = [
     "Delete",
     "Deployment",
     "Event",
+    "FluxPaths",
     "KindStatus",
     "MetricsUpdate",
     "Node",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tui.store.models import JSON, _d, _l, _s, parse_meta
+from tui.store.meta import JSON, Object, _d, _l, _s, parse_meta
 from tui.store.units import parse_time
 
 # The CLI's order in `flux get all`: sources, image objects, HelmReleases, Kustomizations.
@@ -61,14 +61,9 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True)
-class FluxObject:
-    uid: str
+class FluxObject(Object):
     kind: str
     api_version: str
-    namespace: str
-    name: str
-    resource_version: str
-    created: float | None
     generation: int
     observed_generation: int
     suspended: bool
@@ -149,13 +144,9 @@ def parse_flux(obj: JSON) -> FluxObject:
         source = _d(spec, "imageRepositoryRef")
     last_handled = _s(status, "lastHandledReconcileAt", 64)
     return FluxObject(
-        uid=m.uid,
+        *m.identity,
         kind=kind,
         api_version=_s(obj, "apiVersion", 128),
-        namespace=m.namespace,
-        name=m.name,
-        resource_version=m.resource_version,
-        created=m.created,
         generation=int(meta.get("generation") or 0)
         if isinstance(meta.get("generation"), int)
         else 0,

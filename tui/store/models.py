@@ -5,344 +5,16 @@ Parsing never raises on malformed objects: a missing or mistyped field reads as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from tui.store.meta import JSON, Object, _d, _i, _l, _owner, _s, parse_meta
+from tui.store.pods import parse_pod
 from tui.store.units import parse_quantity, parse_time
 from tui.text import clean
 
-JSON = dict[str, Any]
-
-# How much a pod needs the operator's attention; higher sorts first.
-HEALTHY, NOT_READY, PENDING, FAILING = 0, 1, 2, 3
-
-FAILING_REASONS = frozenset(
-    {
-        "CrashLoopBackOff",
-        "OOMKilled",
-        "Error",
-        "ImagePullBackOff",
-        "ErrImagePull",
-        "InvalidImageName",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-        "ContainerCannotRun",
-        "Evicted",
-        "Failed",
-        "Unknown",
-        "NodeLost",
-        "DeadlineExceeded",
-    }
-)
-
-
-def _d(obj: object, key: str) -> JSON:
-    v = obj.get(key) if isinstance(obj, dict) else None
-    return v if isinstance(v, dict) else {}
-
-
-def _l(obj: object, key: str) -> list[Any]:
-    v = obj.get(key) if isinstance(obj, dict) else None
-    return v if isinstance(v, list) else []
-
-
-def _s(obj: object, key: str, limit: int = 4096) -> str:
-    v = obj.get(key) if isinstance(obj, dict) else None
-    if v is None or isinstance(v, dict | list):
-        return ""
-    return clean(v, limit)
-
-
-def _i(obj: object, key: str) -> int:
-    v = obj.get(key) if isinstance(obj, dict) else None
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return 0
-    return int(v)
-
-
-def _labels(meta: JSON) -> dict[str, str]:
-    raw = _d(meta, "labels")
-    return {clean(k, 253): clean(v, 253) for k, v in list(raw.items())[:64]}
-
-
-def _owner(meta: JSON) -> tuple[str, str]:
-    for ref in _l(meta, "ownerReferences"):
-        if isinstance(ref, dict) and ref.get("controller"):
-            return _s(ref, "kind", 64), _s(ref, "name", 253)
-    for ref in _l(meta, "ownerReferences"):
-        if isinstance(ref, dict):
-            return _s(ref, "kind", 64), _s(ref, "name", 253)
-    return "", ""
-
 
 @dataclass(slots=True, frozen=True)
-class Meta:
-    uid: str
-    namespace: str
-    name: str
-    resource_version: str
-    created: float | None
-    deleting: bool
-    labels: dict[str, str]
-
-
-def parse_meta(obj: object) -> Meta:
-    meta = _d(obj, "metadata")
-    ns, name = _s(meta, "namespace", 253), _s(meta, "name", 253)
-    uid = _s(meta, "uid", 128) or f"{ns}/{name}"
-    return Meta(
-        uid=uid,
-        namespace=ns,
-        name=name,
-        resource_version=_s(meta, "resourceVersion", 64),
-        created=parse_time(meta.get("creationTimestamp")),
-        deleting=meta.get("deletionTimestamp") is not None,
-        labels=_labels(meta),
-    )
-
-
-@dataclass(slots=True, frozen=True)
-class Container:
-    name: str
-    image: str
-    ready: bool
-    restarts: int
-    state: str  # running | waiting | terminated | ""
-    reason: str  # current waiting/terminated reason
-    message: str
-    last_reason: str  # last termination reason (e.g. OOMKilled)
-    last_exit_code: int | None
-    last_finished: float | None
-    requests: dict[str, str] = field(default_factory=dict)
-    limits: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(slots=True, frozen=True)
-class Pod:
-    uid: str
-    namespace: str
-    name: str
-    resource_version: str
-    created: float | None
-    node: str
-    phase: str
-    status: str  # what kubectl's STATUS column shows
-    ready: int
-    total: int
-    restarts: int
-    last_restart: float | None
-    last_termination: str  # e.g. "OOMKilled (137)"
-    attention: int
-    owner_kind: str
-    owner_name: str
-    labels: dict[str, str]
-    containers: tuple[Container, ...]
-    message: str
-    haystack: str  # lower-cased text the filter searches
-    order: tuple[int, str, str]  # the default order, trouble first; computed once, off the UI
-
-    @property
-    def healthy(self) -> bool:
-        return self.attention == HEALTHY
-
-    @property
-    def key(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-
-def _container(status: JSON, spec: JSON | None) -> Container:
-    state = _d(status, "state")
-    last = _d(_d(status, "lastState"), "terminated")
-    kind, reason, message = "", "", ""
-    for k in ("running", "waiting", "terminated"):
-        if isinstance(state.get(k), dict):
-            kind = k
-            reason = _s(state[k], "reason", 128)
-            message = _s(state[k], "message", 1024)
-            break
-    res = _d(spec, "resources") if spec else {}
-    return Container(
-        name=_s(status, "name", 253),
-        image=_s(status, "image", 512) or (_s(spec, "image", 512) if spec else ""),
-        ready=status.get("ready") is True,
-        restarts=_i(status, "restartCount"),
-        state=kind,
-        reason=reason,
-        message=message,
-        last_reason=_s(last, "reason", 128),
-        last_exit_code=_i(last, "exitCode") if "exitCode" in last else None,
-        last_finished=parse_time(last.get("finishedAt")),
-        requests={clean(k, 64): clean(v, 64) for k, v in _d(res, "requests").items()},
-        limits={clean(k, 64): clean(v, 64) for k, v in _d(res, "limits").items()},
-    )
-
-
-def _has_condition(status: JSON, ctype: str) -> bool:
-    for c in _l(status, "conditions"):
-        if isinstance(c, dict) and c.get("type") == ctype and c.get("status") == "True":
-            return True
-    return False
-
-
-def pod_status(obj: JSON) -> tuple[str, int, int, int, float | None]:
-    """kubectl's printPod: (status, ready, total, restarts, last restart)."""
-    spec, status, meta = _d(obj, "spec"), _d(obj, "status"), _d(obj, "metadata")
-    reason = _s(status, "reason", 128) or _s(status, "phase", 64) or "Unknown"
-    total = len(_l(spec, "containers"))
-    ready = restarts = 0
-    last_restart: float | None = None
-
-    def note_last(cs: JSON) -> None:
-        nonlocal last_restart
-        t = parse_time(_d(_d(cs, "lastState"), "terminated").get("finishedAt"))
-        if t is not None and (last_restart is None or t > last_restart):
-            last_restart = t
-
-    init_specs = _l(spec, "initContainers")
-    sidecars = {
-        c.get("name")
-        for c in init_specs
-        if isinstance(c, dict) and c.get("restartPolicy") == "Always"
-    }
-    total += len(sidecars)
-    initializing = False
-    for i, cs in enumerate(_l(status, "initContainerStatuses")):
-        if not isinstance(cs, dict):
-            continue
-        restarts += _i(cs, "restartCount")
-        note_last(cs)
-        state = _d(cs, "state")
-        term, wait = _d(state, "terminated"), _d(state, "waiting")
-        if "terminated" in state and _i(term, "exitCode") == 0:
-            continue
-        if cs.get("name") in sidecars and cs.get("started") is True:
-            if cs.get("ready") is True:
-                ready += 1
-            continue
-        if "terminated" in state:
-            r = _s(term, "reason", 128)
-            if not r:
-                sig = _i(term, "signal")
-                r = f"Signal:{sig}" if sig else f"ExitCode:{_i(term, 'exitCode')}"
-            reason = "Init:" + r
-        elif _s(wait, "reason", 128) and wait.get("reason") != "PodInitializing":
-            reason = "Init:" + _s(wait, "reason", 128)
-        else:
-            reason = f"Init:{i}/{len(init_specs)}"
-        initializing = True
-        break
-
-    if not initializing or _has_condition(status, "Initialized"):
-        restarts = sum(
-            _i(cs, "restartCount")
-            for cs in _l(status, "initContainerStatuses")
-            if isinstance(cs, dict) and cs.get("name") in sidecars
-        )
-        has_running = False
-        for cs in reversed(_l(status, "containerStatuses")):
-            if not isinstance(cs, dict):
-                continue
-            restarts += _i(cs, "restartCount")
-            note_last(cs)
-            state = _d(cs, "state")
-            wait, term = _d(state, "waiting"), _d(state, "terminated")
-            if _s(wait, "reason", 128):
-                reason = _s(wait, "reason", 128)
-            elif _s(term, "reason", 128):
-                reason = _s(term, "reason", 128)
-            elif "terminated" in state:
-                sig = _i(term, "signal")
-                reason = f"Signal:{sig}" if sig else f"ExitCode:{_i(term, 'exitCode')}"
-            elif cs.get("ready") is True and "running" in state:
-                has_running = True
-                ready += 1
-        if reason == "Completed" and has_running:
-            reason = "Running" if _has_condition(status, "Ready") else "NotReady"
-
-    if meta.get("deletionTimestamp") is not None:
-        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
-    return reason, ready, total, restarts, last_restart
-
-
-def _attention(status: str, phase: str, ready: int, total: int) -> int:
-    if status in ("Completed", "Succeeded") or phase == "Succeeded":
-        return HEALTHY
-    if (
-        status in FAILING_REASONS
-        or status.startswith(("Init:Error", "Init:CrashLoop", "Init:ImagePull", "Init:ErrImage"))
-        or status.startswith(("Signal:", "ExitCode:", "Init:Signal", "Init:ExitCode"))
-        or phase == "Failed"
-    ):
-        return FAILING
-    if phase == "Pending" or status.startswith("Init:") or status == "ContainerCreating":
-        return PENDING
-    if status == "Terminating" or ready < total or status != "Running":
-        return NOT_READY
-    return HEALTHY
-
-
-def parse_pod(obj: JSON) -> Pod:
-    m = parse_meta(obj)
-    spec, status = _d(obj, "spec"), _d(obj, "status")
-    status_text, ready, total, restarts, last_restart = pod_status(obj)
-    specs = {c.get("name"): c for c in _l(spec, "containers") if isinstance(c, dict)}
-    containers = tuple(
-        _container(cs, specs.get(cs.get("name")))
-        for cs in _l(status, "containerStatuses")
-        if isinstance(cs, dict)
-    )
-    if not containers:
-        containers = tuple(
-            _container({"name": c.get("name")}, c) for c in specs.values() if isinstance(c, dict)
-        )
-    last_term = ""
-    newest: float = -1.0
-    for c in containers:
-        if c.last_reason and (c.last_finished or 0.0) >= newest:
-            newest = c.last_finished or 0.0
-            code = f" ({c.last_exit_code})" if c.last_exit_code is not None else ""
-            last_term = c.last_reason + code
-    phase = _s(status, "phase", 64)
-    attention = _attention(status_text, phase, ready, total)
-    owner_kind, owner_name = _owner(_d(obj, "metadata"))
-    node = _s(spec, "nodeName", 253)
-    message = _s(status, "message", 1024)
-    for c in containers:
-        if c.message:
-            message = c.message
-            break
-    return Pod(
-        uid=m.uid,
-        namespace=m.namespace,
-        name=m.name,
-        resource_version=m.resource_version,
-        created=m.created,
-        node=node,
-        phase=phase,
-        status=status_text,
-        ready=ready,
-        total=total,
-        restarts=restarts,
-        last_restart=last_restart,
-        last_termination=last_term,
-        attention=attention,
-        owner_kind=owner_kind,
-        owner_name=owner_name,
-        labels=m.labels,
-        containers=containers,
-        message=message,
-        haystack=f"{m.namespace}/{m.name} {status_text} {node} {last_term}".lower(),
-        order=(-attention, m.namespace, m.name),
-    )
-
-
-@dataclass(slots=True, frozen=True)
-class Node:
-    uid: str
-    name: str
-    resource_version: str
-    created: float | None
+class Node(Object):
     ready: str  # True | False | Unknown
     ready_since: float | None
     ready_message: str
@@ -388,10 +60,7 @@ def parse_node(obj: JSON) -> Node:
         if isinstance(a, dict) and a.get("type") == "InternalIP":
             ip = _s(a, "address", 64)
     return Node(
-        uid=m.uid,
-        name=m.name,
-        resource_version=m.resource_version,
-        created=m.created,
+        *m.identity,
         ready=ready,
         ready_since=since,
         ready_message=message,
@@ -406,11 +75,7 @@ def parse_node(obj: JSON) -> Node:
 
 
 @dataclass(slots=True, frozen=True)
-class Event:
-    uid: str
-    namespace: str
-    name: str
-    resource_version: str
+class Event(Object):
     type: str
     reason: str
     message: str
@@ -448,10 +113,7 @@ def parse_event(obj: JSON) -> Event:
     kind, name = _s(inv, "kind", 64), _s(inv, "name", 253)
     reason, message = _s(obj, "reason", 128), _s(obj, "message", 2048) or _s(obj, "note", 2048)
     return Event(
-        uid=m.uid,
-        namespace=m.namespace,
-        name=m.name,
-        resource_version=m.resource_version,
+        *m.identity,
         type=_s(obj, "type", 32) or "Normal",
         reason=reason,
         message=message,
@@ -467,12 +129,7 @@ def parse_event(obj: JSON) -> Event:
 
 
 @dataclass(slots=True, frozen=True)
-class Deployment:
-    uid: str
-    namespace: str
-    name: str
-    resource_version: str
-    created: float | None
+class Deployment(Object):
     generation: int
     observed_generation: int
     replicas: int
@@ -509,11 +166,7 @@ def parse_deployment(obj: JSON) -> Deployment:
             unavailable_since = parse_time(c.get("lastTransitionTime"))
     replicas = _i(spec, "replicas") if "replicas" in spec else 1
     return Deployment(
-        uid=m.uid,
-        namespace=m.namespace,
-        name=m.name,
-        resource_version=m.resource_version,
-        created=m.created,
+        *m.identity,
         generation=_i(_d(obj, "metadata"), "generation"),
         observed_generation=_i(status, "observedGeneration"),
         replicas=replicas,
@@ -532,12 +185,7 @@ def parse_deployment(obj: JSON) -> Deployment:
 
 
 @dataclass(slots=True, frozen=True)
-class ReplicaSet:
-    uid: str
-    namespace: str
-    name: str
-    resource_version: str
-    created: float | None
+class ReplicaSet(Object):
     owner: str  # owning Deployment's name
     revision: str
     replicas: int
@@ -550,11 +198,7 @@ def parse_replicaset(obj: JSON) -> ReplicaSet:
     kind, owner = _owner(_d(obj, "metadata"))
     ann = _d(_d(obj, "metadata"), "annotations")
     return ReplicaSet(
-        uid=m.uid,
-        namespace=m.namespace,
-        name=m.name,
-        resource_version=m.resource_version,
-        created=m.created,
+        *m.identity,
         owner=owner if kind == "Deployment" else "",
         revision=_s(ann, "deployment.kubernetes.io/revision", 16),
         replicas=_i(spec, "replicas"),
@@ -563,12 +207,7 @@ def parse_replicaset(obj: JSON) -> ReplicaSet:
 
 
 @dataclass(slots=True, frozen=True)
-class Service:
-    uid: str
-    namespace: str
-    name: str
-    resource_version: str
-    created: float | None
+class Service(Object):
     type: str
     selector: dict[str, str]  # empty: endpoints managed by hand, not the controller's
 
@@ -577,23 +216,14 @@ def parse_service(obj: JSON) -> Service:
     m = parse_meta(obj)
     spec = _d(obj, "spec")
     return Service(
-        uid=m.uid,
-        namespace=m.namespace,
-        name=m.name,
-        resource_version=m.resource_version,
-        created=m.created,
+        *m.identity,
         type=_s(spec, "type", 32) or "ClusterIP",
         selector={clean(k, 253): clean(v, 253) for k, v in _d(spec, "selector").items()},
     )
 
 
 @dataclass(slots=True, frozen=True)
-class Endpoints:
-    uid: str
-    namespace: str
-    name: str
-    resource_version: str
-    created: float | None
+class Endpoints(Object):
     ready: int  # addresses that receive traffic
     not_ready: int
 
@@ -605,25 +235,16 @@ def parse_endpoints(obj: JSON) -> Endpoints:
         ready += len(_l(subset, "addresses"))
         not_ready += len(_l(subset, "notReadyAddresses"))
     return Endpoints(
-        uid=m.uid,
-        namespace=m.namespace,
-        name=m.name,
-        resource_version=m.resource_version,
-        created=m.created,
+        *m.identity,
         ready=ready,
         not_ready=not_ready,
     )
 
 
 @dataclass(slots=True, frozen=True)
-class Certificate:
+class Certificate(Object):
     """cert-manager's Certificate, where that kind exists."""
 
-    uid: str
-    namespace: str
-    name: str
-    resource_version: str
-    created: float | None
     ready: str
     message: str
     not_after: float | None
@@ -638,11 +259,7 @@ def parse_certificate(obj: JSON) -> Certificate:
             ready = _s(c, "status", 16) or "Unknown"
             message = _s(c, "message", 512)
     return Certificate(
-        uid=m.uid,
-        namespace=m.namespace,
-        name=m.name,
-        resource_version=m.resource_version,
-        created=m.created,
+        *m.identity,
         ready=ready,
         message=message,
         not_after=parse_time(status.get("notAfter")),

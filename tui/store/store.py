@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.store.host import HostUpdate, HostView
-from tui.store.models import Deployment, Event, Node, Pod, ReplicaSet
+from tui.store.models import Deployment, Event, Node, ReplicaSet
+from tui.store.pods import Pod
 from tui.store.status import KindStatus, State
 
 KINDS = ("pods", "nodes", "events", "deployments", "replicasets", "services", "endpoints")
@@ -79,6 +80,13 @@ class ApiServer:
     local: bool
 
 
+@dataclass(frozen=True, slots=True)
+class FluxPaths:
+    """What discovery found: each Flux kind's object path template at its served version."""
+
+    paths: tuple[tuple[str, str], ...]  # (kind, "/apis/group/version/namespaces/{ns}/...")
+
+
 Change = (
     Upsert
     | Delete
@@ -88,6 +96,7 @@ Change = (
     | HostUpdate
     | PrometheusUpdate
     | ApiServer
+    | FluxPaths
 )
 
 
@@ -160,6 +169,10 @@ class Store:
         """A host named after the node ([hosts] names them so; the demo's local host too)."""
         return self.hosts.get(node)
 
+    def host_of_subject(self, kind: str, name: str) -> HostView | None:
+        """The host a finding's subject is, or runs on (a host, or a node with its host)."""
+        return self.hosts.get(name) if kind in ("host", "node") else None
+
     # -- applying changes -------------------------------------------------
     def apply(self, changes: Iterable[Change]) -> set[str]:
         """Apply changes in order; return the kinds (and 'status', 'metrics') that changed."""
@@ -191,6 +204,8 @@ class Store:
             elif isinstance(ch, ApiServer):
                 self.api_server = ch
                 touched.add("status")
+            elif isinstance(ch, FluxPaths):
+                self.flux_paths.update(ch.paths)
             elif isinstance(ch, HostUpdate):
                 view = self.hosts.get(ch.host)
                 if view is None:
@@ -202,6 +217,11 @@ class Store:
         for kind in touched:
             self.versions[kind] = self.versions.get(kind, 0) + 1
         return touched
+
+    def flux_path(self, kind: str, namespace: str, name: str) -> str:
+        """A Flux object's API path at the version discovery found ("" before discovery)."""
+        template = self.flux_paths.get(kind, "")
+        return template.format(namespace=namespace, name=name) if template else ""
 
     def flux_objects(self) -> list[Any]:
         """Every Flux object, whatever its kind (each kind is fed as "flux/<Kind>")."""

@@ -1,0 +1,281 @@
+"""The console without a screen: one cluster (or none), the hosts, the feeds, the store,
+triage and the timeline. The App and `check` are both its clients; no Textual here.
+
+Threads: each feed runs in one thread the session owns, with the feed's own stop event;
+the hosts run in the HostManager's one thread. `stop()` stops them all and joins them.
+Changes reach the store only through the ChangeBuffer, drained by `drain()` on the
+caller's thread (the UI thread for the App).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from tui.config import Settings
+from tui.sources.client import Kube, NoCluster
+from tui.sources.cluster import api_server, no_cluster
+from tui.sources.flux import discover_status
+from tui.sources.host import Host
+from tui.sources.hosts import HostManager
+from tui.sources.kube import KIND_SPECS, KindSpec, ListWatch, discover_certificates
+from tui.sources.metrics import MetricsPoller
+from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, query_error_rate
+from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
+from tui.store.flux import parse_flux
+from tui.store.models import parse_certificate
+from tui.triage import Finding, TimelineEntry, Tracker, evaluate
+
+JOIN_TIMEOUT = 2.0  # seconds stop() waits for each feed's thread
+FAILED = (State.FORBIDDEN, State.UNAUTHORIZED, State.UNREACHABLE, State.ERROR, State.ABSENT)
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector from freezing the UI.
+
+    Parsing a list allocates objects fast; with the default thresholds, full
+    collections walk the whole store every few hundred milliseconds, holding the GIL
+    for 60-90 ms each (measured with 10,000 pods). The store's objects are acyclic
+    (frozen dataclasses, dicts, tuples), so reference counting frees them; collect
+    rarely, and freeze what a complete list leaves behind (see drain).
+    """
+    gc.set_threshold(50_000, 20, 100)
+
+
+class Feed(Protocol):
+    def run(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class Session:
+    def __init__(
+        self,
+        settings: Settings,
+        kube: Kube,
+        *,
+        hosts: list[Host] | None = None,
+        watch_options: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.kube = kube
+        self.clock = clock
+        self.store = Store()
+        self.buffer = ChangeBuffer()
+        self.tracker = Tracker()
+        self.hosts: list[Host] = list(hosts or [])
+        for host in self.hosts:
+            self.store.add_host(host.name, host.target)
+        self.host_manager: HostManager | None = None
+        self.feeds: list[Feed] = []
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._watch_options = dict(watch_options or {})
+        self.discovered = threading.Event()  # Flux and cert-manager looked for
+        self._stopped = False  # no feed starts after stop_feeds()
+        self.flushes = 0
+
+    @property
+    def connected(self) -> bool:
+        """False when the console opened with the hosts only (no usable kubeconfig)."""
+        return not isinstance(self.kube, NoCluster)
+
+    # -- feeds -------------------------------------------------------------------------
+    def start(self, *, poll: bool = True) -> None:
+        """Every feed of the cluster, and the hosts. `poll=False` (for `check`): the
+        pollers ask once instead of running."""
+        self._start_hosts()
+        if isinstance(self.kube, NoCluster):
+            for change in no_cluster(self.kube.reason):
+                self.buffer.put(change)
+            self.discovered.set()
+            return
+        self.buffer.put(api_server(self.kube.info.server))
+        for spec in KIND_SPECS.values():
+            self._spawn(self._watch(spec), f"watch:{spec.name}")
+        self._spawn_thread(self._discover, "discover")
+        ns = self.settings.namespace
+        prometheus = self.settings.prometheus_url
+        query = self.settings.prometheus_query or DEFAULT_QUERY
+        metrics = MetricsPoller(
+            self.kube, self.buffer, namespace=ns, interval=self.settings.metrics_interval
+        )
+        if poll:
+            self._spawn(metrics, "poll:metrics")
+            if prometheus:
+                self._spawn(PrometheusPoller(prometheus, self.buffer, query), "poll:prometheus")
+        else:
+            self.buffer.put(metrics.poll_once())
+            if prometheus:
+                self.buffer.put(query_error_rate(prometheus, query))
+
+    def _watch(self, spec: KindSpec, parser: Callable[[Any], Any] | None = None) -> ListWatch:
+        return ListWatch(
+            self.kube,
+            spec,
+            self.buffer,
+            namespace=self.settings.namespace,
+            page_size=self.settings.page_size,
+            parser=parser,
+            **self._watch_options,
+        )
+
+    def _discover(self) -> None:
+        """Flux's kinds (at the versions served) and cert-manager's Certificates."""
+        try:
+            for fk in discover_status(self.kube, self.buffer):
+                self._spawn(self._watch(fk.spec, parse_flux), f"watch:{fk.store_kind}")
+            certs = discover_certificates(self.kube)
+            if certs is not None:
+                self._spawn(self._watch(certs, parse_certificate), "watch:certificates")
+        finally:
+            self.discovered.set()
+
+    def _spawn(self, feed: Feed, name: str) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self.feeds.append(feed)
+
+        def guarded() -> None:  # a feed that dies shows as an error on its kind
+            try:
+                feed.run()
+            except Exception as e:
+                if isinstance(feed, ListWatch):
+                    why = KindStatus(State.ERROR, f"{type(e).__name__}: {e}")
+                    self.buffer.put(StatusChange(feed.spec.name, why))
+
+        self._spawn_thread(guarded, name)
+
+    def _spawn_thread(self, target: Callable[[], None], name: str) -> None:
+        # Daemon: a feed blocked in a read must not hold the process open at exit, but it
+        # is never stray: stop() stops and joins every one of them.
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
+
+    def _start_hosts(self) -> None:
+        """The hosts are not the cluster's: they keep sampling across context switches."""
+        if self.hosts and self.host_manager is None:
+            self.host_manager = HostManager(self.hosts, self.buffer, self.settings.host_interval)
+            self.host_manager.start()
+
+    def stop_feeds(self) -> None:
+        with self._lock:
+            self._stopped = True
+            feeds, threads = self.feeds, self._threads
+            self.feeds, self._threads = [], []
+        for feed in feeds:
+            feed.stop()
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(JOIN_TIMEOUT)
+
+    def stop(self) -> None:
+        self.stop_feeds()
+        if self.host_manager is not None:
+            self.host_manager.stop()
+            self.host_manager = None
+
+    def list_watches(self) -> Iterator[ListWatch]:
+        return (f for f in list(self.feeds) if isinstance(f, ListWatch))
+
+    def pause_polling(self, paused: bool) -> None:
+        """While a confirmation is open, pollers wait (the watches stay live)."""
+        for feed in list(self.feeds):
+            if isinstance(feed, MetricsPoller):
+                if paused:
+                    feed.paused.set()
+                else:
+                    feed.paused.clear()
+
+    def check_slow(self) -> None:
+        """A request the server sits on shows as "slow" (asked once a second)."""
+        for feed in self.list_watches():
+            feed.check_slow()
+
+    # -- contexts ----------------------------------------------------------------------
+    def contexts(self) -> list[str]:
+        from kubernetes import config
+
+        try:
+            found, _ = config.list_kube_config_contexts(config_file=self.kube.info.kubeconfig)
+        except Exception:
+            return []
+        return [str(c.get("name", "")) for c in found or []]
+
+    def switch_context(self, name: str) -> None:
+        """Reconnect to another context of the same kubeconfig; nothing of the old one
+        stays but the hosts. Raises KubeConfigError (nothing changed) when it cannot."""
+        kube = Kube.from_kubeconfig(self.kube.info.kubeconfig, name)
+        self.stop_feeds()
+        self.kube.close()
+        self.kube = kube
+        self.buffer = ChangeBuffer()
+        if self.host_manager is not None:
+            self.host_manager.buffer = self.buffer
+        self.store.clear()
+        self.tracker = Tracker()
+        self.discovered.clear()
+        self._stopped = False
+        self.start()
+
+    # -- the hand-off and triage -------------------------------------------------------
+    def drain(self) -> set[str]:
+        """Apply what the sources sent since the last call; the kinds that changed."""
+        changes = self.buffer.drain()
+        if not changes:
+            return set()
+        touched = self.store.apply(changes)
+        self.flushes += 1
+        if any(isinstance(c, Replace) for c in changes):
+            gc.freeze()  # a complete list is long-lived: keep the collector off it
+        return touched
+
+    @property
+    def triage_ready(self) -> bool:
+        """The rules run once the pods and nodes have been listed, or could not be (the
+        API unreachable, no cluster: the host rules and that finding still count): before,
+        "no finding" would only mean "not looked yet"."""
+        return all(
+            self.store.status[k].state is not State.CONNECTING or self.store.objects[k]
+            for k in ("pods", "nodes")
+        )
+
+    def triage(self, now: float | None = None) -> list[TimelineEntry]:
+        """The rules once; what was seen or cleared since the last time (the timeline's
+        new entries, which the flow records with the actions)."""
+        now = self.clock() if now is None else now
+        return self.tracker.update(evaluate(self.store, now), now)
+
+    def findings(self) -> list[Finding]:
+        return self.tracker.findings()
+
+    # -- once, for `check` -------------------------------------------------------------
+    def settle(self, timeout: float) -> None:
+        """Wait until every feed listed once or failed, and every host sampled or failed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.drain()
+            if self.discovered.is_set() and self._listed() and self._hosts_settled():
+                break
+            self.buffer.wait(0.1)
+        self.drain()
+
+    def _listed(self) -> bool:
+        for feed in self.list_watches():
+            status = self.store.status.get(feed.spec.name)
+            if feed.lists == 0 and not (status is not None and status.state in FAILED):
+                return False
+        return True
+
+    def _hosts_settled(self) -> bool:
+        return all(
+            v.sample is not None
+            or v.status.state in (State.REFUSED, State.UNREACHABLE, State.ERROR)
+            for v in self.store.hosts.values()
+        )

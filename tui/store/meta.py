@@ -1,0 +1,93 @@
+"""What every kind's parser shares: tolerant readers of raw JSON and the metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tui.store.units import parse_time
+from tui.text import clean
+
+JSON = dict[str, Any]
+
+
+def _d(obj: object, key: str) -> JSON:
+    v = obj.get(key) if isinstance(obj, dict) else None
+    return v if isinstance(v, dict) else {}
+
+
+def _l(obj: object, key: str) -> list[Any]:
+    v = obj.get(key) if isinstance(obj, dict) else None
+    return v if isinstance(v, list) else []
+
+
+def _s(obj: object, key: str, limit: int = 4096) -> str:
+    v = obj.get(key) if isinstance(obj, dict) else None
+    if v is None or isinstance(v, dict | list):
+        return ""
+    return clean(v, limit)
+
+
+def _i(obj: object, key: str) -> int:
+    v = obj.get(key) if isinstance(obj, dict) else None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return 0
+    return int(v)
+
+
+def _labels(meta: JSON) -> dict[str, str]:
+    raw = _d(meta, "labels")
+    return {clean(k, 253): clean(v, 253) for k, v in list(raw.items())[:64]}
+
+
+def _owner(meta: JSON) -> tuple[str, str]:
+    for ref in _l(meta, "ownerReferences"):
+        if isinstance(ref, dict) and ref.get("controller"):
+            return _s(ref, "kind", 64), _s(ref, "name", 253)
+    for ref in _l(meta, "ownerReferences"):
+        if isinstance(ref, dict):
+            return _s(ref, "kind", 64), _s(ref, "name", 253)
+    return "", ""
+
+
+@dataclass(slots=True, frozen=True)
+class Object:
+    """What every kind the store holds has: who it is and since when. A model is built
+    as `Kind(*meta.identity, its own fields...)`."""
+
+    uid: str
+    namespace: str
+    name: str
+    resource_version: str
+    created: float | None
+
+
+@dataclass(slots=True, frozen=True)
+class Meta:
+    uid: str
+    namespace: str
+    name: str
+    resource_version: str
+    created: float | None
+    deleting: bool
+    labels: dict[str, str]
+
+    @property
+    def identity(self) -> tuple[str, str, str, str, float | None]:
+        """The fields of Object, in its order."""
+        return self.uid, self.namespace, self.name, self.resource_version, self.created
+
+
+def parse_meta(obj: object) -> Meta:
+    meta = _d(obj, "metadata")
+    ns, name = _s(meta, "namespace", 253), _s(meta, "name", 253)
+    uid = _s(meta, "uid", 128) or f"{ns}/{name}"
+    return Meta(
+        uid=uid,
+        namespace=ns,
+        name=name,
+        resource_version=_s(meta, "resourceVersion", 64),
+        created=parse_time(meta.get("creationTimestamp")),
+        deleting=meta.get("deletionTimestamp") is not None,
+        labels=_labels(meta),
+    )

@@ -1,0 +1,259 @@
+"""Pods as the console shows them: kubectl's STATUS, READY and RESTARTS derived once per
+change, how much each needs the operator's attention, and the containers' states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tui.store.meta import JSON, Object, _d, _i, _l, _owner, _s, parse_meta
+from tui.store.units import parse_time
+from tui.text import clean
+
+# How much a pod needs the operator's attention; higher sorts first.
+HEALTHY, NOT_READY, PENDING, FAILING = 0, 1, 2, 3
+
+FAILING_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "OOMKilled",
+        "Error",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "ContainerCannotRun",
+        "Evicted",
+        "Failed",
+        "Unknown",
+        "NodeLost",
+        "DeadlineExceeded",
+    }
+)
+
+
+@dataclass(slots=True, frozen=True)
+class Container:
+    name: str
+    image: str
+    ready: bool
+    restarts: int
+    state: str  # running | waiting | terminated | ""
+    reason: str  # current waiting/terminated reason
+    message: str
+    last_reason: str  # last termination reason (e.g. OOMKilled)
+    last_exit_code: int | None
+    last_finished: float | None
+    requests: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class Pod(Object):
+    node: str
+    phase: str
+    status: str  # what kubectl's STATUS column shows
+    ready: int
+    total: int
+    restarts: int
+    last_restart: float | None
+    last_termination: str  # e.g. "OOMKilled (137)"
+    attention: int
+    owner_kind: str
+    owner_name: str
+    labels: dict[str, str]
+    containers: tuple[Container, ...]
+    message: str
+    haystack: str  # lower-cased text the filter searches
+    order: tuple[int, str, str]  # the default order, trouble first; computed once, off the UI
+
+    @property
+    def healthy(self) -> bool:
+        return self.attention == HEALTHY
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+def _container(status: JSON, spec: JSON | None) -> Container:
+    state = _d(status, "state")
+    last = _d(_d(status, "lastState"), "terminated")
+    kind, reason, message = "", "", ""
+    for k in ("running", "waiting", "terminated"):
+        if isinstance(state.get(k), dict):
+            kind = k
+            reason = _s(state[k], "reason", 128)
+            message = _s(state[k], "message", 1024)
+            break
+    res = _d(spec, "resources") if spec else {}
+    return Container(
+        name=_s(status, "name", 253),
+        image=_s(status, "image", 512) or (_s(spec, "image", 512) if spec else ""),
+        ready=status.get("ready") is True,
+        restarts=_i(status, "restartCount"),
+        state=kind,
+        reason=reason,
+        message=message,
+        last_reason=_s(last, "reason", 128),
+        last_exit_code=_i(last, "exitCode") if "exitCode" in last else None,
+        last_finished=parse_time(last.get("finishedAt")),
+        requests={clean(k, 64): clean(v, 64) for k, v in _d(res, "requests").items()},
+        limits={clean(k, 64): clean(v, 64) for k, v in _d(res, "limits").items()},
+    )
+
+
+def _has_condition(status: JSON, ctype: str) -> bool:
+    for c in _l(status, "conditions"):
+        if isinstance(c, dict) and c.get("type") == ctype and c.get("status") == "True":
+            return True
+    return False
+
+
+def pod_status(obj: JSON) -> tuple[str, int, int, int, float | None]:
+    """kubectl's printPod: (status, ready, total, restarts, last restart)."""
+    spec, status, meta = _d(obj, "spec"), _d(obj, "status"), _d(obj, "metadata")
+    reason = _s(status, "reason", 128) or _s(status, "phase", 64) or "Unknown"
+    total = len(_l(spec, "containers"))
+    ready = restarts = 0
+    last_restart: float | None = None
+
+    def note_last(cs: JSON) -> None:
+        nonlocal last_restart
+        t = parse_time(_d(_d(cs, "lastState"), "terminated").get("finishedAt"))
+        if t is not None and (last_restart is None or t > last_restart):
+            last_restart = t
+
+    init_specs = _l(spec, "initContainers")
+    sidecars = {
+        c.get("name")
+        for c in init_specs
+        if isinstance(c, dict) and c.get("restartPolicy") == "Always"
+    }
+    total += len(sidecars)
+    initializing = False
+    for i, cs in enumerate(_l(status, "initContainerStatuses")):
+        if not isinstance(cs, dict):
+            continue
+        restarts += _i(cs, "restartCount")
+        note_last(cs)
+        state = _d(cs, "state")
+        term, wait = _d(state, "terminated"), _d(state, "waiting")
+        if "terminated" in state and _i(term, "exitCode") == 0:
+            continue
+        if cs.get("name") in sidecars and cs.get("started") is True:
+            if cs.get("ready") is True:
+                ready += 1
+            continue
+        if "terminated" in state:
+            r = _s(term, "reason", 128)
+            if not r:
+                sig = _i(term, "signal")
+                r = f"Signal:{sig}" if sig else f"ExitCode:{_i(term, 'exitCode')}"
+            reason = "Init:" + r
+        elif _s(wait, "reason", 128) and wait.get("reason") != "PodInitializing":
+            reason = "Init:" + _s(wait, "reason", 128)
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+
+    if not initializing or _has_condition(status, "Initialized"):
+        restarts = sum(
+            _i(cs, "restartCount")
+            for cs in _l(status, "initContainerStatuses")
+            if isinstance(cs, dict) and cs.get("name") in sidecars
+        )
+        has_running = False
+        for cs in reversed(_l(status, "containerStatuses")):
+            if not isinstance(cs, dict):
+                continue
+            restarts += _i(cs, "restartCount")
+            note_last(cs)
+            state = _d(cs, "state")
+            wait, term = _d(state, "waiting"), _d(state, "terminated")
+            if _s(wait, "reason", 128):
+                reason = _s(wait, "reason", 128)
+            elif _s(term, "reason", 128):
+                reason = _s(term, "reason", 128)
+            elif "terminated" in state:
+                sig = _i(term, "signal")
+                reason = f"Signal:{sig}" if sig else f"ExitCode:{_i(term, 'exitCode')}"
+            elif cs.get("ready") is True and "running" in state:
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            reason = "Running" if _has_condition(status, "Ready") else "NotReady"
+
+    if meta.get("deletionTimestamp") is not None:
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+    return reason, ready, total, restarts, last_restart
+
+
+def _attention(status: str, phase: str, ready: int, total: int) -> int:
+    if status in ("Completed", "Succeeded") or phase == "Succeeded":
+        return HEALTHY
+    if (
+        status in FAILING_REASONS
+        or status.startswith(("Init:Error", "Init:CrashLoop", "Init:ImagePull", "Init:ErrImage"))
+        or status.startswith(("Signal:", "ExitCode:", "Init:Signal", "Init:ExitCode"))
+        or phase == "Failed"
+    ):
+        return FAILING
+    if phase == "Pending" or status.startswith("Init:") or status == "ContainerCreating":
+        return PENDING
+    if status == "Terminating" or ready < total or status != "Running":
+        return NOT_READY
+    return HEALTHY
+
+
+def parse_pod(obj: JSON) -> Pod:
+    m = parse_meta(obj)
+    spec, status = _d(obj, "spec"), _d(obj, "status")
+    status_text, ready, total, restarts, last_restart = pod_status(obj)
+    specs = {c.get("name"): c for c in _l(spec, "containers") if isinstance(c, dict)}
+    containers = tuple(
+        _container(cs, specs.get(cs.get("name")))
+        for cs in _l(status, "containerStatuses")
+        if isinstance(cs, dict)
+    )
+    if not containers:
+        containers = tuple(
+            _container({"name": c.get("name")}, c) for c in specs.values() if isinstance(c, dict)
+        )
+    last_term = ""
+    newest: float = -1.0
+    for c in containers:
+        if c.last_reason and (c.last_finished or 0.0) >= newest:
+            newest = c.last_finished or 0.0
+            code = f" ({c.last_exit_code})" if c.last_exit_code is not None else ""
+            last_term = c.last_reason + code
+    phase = _s(status, "phase", 64)
+    attention = _attention(status_text, phase, ready, total)
+    owner_kind, owner_name = _owner(_d(obj, "metadata"))
+    node = _s(spec, "nodeName", 253)
+    message = _s(status, "message", 1024)
+    for c in containers:
+        if c.message:
+            message = c.message
+            break
+    return Pod(
+        *m.identity,
+        node=node,
+        phase=phase,
+        status=status_text,
+        ready=ready,
+        total=total,
+        restarts=restarts,
+        last_restart=last_restart,
+        last_termination=last_term,
+        attention=attention,
+        owner_kind=owner_kind,
+        owner_name=owner_name,
+        labels=m.labels,
+        containers=containers,
+        message=message,
+        haystack=f"{m.namespace}/{m.name} {status_text} {node} {last_term}".lower(),
+        order=(-attention, m.namespace, m.name),
+    )

@@ -1,0 +1,135 @@
+"""Findings and their timeline: what a rule found, how bad, about what, answered by which
+actions; the Tracker turns successive evaluations into seen / cleared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+
+class Severity(IntEnum):
+    WARNING = 1
+    CRITICAL = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a finding is about, and what its actions act on."""
+
+    kind: str  # node | pod | deployment | service | host | cluster | a Flux kind | Certificate
+    name: str = ""
+    namespace: str = ""
+    pod: str = ""  # for pod actions on a deployment's finding: its worst pod
+    path: str = ""  # Flux: the object's API path
+
+    def __str__(self) -> str:
+        if self.kind == "cluster":
+            return "cluster"
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{where}{self.name}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # stable id of the rule: node-not-ready, pod-crashloop...
+    title: str
+    severity: Severity
+    subject: Subject
+    evidence: str  # the numbers and messages that triggered it
+    actions: tuple[str, ...]  # action ids, the most useful first
+    section: str  # the runbook's section (the French guide's heading)
+    since: float | None = None  # when the condition began, where the object says
+    hold: float = 0.0  # seconds it must last before it is a finding
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.subject}"
+
+
+# -- the rules ------------------------------------------------------------------------
+
+
+def due(finding: Finding, first_observed: float, now: float) -> bool:
+    """A finding counts once its condition has lasted its hold."""
+    start = finding.since if finding.since is not None else first_observed
+    return now - start >= finding.hold
+
+
+def ordered(findings: Iterable[Finding], first_seen: dict[str, float]) -> list[Finding]:
+    """Critical first, then the longest-standing first (the oldest problem is often the cause)."""
+    return sorted(
+        findings,
+        key=lambda f: (-f.severity, first_seen.get(f.key, 0.0), f.rule, str(f.subject)),
+    )
+
+
+# -- the timeline ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: float
+    event: str  # seen | cleared
+    finding: Finding
+    first_seen: float
+
+    def as_json(self) -> dict[str, Any]:
+        f = self.finding
+        return {
+            "event": f"finding-{self.event}",
+            "time": self.at,
+            "first_seen": self.first_seen,
+            "key": f.key,
+            "rule": f.rule,
+            "title": f.title,
+            "severity": f.severity.label,
+            "subject": str(f.subject),
+            "evidence": f.evidence,
+            "actions": list(f.actions),
+            "section": f.section,
+        }
+
+
+@dataclass
+class Tracker:
+    """Successive evaluations -> the active findings and what changed (seen, cleared)."""
+
+    observed: dict[str, float] = field(default_factory=dict)  # key -> first time the rule fired
+    active: dict[str, Finding] = field(default_factory=dict)
+    first_seen: dict[str, float] = field(default_factory=dict)  # active key -> when it began
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    max_timeline: int = 1000
+
+    def update(self, findings: Iterable[Finding], now: float) -> list[TimelineEntry]:
+        current = {f.key: f for f in findings}
+        changes = []
+        for key in list(self.observed):
+            if key not in current:
+                del self.observed[key]
+        for key, f in current.items():
+            first = self.observed.setdefault(key, now)
+            if key in self.active:
+                self.active[key] = f  # fresher evidence
+            elif due(f, first, now):
+                began = f.since if f.since is not None and f.since < now else first
+                self.active[key] = f
+                self.first_seen[key] = began
+                changes.append(TimelineEntry(now, "seen", f, began))
+        for key in list(self.active):
+            if key not in current:
+                f = self.active.pop(key)
+                changes.append(TimelineEntry(now, "cleared", f, self.first_seen.pop(key, now)))
+        self.timeline.extend(changes)
+        del self.timeline[: -self.max_timeline]
+        return changes
+
+    def findings(self) -> list[Finding]:
+        return ordered(self.active.values(), self.first_seen)
+
+    def cleared(self) -> list[TimelineEntry]:
+        """Findings that cleared, newest first."""
+        return [e for e in reversed(self.timeline) if e.event == "cleared"]

@@ -1,0 +1,209 @@
+"""The runbook's rules on the cluster's workloads: nodes, pods, Deployments, Services, Flux."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tui.store import Store
+from tui.store.units import human_duration
+from tui.triage.findings import Finding, Severity, Subject
+
+NODE_NOT_READY_FOR = 120.0  # seconds
+CRASHLOOP_RESTARTS = 3  # more than this many
+DEPLOYMENT_UNAVAILABLE_FOR = 60.0  # a rollout in progress is not an incident
+API_ERROR_RATE = 0.10
+
+
+def _pods_by_owner(pods: Iterable[Any], store: Store) -> dict[tuple[str, str, str], list[Any]]:
+    """Pods grouped by what an operator acts on: their Deployment, else themselves."""
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for pod in pods:
+        dep = store.deployment_of(pod)
+        key = ("deployment", pod.namespace, dep.name) if dep else ("pod", pod.namespace, pod.name)
+        groups.setdefault(key, []).append(pod)
+    return groups
+
+
+def _pod_subject(key: tuple[str, str, str], pods: list[Any]) -> Subject:
+    kind, ns, name = key
+    return Subject(kind, name, ns, pod=pods[0].name)
+
+
+def _names(pods: list[Any], limit: int = 3) -> str:
+    shown = ", ".join(p.name for p in pods[:limit])
+    return shown + (f" and {len(pods) - limit} more" if len(pods) > limit else "")
+
+
+def node_rules(store: Store, now: float) -> list[Finding]:
+    out = []
+    for node in store.nodes.values():
+        if node.ready == "True":
+            continue
+        lasted = f" for {human_duration(now - node.ready_since)}" if node.ready_since else ""
+        out.append(
+            Finding(
+                "node-not-ready",
+                "Node NotReady",
+                Severity.CRITICAL,
+                Subject("node", node.name),
+                f"Ready={node.ready}{lasted}: {node.ready_message}",
+                ("host.service-status", "host.journal-tail", "host.service-restart"),
+                "Node NotReady",
+                since=node.ready_since,
+                hold=NODE_NOT_READY_FOR,
+            )
+        )
+    return out
+
+
+def pod_rules(store: Store, now: float) -> list[Finding]:
+    crash, oom, pull = [], [], []
+    for pod in store.pods.values():
+        if pod.restarts == 0 and pod.healthy:
+            continue  # no restart, no last termination; nothing waiting: most pods
+        reasons = {c.reason for c in pod.containers}
+        if pod.restarts > CRASHLOOP_RESTARTS and (
+            "CrashLoopBackOff" in reasons or pod.status == "CrashLoopBackOff"
+        ):
+            crash.append(pod)
+        if any(c.last_reason == "OOMKilled" or c.reason == "OOMKilled" for c in pod.containers):
+            oom.append(pod)
+        if reasons & {"ImagePullBackOff", "ErrImagePull"} or pod.status in (
+            "ImagePullBackOff",
+            "ErrImagePull",
+        ):
+            pull.append(pod)
+    out = []
+    for key, pods in _pods_by_owner(crash, store).items():
+        pods.sort(key=lambda p: -p.restarts)
+        worst = pods[0]
+        last = f", last {worst.last_termination}" if worst.last_termination else ""
+        out.append(
+            Finding(
+                "pod-crashloop",
+                "Pod crash-looping",
+                Severity.CRITICAL,
+                _pod_subject(key, pods),
+                f"{len(pods)} pod(s) in CrashLoopBackOff ({_names(pods)}), "
+                f"{worst.restarts} restarts{last}",
+                ("pod.logs-previous", "deployment.restart", "pod.describe"),
+                "Pods Crash/Restart Loop",
+            )
+        )
+    for key, pods in _pods_by_owner(oom, store).items():
+        limits = ""
+        dep = store.deployment(key[1], key[2]) if key[0] == "deployment" else None
+        if dep is not None:
+            limits = ", ".join(
+                f"{name} limit {lim.get('memory', 'none')}" for name, _req, lim in dep.containers
+            )
+        out.append(
+            Finding(
+                "oomkilled",
+                "OOMKilled",
+                Severity.CRITICAL
+                if any(p.restarts > CRASHLOOP_RESTARTS for p in pods)
+                else Severity.WARNING,
+                _pod_subject(key, pods),
+                f"{len(pods)} pod(s) last terminated OOMKilled ({_names(pods)})"
+                + (f"; {limits}" if limits else ""),
+                ("deployment.set-resources", "pod.logs-previous"),
+                "High Memory Usage",
+            )
+        )
+    for key, pods in _pods_by_owner(pull, store).items():
+        msg = next((c.message for p in pods for c in p.containers if c.message), "")
+        out.append(
+            Finding(
+                "image-pull",
+                "Image cannot be pulled",
+                Severity.WARNING,
+                _pod_subject(key, pods),
+                f"{len(pods)} pod(s) in {pods[0].status} ({_names(pods)})"
+                + (f": {msg}" if msg else ""),
+                ("pod.describe",),
+                "Image Automation Issues",
+            )
+        )
+    return out
+
+
+def deployment_rules(store: Store, now: float) -> list[Finding]:
+    out = []
+    for dep in store.deployments.values():
+        if dep.replicas == 0 or dep.paused:
+            continue
+        missing = max(dep.unavailable, dep.replicas - dep.available)
+        if missing <= 0:
+            continue
+        out.append(
+            Finding(
+                "deployment-unavailable",
+                "Deployment unavailable replicas",
+                Severity.WARNING,
+                Subject("deployment", dep.name, dep.namespace),
+                f"{dep.available}/{dep.replicas} available, {missing} unavailable"
+                + (f": {dep.progressing_message}" if dep.progressing_message else ""),
+                ("deployment.restart", "pod.describe", "deployment.scale"),
+                "Pods Crash/Restart Loop",
+                since=dep.unavailable_since,
+                hold=DEPLOYMENT_UNAVAILABLE_FOR,
+            )
+        )
+    return out
+
+
+def service_rules(store: Store, now: float) -> list[Finding]:
+    endpoints = {(e.namespace, e.name): e for e in store.objects.get("endpoints", {}).values()}
+    out = []
+    for svc in store.objects.get("services", {}).values():
+        if not svc.selector or svc.type == "ExternalName":
+            continue  # endpoints kept by hand, or none by design
+        ep = endpoints.get((svc.namespace, svc.name))
+        if ep is not None and ep.ready > 0:
+            continue
+        pods = [
+            p
+            for p in store.pods.values()
+            if p.namespace == svc.namespace
+            and all(p.labels.get(k) == v for k, v in svc.selector.items())
+        ]
+        waiting = f", {ep.not_ready} not ready" if ep is not None and ep.not_ready else ""
+        out.append(
+            Finding(
+                "service-no-endpoints",
+                "Service without endpoints",
+                Severity.CRITICAL,
+                Subject("service", svc.name, svc.namespace, pod=pods[0].name if pods else ""),
+                f"no ready address behind it{waiting}; {len(pods)} pod(s) match its selector",
+                ("pod.describe", "endpoints.recreate"),
+                "Service/Ingress Inaccessible",
+            )
+        )
+    return out
+
+
+def flux_rules(store: Store, now: float) -> list[Finding]:
+    out = []
+    for o in store.flux_objects():
+        if o.suspended or not o.failing:
+            continue
+        with_source = o.kind in ("Kustomization", "HelmRelease")
+        actions: tuple[str, ...] = ("flux.sops-check",) if o.sops_failure else ()
+        actions += ("flux.reconcile-with-source",) if with_source else ("flux.reconcile",)
+        state = "Stalled" if o.stalled else f"Ready={o.ready}"
+        out.append(
+            Finding(
+                "flux-not-ready",
+                "Flux SOPS decryption failed" if o.sops_failure else "Flux not ready",
+                Severity.WARNING,
+                Subject(
+                    o.kind, o.name, o.namespace, path=store.flux_path(o.kind, o.namespace, o.name)
+                ),
+                f"{state} ({o.reason}): {o.message}" if o.reason else f"{state}: {o.message}",
+                actions,
+                "SOPS Decryption Failed" if o.sops_failure else "Reconciliation Failed",
+            )
+        )
+    return out
