@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Target
-from actions.fluxwait import follow_controller, wait_reconciled
+from actions.fluxwait import controller_logs, wait_reconciled
 from actions.kubernetes import ApiFailure, send, send_all
 from tui.store.flux import FluxObject
 
@@ -125,12 +125,8 @@ class Reconcile(FluxAction):
         steps.append((plan.requests[-1], plan.target))
         outcome = Outcome(False, "nothing done")
         for request, target in steps:
-            done = threading.Event()  # ends the controller log stream of this step
-            logs = follow_controller(ctx, target, done)
-            try:
+            with controller_logs(ctx, target) as logs:  # the controller's lines meanwhile
                 outcome = self.step(ctx, plan, request, target, requested, emit, stop, logs)
-            finally:
-                done.set()
             if not outcome.ok:
                 return outcome
         return outcome

@@ -4,8 +4,10 @@ with the controller's log lines for the object shown meanwhile."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from actions.base import Context, Emit, Outcome, Request, Target
@@ -51,36 +53,40 @@ def controller_lines(raw: list[tuple[bytes | str, str]], target: Target) -> list
     return out
 
 
-def follow_controller(ctx: Context, target: Target, stop: threading.Event) -> Any:
-    """Follow the manager container of the object's controller into a LineBuffer."""
+@contextlib.contextmanager
+def controller_logs(ctx: Context, target: Target) -> Iterator[Any]:
+    """The manager container of the object's controller, followed into a LineBuffer for
+    as long as the block runs: the stream's thread is this block's, stopped and joined
+    when it ends."""
     from tui.sources.client import Kube
     from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
 
     buffer = LineBuffer()
     client = ctx.client
-    if not isinstance(client, Kube):
-        return buffer
+    names: list[str] = []
+    if isinstance(client, Kube):
+        try:
+            pods = client.json(
+                "GET",
+                "/api/v1/namespaces/flux-system/pods",
+                query={"labelSelector": f"app={controller_of(target.kind)}"},
+            )
+            names = [p["metadata"]["name"] for p in pods.get("items") or [] if p.get("metadata")]
+        except Exception:
+            names = []  # no controller logs is no reason to fail the reconcile
+    if not names or not isinstance(client, Kube):
+        yield buffer
+        return
+    stream = PodLogStream(
+        client, LogRequest("flux-system", names[0], "manager", tail_lines=0), buffer
+    )
+    thread = threading.Thread(target=stream.run, name="flux-controller-log")
+    thread.start()
     try:
-        pods = client.json(
-            "GET",
-            "/api/v1/namespaces/flux-system/pods",
-            query={"labelSelector": f"app={controller_of(target.kind)}"},
-        )
-    except Exception:
-        return buffer  # no controller logs is no reason to fail the reconcile
-    names = [p["metadata"]["name"] for p in pods.get("items") or [] if p.get("metadata")]
-    if not names:
-        return buffer
-    request = LogRequest("flux-system", names[0], "manager", tail_lines=0)
-    stream = PodLogStream(client, request, buffer)
-
-    def stopper() -> None:
-        stop.wait()
+        yield buffer
+    finally:
         stream.stop()
-
-    threading.Thread(target=stream.run, daemon=True, name="flux-controller-log").start()
-    threading.Thread(target=stopper, daemon=True, name="flux-controller-log-stop").start()
-    return buffer
+        thread.join(5)
 
 
 def wait_reconciled(

@@ -107,6 +107,10 @@ class PodLogStream:
                 self.stop_event.wait(min(backoff.next(), 3.0))
                 continue
             self._resp = resp
+            if self.stop_event.is_set():  # stopped while the request was on its way
+                with contextlib.suppress(Exception):
+                    resp.shutdown()
+                return
             backoff.reset()
             if not first and not idle:
                 self.sink.put("reconnected", "notice")
