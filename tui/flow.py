@@ -28,11 +28,9 @@ from actions.pods import ReadOnlyPodAction, newest_pod, pod_and_events
 from actions.targets import Selection, finding_target, target_for
 from tui.config import state_dir
 from tui.describe import describe_pod
-from tui.report import build, read_log
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.describe import DescribeScreen
 from tui.screens.params import ParamsScreen
-from tui.screens.report import ReportScreen
 from tui.screens.tail import Producer, TailScreen
 from tui.session import Session
 from tui.sources.client import ApiError
@@ -290,7 +288,11 @@ class ActionFlow:
             stream_until(PodLogStream(self.session.kube, request, buffer), stop)
 
     def open_report(self) -> None:
-        """The incident's record so far (last 24 h of the audit log), as `report` writes it."""
+        """The incident's record so far (last 24 h of the audit log), as `report` writes it.
+        Imported when asked: the Markdown widget costs memory the console rarely needs."""
+        from tui.report import build, read_log
+        from tui.screens.report import ReportScreen
+
         path, now = self.audit.path, time.time()
         try:
             entries, bad = read_log(path) if path.exists() else ([], 0)
