@@ -18,12 +18,14 @@ from typing import Any, Protocol
 from tui.config import Settings
 from tui.sources.client import Kube, NoCluster
 from tui.sources.cluster import api_server, no_cluster
+from tui.sources.discovery import ApiKind, Discovery, discover
 from tui.sources.flux import discover_status
 from tui.sources.host import Host
 from tui.sources.hosts import HostManager
 from tui.sources.kube import KIND_SPECS, KindSpec, ListWatch, discover_certificates
 from tui.sources.metrics import MetricsPoller
 from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, query_error_rate
+from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
 from tui.store.models import parse_certificate
@@ -76,6 +78,8 @@ class Session:
         self._watch_options = dict(watch_options or {})
         self.discovered = threading.Event()  # Flux and cert-manager looked for
         self._stopped = False  # no feed starts after stop_feeds()
+        self.discovery: Discovery | None = None  # every kind served, once asked
+        self._kind_feed: tuple[ListWatch, threading.Thread] | None = None
         self.flushes = 0
 
     @property
@@ -134,10 +138,10 @@ class Session:
         finally:
             self.discovered.set()
 
-    def _spawn(self, feed: Feed, name: str) -> None:
+    def _spawn(self, feed: Feed, name: str) -> threading.Thread | None:
         with self._lock:
             if self._stopped:
-                return
+                return None
             self.feeds.append(feed)
 
         def guarded() -> None:  # a feed that dies shows as an error on its kind
@@ -148,15 +152,55 @@ class Session:
                     why = KindStatus(State.ERROR, f"{type(e).__name__}: {e}")
                     self.buffer.put(StatusChange(feed.spec.name, why))
 
-        self._spawn_thread(guarded, name)
+        return self._spawn_thread(guarded, name)
 
-    def _spawn_thread(self, target: Callable[[], None], name: str) -> None:
+    def _spawn_thread(self, target: Callable[[], None], name: str) -> threading.Thread:
         # Daemon: a feed blocked in a read must not hold the process open at exit, but it
         # is never stray: stop() stops and joins every one of them.
         thread = threading.Thread(target=target, name=name, daemon=True)
         with self._lock:
             self._threads.append(thread)
         thread.start()
+        return thread
+
+    # -- any kind, on demand (`:kind`) ---------------------------------------------------
+    def kinds(self, refresh: bool = False) -> Discovery:
+        """The kinds the server serves (asked once per context; again when asked to,
+        as when a name is not found). Blocking: call it from a worker thread."""
+        if self.discovery is None or refresh:
+            self.discovery = discover(self.kube)
+        return self.discovery
+
+    def resolve(self, name: str) -> ApiKind | None:
+        """A kind by any name kubectl takes; discovery asked again once if not found."""
+        found = self.kinds().resolve(name)
+        return found if found is not None else self.kinds(refresh=True).resolve(name)
+
+    def open_kind(self, kind: ApiKind, namespace: str | None = None) -> str:
+        """Watch one more kind's rows (the one before it stops): its key in the store."""
+        self.close_kind()
+        feed = resource_feed(
+            self.kube, kind, self.buffer, namespace, self.clock, **self._watch_options
+        )
+        thread = self._spawn(feed, f"watch:{feed.spec.name}")
+        if thread is not None:
+            self._kind_feed = (feed, thread)
+        return feed.spec.name
+
+    def close_kind(self) -> None:
+        """Stop the on-demand kind's feed and forget its rows."""
+        if self._kind_feed is None:
+            return
+        feed, thread = self._kind_feed
+        self._kind_feed = None
+        feed.stop()
+        thread.join(JOIN_TIMEOUT)
+        with self._lock:
+            if feed in self.feeds:
+                self.feeds.remove(feed)
+            if thread in self._threads:
+                self._threads.remove(thread)
+        self.buffer.put(Replace(feed.spec.name, ()))
 
     def _start_hosts(self) -> None:
         """The hosts are not the cluster's: they keep sampling across context switches."""
@@ -221,6 +265,7 @@ class Session:
         self.store.clear()
         self.tracker = Tracker()
         self.discovered.clear()
+        self.discovery, self._kind_feed = None, None
         self._stopped = False
         self.start()
 

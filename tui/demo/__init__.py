@@ -29,6 +29,7 @@ def start_demo(
     second (its clock held, its chance seeded, no scenario): the snapshot scenes."""
     from tui.demo.certmanager import seed_cert_manager
     from tui.demo.flux import seed_flux
+    from tui.demo.strimzi import seed_network, seed_strimzi
 
     if still_at is not None:
         clock.hold(still_at, seed=int(still_at))
@@ -39,6 +40,8 @@ def start_demo(
     if flux_release:
         seed_flux(emulator.cluster, flux_release)
     seed_cert_manager(emulator.cluster)
+    seed_strimzi(emulator.cluster)
+    seed_network(emulator.cluster)
     if scenario:
         demo.start()
     path = emulator.write_kubeconfig(kubeconfig or demo_kubeconfig_path(), context="demo")

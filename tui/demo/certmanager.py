@@ -4,12 +4,53 @@ from __future__ import annotations
 
 from tui.demo.state import Cluster, Resource, now_rfc3339
 
-CERTIFICATE = Resource("cert-manager.io", "v1", "certificates", "Certificate", True, ("cert",))
+READY = '.status.conditions[?(@.type=="Ready")]'
+CERTIFICATE = Resource(
+    "cert-manager.io",
+    "v1",
+    "certificates",
+    "Certificate",
+    True,
+    ("cert", "certs"),
+    ("status",),
+    columns=(  # as cert-manager's CRD declares them
+        ("Ready", "string", READY + ".status", 0),
+        ("Secret", "string", ".spec.secretName", 0),
+        ("Issuer", "string", ".spec.issuerRef.name", 1),
+        ("Status", "string", READY + ".message", 1),
+        ("Age", "date", ".metadata.creationTimestamp", 0),
+    ),
+)
 
 
 def seed_cert_manager(cluster: Cluster) -> None:
-    """cert-manager's Certificate kind and the gateway's certificate, issued and Ready."""
+    """cert-manager's Certificate kind, the gateway's certificate issued and Ready, and
+    kafka-ui's stuck (its ACME challenge cannot be reached)."""
     cluster.add_resource(CERTIFICATE)
+    cluster.put(
+        "Certificate",
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": "kafka-ui-tls", "namespace": "kafka"},
+            "spec": {
+                "secretName": "kafka-ui-tls",
+                "dnsNames": ["kafka.mercurious.example.com"],
+                "issuerRef": {"name": "letsencrypt-prod", "kind": "ClusterIssuer"},
+            },
+            "status": {
+                "conditions": [
+                    {
+                        "type": "Ready",
+                        "status": "False",
+                        "reason": "DoesNotExist",
+                        "message": "Issuing certificate as Secret does not exist",
+                        "lastTransitionTime": now_rfc3339(),
+                    }
+                ],
+            },
+        },
+    )
     cluster.put(
         "Certificate",
         {

@@ -134,9 +134,9 @@ class Reads(Plumbing):
                 **({"continue": continue_token(rv, last)} if more and last else {}),
             }
             accept = self.headers.get("Accept") or ""
-            if wants_table(accept):
+            if wants_table(accept) and not c.faults.tables_absent:
                 include = q.get("includeObject", ["Metadata"])[0]
-                body = table(r.plural, items, list_meta, include)
+                body = table(r, items, list_meta, include)
             else:
                 body = {
                     "kind": f"{r.kind}List",
@@ -187,13 +187,13 @@ class Reads(Plumbing):
         bookmarks = q.get("allowWatchBookmarks", [""])[0] in ("1", "true")
         deadline = time.monotonic() + timeout
         epoch = c.faults.watch_epoch
-        as_table = wants_table(self.headers.get("Accept") or "")
+        as_table = wants_table(self.headers.get("Accept") or "") and not c.faults.tables_absent
         include = q.get("includeObject", ["Metadata"])[0]
 
         def encode(etype: str, obj: Obj) -> bytes:
             if as_table:
                 rv = (obj.get("metadata") or {}).get("resourceVersion", "")
-                obj = table(r.plural, [obj], {"resourceVersion": rv}, include)
+                obj = table(r, [obj], {"resourceVersion": rv}, include)
             return orjson.dumps({"type": etype, "object": obj}) + b"\n"
 
         self._start_stream("application/json")

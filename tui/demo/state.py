@@ -43,6 +43,8 @@ class Resource:
         "update",
         "watch",
     )
+    # A CRD's additionalPrinterColumns: (name, type, JSONPath, priority)
+    columns: tuple[tuple[str, str, str, int], ...] = ()
 
     @property
     def api_version(self) -> str:
@@ -64,6 +66,24 @@ CORE = [
     Resource("", "v1", "configmaps", "ConfigMap", True, ("cm",)),
     Resource("apps", "v1", "deployments", "Deployment", True, ("deploy",), ("scale", "status")),
     Resource("apps", "v1", "replicasets", "ReplicaSet", True, ("rs",), ("scale", "status")),
+    Resource("apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("scale", "status")),
+    Resource("apps", "v1", "daemonsets", "DaemonSet", True, ("ds",), ("status",)),
+    Resource("batch", "v1", "jobs", "Job", True, (), ("status",)),
+    Resource("batch", "v1", "cronjobs", "CronJob", True, ("cj",), ("status",)),
+    Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, ("pvc",)),
+    Resource("", "v1", "persistentvolumes", "PersistentVolume", False, ("pv",)),
+    Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
+    Resource("networking.k8s.io", "v1", "ingresses", "Ingress", True, ("ing",), ("status",)),
+    Resource("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False),
+    Resource(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        False,
+        ("crd", "crds"),
+        ("status",),
+    ),
 ]
 
 
@@ -125,6 +145,7 @@ class Faults:
     watch_epoch: int = 0
     latency: float = 0.0
     tokens: frozenset[str] | None = None  # bearer tokens accepted; None: any
+    tables_absent: bool = False  # as a server (or proxy) that offers no meta.k8s.io Table
 
 
 class Cluster:

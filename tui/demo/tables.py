@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.demo.clock import now as clock_now
+from tui.demo.state import Resource
 from tui.demo.units import epoch, human_duration
 
 Obj = dict[str, Any]
@@ -164,6 +165,91 @@ def _deployment(obj: Obj, now: float) -> list[Any]:
     ]
 
 
+def _service(obj: Obj, now: float) -> list[Any]:
+    """printService: type, cluster IP, external IPs, ports (with node ports), selector."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    kind = spec.get("type") or "ClusterIP"
+    external = list(spec.get("externalIPs") or [])
+    if kind == "LoadBalancer":
+        lb = [
+            i.get("ip") or i.get("hostname")
+            for i in (status.get("loadBalancer") or {}).get("ingress") or []
+        ]
+        external = [x for x in lb if x] + external or ["<pending>"]
+    elif kind == "ExternalName":
+        external = [spec.get("externalName") or ""]
+    ports = []
+    for p in spec.get("ports") or []:
+        node = f":{p['nodePort']}" if p.get("nodePort") else ""
+        ports.append(f"{p.get('port')}{node}/{p.get('protocol') or 'TCP'}")
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
+    return [
+        (obj.get("metadata") or {}).get("name", ""),
+        kind,
+        spec.get("clusterIP") or "<none>",
+        ",".join(external) or "<none>",
+        ",".join(ports) or "<none>",
+        _age(obj, now),
+        selector or "<none>",
+    ]
+
+
+def _endpoints(obj: Obj, now: float) -> list[Any]:
+    """printEndpoints: the first three ready address:port pairs, "+ N more...", or <none>."""
+    pairs = [
+        f"{a.get('ip')}:{p.get('port')}"
+        for subset in obj.get("subsets") or []
+        for a in subset.get("addresses") or []
+        for p in subset.get("ports") or [{}]
+    ]
+    shown = ",".join(pairs[:3]) + (f" + {len(pairs) - 3} more..." if len(pairs) > 3 else "")
+    return [(obj.get("metadata") or {}).get("name", ""), shown or "<none>", _age(obj, now)]
+
+
+def _ingress(obj: Obj, now: float) -> list[Any]:
+    """printIngress: class, hosts, the load balancer's address, ports (443 with TLS)."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    hosts = [r.get("host") for r in spec.get("rules") or [] if r.get("host")]
+    lb = (status.get("loadBalancer") or {}).get("ingress") or []
+    address = ",".join(i.get("ip") or i.get("hostname") or "" for i in lb)
+    return [
+        (obj.get("metadata") or {}).get("name", ""),
+        spec.get("ingressClassName") or "<none>",
+        ",".join(hosts) or "*",
+        address,
+        "80, 443" if spec.get("tls") else "80",
+        _age(obj, now),
+    ]
+
+
+ACCESS = {
+    "ReadWriteOnce": "RWO",
+    "ReadOnlyMany": "ROX",
+    "ReadWriteMany": "RWX",
+    "ReadWriteOncePod": "RWOP",
+}
+
+
+def _pvc(obj: Obj, now: float) -> list[Any]:
+    """printPersistentVolumeClaim: phase, volume, capacity, access modes, class."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    capacity = (status.get("capacity") or {}).get("storage", "") if spec.get("volumeName") else ""
+    modes = ",".join(ACCESS.get(m, m) for m in status.get("accessModes") or [])
+    return [
+        (obj.get("metadata") or {}).get("name", ""),
+        "Terminating"
+        if (obj.get("metadata") or {}).get("deletionTimestamp")
+        else status.get("phase", ""),
+        spec.get("volumeName", ""),
+        capacity,
+        modes,
+        spec.get("storageClassName") or "",
+        spec.get("volumeAttributesClassName") or "<unset>",
+        _age(obj, now),
+        spec.get("volumeMode") or "Filesystem",
+    ]
+
+
 def _default(obj: Obj, now: float) -> list[Any]:
     return [(obj.get("metadata") or {}).get("name", ""), _age(obj, now)]
 
@@ -215,14 +301,140 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Obj, float], list[Any]]]] = {
 }
 
 
+PRINTERS["services"] = (
+    [
+        ("Name", "string", 0),
+        ("Type", "string", 0),
+        ("Cluster-IP", "string", 0),
+        ("External-IP", "string", 0),
+        ("Port(s)", "string", 0),
+        ("Age", "string", 0),
+        ("Selector", "string", 1),
+    ],
+    _service,
+)
+PRINTERS["endpoints"] = (
+    [("Name", "string", 0), ("Endpoints", "string", 0), ("Age", "string", 0)],
+    _endpoints,
+)
+PRINTERS["ingresses"] = (
+    [
+        ("Name", "string", 0),
+        ("Class", "string", 0),
+        ("Hosts", "string", 0),
+        ("Address", "string", 0),
+        ("Ports", "string", 0),
+        ("Age", "string", 0),
+    ],
+    _ingress,
+)
+PRINTERS["persistentvolumeclaims"] = (
+    [
+        ("Name", "string", 0),
+        ("Status", "string", 0),
+        ("Volume", "string", 0),
+        ("Capacity", "string", 0),
+        ("Access Modes", "string", 0),
+        ("StorageClass", "string", 0),
+        ("VolumeAttributesClass", "string", 0),
+        ("Age", "string", 0),
+        ("VolumeMode", "string", 1),
+    ],
+    _pvc,
+)
+
+
+def _path_steps(path: str) -> list[str]:
+    """A printer column's JSONPath (`.a.b`, `.a[?(@.type=="Ready")].status`, `\\.` escaped
+    dots) as steps."""
+    steps, word, i = [], "", 0
+    text = path.strip().strip("{}")
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            word += text[i + 1]
+            i += 2
+            continue
+        if ch == ".":
+            if word:
+                steps.append(word)
+            word = ""
+        elif ch == "[":
+            if word:
+                steps.append(word)
+            end = text.index("]", i)
+            steps.append(text[i : end + 1])
+            word, i = "", end
+        else:
+            word += ch
+        i += 1
+    if word:
+        steps.append(word)
+    return steps
+
+
+def json_path(obj: Any, path: str) -> Any:
+    """The value a CRD printer column shows; None where the path finds nothing."""
+    value = obj
+    for step in _path_steps(path):
+        if step.startswith("[?(@."):  # [?(@.type=="Ready")]
+            key, _, want = step[5:-2].partition("==")
+            want = want.strip("\"'")
+            value = next(
+                (x for x in value or [] if isinstance(x, dict) and str(x.get(key)) == want), None
+            )
+        elif step.startswith("["):
+            try:
+                value = (value or [])[int(step[1:-1])]
+            except (ValueError, IndexError, TypeError):
+                return None
+        elif isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+def _cell(kind: str, value: Any, now: float) -> Any:
+    """As the API server's CRD table convertor: a date as an age, the rest as it is."""
+    if value is None:
+        return None
+    if kind == "date":
+        t = epoch(value)
+        return "<invalid>" if t is None else human_duration(now - t)
+    if kind == "integer":
+        return int(value) if isinstance(value, int | float) else value
+    return value if kind in ("number", "boolean") else str(value)
+
+
+def crd_printer(
+    columns: tuple[tuple[str, str, str, int], ...],
+) -> tuple[list[Column], Callable[[Obj, float], list[Any]]]:
+    """A custom resource's Table: Name, then its CRD's additionalPrinterColumns (Name and
+    Age where it declares none)."""
+    if not columns:
+        columns = (("Age", "date", ".metadata.creationTimestamp", 0),)
+
+    def printer(obj: Obj, now: float) -> list[Any]:
+        name = (obj.get("metadata") or {}).get("name", "")
+        return [name, *(_cell(t, json_path(obj, p), now) for _, t, p, _ in columns)]
+
+    return [("Name", "string", 0), *((n, t, prio) for n, t, _, prio in columns)], printer
+
+
 def wants_table(accept: str) -> bool:
     return "as=Table" in accept
 
 
-def table(plural: str, items: list[Obj], list_meta: Obj, include_object: str) -> Obj:
-    columns, printer = PRINTERS.get(
-        plural, ([("Name", "string", 0), ("Age", "string", 0)], _default)
-    )
+def table(r: Resource, items: list[Obj], list_meta: Obj, include_object: str) -> Obj:
+    if r.columns:
+        columns, printer = crd_printer(r.columns)
+    else:
+        columns, printer = PRINTERS.get(
+            r.plural, ([("Name", "string", 0), ("Age", "string", 0)], _default)
+        )
     now = clock_now()
     rows = []
     for obj in items:

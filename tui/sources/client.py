@@ -243,9 +243,10 @@ class Kube:
         body: Any = None,
         content_type: str | None = None,
         timeout: float | tuple[float, float | None] = (5.0, 30.0),
+        accept: str = "application/json",
     ) -> Any:
         """Send a request; return the raw urllib3 response (unread) or raise ApiError."""
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
         q = [(k, v) for k, v in (query or {}).items() if v is not None and v != ""]

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import orjson
@@ -100,6 +100,33 @@ SLOW_AFTER = 3.0  # seconds a request may wait before the feed says "slow"
 UNREACHABLE_RETRY = 2.0
 
 
+class Decoder(Protocol):
+    """How a feed turns the server's answers into the store's objects."""
+
+    accept: str
+    query: dict[str, str]
+
+    def items(self, doc: JSON) -> list[Any]: ...
+    def event(self, obj: JSON) -> Any: ...
+
+
+class ObjectDecoder:
+    """Plain JSON objects, each parsed into the store's type for the kind."""
+
+    accept = "application/json"
+    query: dict[str, str] = {}
+
+    def __init__(self, parse: Callable[[JSON], Any]) -> None:
+        self.parse = parse
+
+    def items(self, doc: JSON) -> list[Any]:
+        parse = self.parse
+        return [parse(obj) for obj in doc.get("items") or () if isinstance(obj, dict)]
+
+    def event(self, obj: JSON) -> Any:
+        return self.parse(obj)
+
+
 class ListWatch:
     """List then watch one kind forever, feeding a ChangeBuffer. Runs in a thread."""
 
@@ -113,13 +140,14 @@ class ListWatch:
         watch_timeout: int = 290,
         read_timeout: float = 60.0,
         parser: Callable[[JSON], Any] | None = None,
+        decoder: Decoder | None = None,
     ) -> None:
         self.kube, self.spec, self.sink = kube, spec, sink
         self.namespace = namespace
         self.page_size = page_size
         self.watch_timeout = watch_timeout
         self.read_timeout = read_timeout
-        self.parse = parser or PARSERS[spec.name]
+        self.decoder: Decoder = decoder or ObjectDecoder(parser or PARSERS[spec.name])
         self.stop_event = threading.Event()
         self.backoff = Backoff()
         self._resp: Any = None
@@ -211,8 +239,9 @@ class ListWatch:
             resp = self.kube.open(
                 "GET",
                 path,
-                query={"limit": self.page_size, "continue": cont},
+                query={"limit": self.page_size, "continue": cont, **self.decoder.query},
                 timeout=(5.0, 60.0),
+                accept=self.decoder.accept,
             )
             self._resp = resp
             try:
@@ -220,10 +249,7 @@ class ListWatch:
             finally:
                 resp.release_conn()
             doc = orjson.loads(data)
-            parse = self.parse
-            for obj in doc.get("items") or ():
-                if isinstance(obj, dict):
-                    items.append(parse(obj))
+            items += self.decoder.items(doc)
             meta = doc.get("metadata") or {}
             rv = str(meta.get("resourceVersion") or rv)
             cont = str(meta.get("continue") or "")
@@ -244,13 +270,15 @@ class ListWatch:
                 "resourceVersion": rv,
                 "allowWatchBookmarks": "true",
                 "timeoutSeconds": self.watch_timeout,
+                **self.decoder.query,
             },
             timeout=(5.0, self.read_timeout),
+            accept=self.decoder.accept,
         )
         self._waiting(False)  # the watch is open: what comes now is live
         self._resp = resp
         kind = self.spec.name
-        put, parse = self.sink.put, self.parse
+        put, decode = self.sink.put, self.decoder.event
         try:
             for line in iter_lines(resp):
                 if not line.strip():
@@ -270,8 +298,9 @@ class ListWatch:
                     rv = str(new_rv)
                 if etype == "BOOKMARK":
                     continue
-                item: Any = parse(obj)
-                put(Delete(kind, item.uid) if etype == "DELETED" else Upsert(kind, item))
+                item: Any = decode(obj)
+                if item is not None:
+                    put(Delete(kind, item.uid) if etype == "DELETED" else Upsert(kind, item))
         except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
             # A quiet server or a dropped watch: watch again from where we were. If the
             # server is gone, the next request fails and the error path takes over.

@@ -1,0 +1,144 @@
+"""Any kind through the generic feed: the rows kubectl prints (the server's Table), live,
+and the fallback columns where the server offers no Table."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import wait_for
+from tui.config import Settings
+from tui.session import Session
+from tui.sources.client import Kube
+from tui.store.pods import FAILING, HEALTHY
+
+KUBECTL = "/usr/bin/kubectl"
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
+    from tui.demo import start_demo
+
+    emulator, _demo, path = start_demo(kubeconfig=tmp_path / "kubeconfig", scenario=False)
+    yield emulator, path
+    emulator.stop()
+
+
+@pytest.fixture
+def session(demo: tuple[Any, Path]) -> Iterator[Session]:
+    _, path = demo
+    s = Session(Settings(kubeconfig=str(path)), Kube.from_kubeconfig(str(path), None))
+    yield s
+    s.stop()
+
+
+def rows(session: Session, key: str, count: int) -> list[Any]:
+    def listed() -> list[Any]:
+        session.drain()
+        found = list(session.store.objects.get(key, {}).values())
+        return found if len(found) >= count else []
+
+    return sorted(wait_for(listed, 10, f"{count} rows of {key}"), key=lambda r: r.name)
+
+
+def kubectl_rows(kubeconfig: Path, *args: str) -> list[list[str]]:
+    out = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), "get", *args, "--no-headers"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    return [re.split(r"\s{2,}", line.strip()) for line in out.splitlines() if line.strip()]
+
+
+def test_kafka_topics_as_kubectl_prints_them_and_the_not_ready_one_first(
+    session: Session, demo: tuple[Any, Path]
+) -> None:
+    kind = session.resolve("kt")
+    assert kind is not None and kind.name == "kafkatopics.kafka.strimzi.io"
+    key = session.open_kind(kind, "kafka")
+    got = rows(session, key, 3)
+    assert [c.name for c in got[0].columns] == [
+        "Name",
+        "Cluster",
+        "Partitions",
+        "Replication factor",
+        "Ready",
+    ]
+    if Path(KUBECTL).exists():
+        assert sorted(list(r.cells) for r in got) == sorted(
+            kubectl_rows(demo[1], "kt", "-n", "kafka")
+        )
+    broken = next(r for r in got if r.name == "enrichments")
+    assert broken.ready == "False" and broken.attention == FAILING
+    assert "partitions cannot be decreased" in broken.message
+    assert sorted(got, key=lambda r: r.order)[0].name == "enrichments"
+
+
+def test_a_change_arrives_live_and_another_kind_replaces_the_first(
+    session: Session, demo: tuple[Any, Path]
+) -> None:
+    emulator, _ = demo
+    kind = session.resolve("kafkatopic")
+    assert kind is not None
+    key = session.open_kind(kind, "kafka")
+    rows(session, key, 3)
+    topic = emulator.cluster.get("KafkaTopic", "kafka", "enrichments")
+    topic["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+    emulator.cluster.put("KafkaTopic", topic)
+
+    def fixed() -> bool:
+        session.drain()
+        row = next(
+            (r for r in session.store.objects[key].values() if r.name == "enrichments"), None
+        )
+        return row is not None and row.ready == "True" and row.attention == HEALTHY
+
+    wait_for(fixed, 10, "the topic Ready through the watch")
+    svc = session.resolve("svc")
+    assert svc is not None
+    other = session.open_kind(svc, "default")
+    got = rows(session, other, 3)
+    assert [c.name for c in got[0].columns][:5] == [
+        "Name",
+        "Type",
+        "Cluster-IP",
+        "External-IP",
+        "Port(s)",
+    ]
+    wait_for(lambda: (session.drain(), not session.store.objects[key])[1], 5, "the old rows gone")
+
+
+def test_without_a_table_the_fallback_columns_come_from_the_crd(
+    session: Session, demo: tuple[Any, Path]
+) -> None:
+    emulator, _ = demo
+    emulator.cluster.faults.tables_absent = True
+    kind = session.resolve("kafkatopics.kafka.strimzi.io")
+    assert kind is not None
+    got = rows(session, session.open_kind(kind, "kafka"), 3)
+    assert [c.name for c in got[0].columns] == [
+        "Namespace",
+        "Name",
+        "Ready",
+        "Cluster",
+        "Partitions",
+        "Replication factor",
+        "Age",
+    ]
+    broken = next(r for r in got if r.name == "enrichments")
+    assert broken.cells[:6] == (
+        "kafka",
+        "enrichments",
+        "False (KafkaError)",
+        "mercurious-cluster",
+        "12",
+        "1",
+    )
+    assert broken.cells[-1] == "90d"
