@@ -17,6 +17,7 @@ MODULES = (
     "actions.flux",
     "actions.host",
     "actions.hostcare",
+    "actions.resources",
 )
 
 _REGISTRY: dict[str, Action] = {}

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from actions.base import Action, Target
 from actions.flux import flux_target
+from tui.sources.discovery import ApiKind
 from tui.store import Pod, Store
-from tui.store.flux import FluxObject
+from tui.store.flux import KIND_ORDER, FluxObject
+from tui.store.resources import Row
 from tui.triage import Finding
 
 
@@ -78,3 +80,35 @@ def finding_target(action: Action, store: Store, finding: Finding) -> Target | s
             return f"no host known for {subject}: map the node to an SSH target in [hosts]"
         return Target("host", name=view.name)
     return Target("cluster")
+
+
+def row_actions(kind: ApiKind) -> list[str]:
+    """The actions that apply to a row of this kind, in the registry's terms."""
+    ids = []
+    if kind.group == "" and kind.plural == "pods":
+        ids += ["pod.logs", "pod.logs-previous", "pod.describe", "pod.delete"]
+    elif kind.group == "apps" and kind.plural == "deployments":
+        ids += ["deployment.restart", "deployment.scale", "deployment.set-resources"]
+    elif kind.group == "" and kind.plural == "endpoints":
+        ids += ["endpoints.recreate"]
+    elif kind.group.endswith(".toolkit.fluxcd.io") and kind.kind in KIND_ORDER:
+        ids += ["flux.reconcile", "flux.reconcile-with-source", "flux.suspend", "flux.resume"]
+    if "delete" in kind.verbs:
+        ids.append("resource.delete")
+    return ids
+
+
+def row_target(action: Action, kind: ApiKind, row: Row, store: Store) -> Target | str:
+    """The target an action takes from a row of any kind (`:kind`), or why not."""
+    if action.id not in row_actions(kind):
+        return f"{action.id} does not act on {kind.name}"
+    path = f"{kind.path(row.namespace)}/{row.name}"
+    if action.target_kind == "resource":
+        return Target(kind.name, row.namespace, row.name, path=path)
+    if action.target_kind == "pod":
+        return Target("pod", row.namespace, row.name, container_of(store, row.namespace, row.name))
+    if action.target_kind in ("deployment", "endpoints"):
+        return Target(action.target_kind, row.namespace, row.name)
+    if action.target_kind == "flux":
+        return Target(kind.kind, row.namespace, row.name, path=path)
+    return f"no target for {action.id}"

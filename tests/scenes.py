@@ -24,6 +24,9 @@ Scene = Callable[[Any], Awaitable[None]]
 def free_port() -> int:
     for port in PORTS:
         with socket.socket() as s:
+            # as the emulator binds (allow_reuse_address): a port a previous scene left
+            # in TIME_WAIT is free for it
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:

@@ -18,6 +18,7 @@ from actions import registry
 from actions.targets import Selection
 from tui.config import Settings
 from tui.flow import ActionFlow, AppScreens
+from tui.kinds import KindCommands
 from tui.palette import ConsoleCommands, FindingCommands
 from tui.screens.help import HelpScreen, action_bindings
 from tui.session import Session, tune_gc
@@ -54,7 +55,7 @@ class IncidentApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "incident-console"
-    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    COMMANDS = App.COMMANDS | {ConsoleCommands, KindCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         *action_bindings(),
         Binding("ctrl+p,colon", "command_palette", "Palette", key_display="^p :", id="app.palette"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import yaml
+
 from tui.store import parse_event
 from tui.store.units import human_duration, parse_time
 from tui.text import clean
@@ -84,8 +86,12 @@ def describe_pod(
             values = res.get(kind) or {}
             text = ", ".join(f"{clean(k)}={clean(v)}" for k, v in values.items()) or "<none>"
             lines.append(f"    {kind.capitalize() + ':':15} {text}")
-    lines.append("")
-    lines.append("Events:")
+    return lines + event_lines(events, now)
+
+
+def event_lines(events: list[dict[str, Any]], now: float) -> list[str]:
+    """The Events block of `kubectl describe`, oldest first."""
+    lines = ["", "Events:"]
     parsed = sorted((parse_event(e) for e in events), key=lambda e: e.last_seen or 0.0)
     if not parsed:
         lines.append("  <none>")
@@ -94,3 +100,49 @@ def describe_pod(
         count = f" (x{e.count})" if e.count > 1 else ""
         lines.append(f"  {e.type:8} {e.reason:18} {seen:>7} ago{count}  {e.message}")
     return lines
+
+
+def yaml_lines(obj: dict[str, Any]) -> list[str]:
+    """`kubectl get -o yaml` of an object already redacted (Secret values, managedFields):
+    every line inert."""
+    text = yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=140)
+    return [clean(line, 4096) for line in text.splitlines()]
+
+
+def describe_object(
+    obj: dict[str, Any], events: list[dict[str, Any]], now: float | None = None
+) -> list[str]:
+    """Any kind, as `kubectl describe` opens: who it is, its conditions (status, reason,
+    message, since), its spec and status (YAML), and its events."""
+    now = time.time() if now is None else now
+    meta = obj.get("metadata") or {}
+    lines = [
+        f"Name:         {clean(meta.get('name'))}",
+        f"Namespace:    {clean(meta.get('namespace') or '<cluster>')}",
+        f"Kind:         {clean(obj.get('kind'))} ({clean(obj.get('apiVersion'))})",
+        f"Created:      {_ago(meta.get('creationTimestamp'), now)}",
+        "Labels:       "
+        + (
+            ", ".join(f"{clean(k)}={clean(v)}" for k, v in (meta.get("labels") or {}).items())
+            or "<none>"
+        ),
+    ]
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    if conditions:
+        lines += ["", "Conditions:", "  TYPE                 STATUS   REASON                SINCE"]
+        for c in conditions:
+            if not isinstance(c, dict):
+                continue
+            since = parse_time(c.get("lastTransitionTime"))
+            ago = human_duration(now - since) if since is not None else "-"
+            lines.append(
+                f"  {clean(c.get('type'), 20):20} {clean(c.get('status'), 8):8} "
+                f"{clean(c.get('reason'), 21):21} {ago}"
+            )
+            if c.get("message"):
+                lines.append(f"    {clean(c.get('message'), 2048)}")
+    for part in ("spec", "data", "status"):
+        if obj.get(part):
+            lines += ["", f"{part.capitalize()}:"]
+            lines += ["  " + line for line in yaml_lines(obj[part])]
+    return lines + event_lines(events, now)

@@ -25,16 +25,19 @@ from actions.base import Action, Context, Plan, Target
 from actions.emergency import EmergencyScaleRestore, remembered_replicas
 from actions.kubernetes import dry_run
 from actions.pods import ReadOnlyPodAction, newest_pod, pod_and_events
-from actions.targets import Selection, finding_target, target_for
+from actions.resources import object_and_events
+from actions.targets import Selection, finding_target, row_target, target_for
 from tui.config import state_dir
-from tui.describe import describe_pod
+from tui.describe import describe_object, describe_pod, yaml_lines
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.describe import DescribeScreen
 from tui.screens.params import ParamsScreen
 from tui.screens.tail import Producer, TailScreen
 from tui.session import Session
 from tui.sources.client import ApiError
+from tui.sources.discovery import ApiKind
 from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
+from tui.store.resources import Row
 from tui.triage import Finding, TimelineEntry
 
 FOLLOW_LOGS_AFTER = {"deployment.restart", "deployment.scale", "deployment.set-resources"}
@@ -308,6 +311,37 @@ class ActionFlow:
             )
         )
 
+    # -- any kind's rows (`:kind`) -------------------------------------------------------
+    def act_on_row(self, action_id: str, kind: ApiKind, row: Row) -> None:
+        """An action from a row of the resource screen: its target is the row."""
+        action = registry.get(action_id)
+        target = row_target(action, kind, row, self.session.store)
+        if isinstance(target, str):
+            self.screens.say(target, "warning")
+            return
+        self.start(action_id, target)
+
+    def view_row(self, kind: ApiKind, row: Row, mode: Literal["describe", "yaml"]) -> None:
+        self.screens.start_work(self._view_row(kind, row, mode), f"view:{mode}", f"{mode} a row")
+
+    async def _view_row(self, kind: ApiKind, row: Row, mode: str) -> None:
+        path = f"{kind.path(row.namespace)}/{row.name}"
+        ctx = self.context()
+        try:
+            obj, events = await asyncio.to_thread(
+                object_and_events, ctx, path, kind.kind, row.namespace, row.name
+            )
+        except Exception as e:  # ApiFailure carries the server's message
+            self.screens.say(f"{mode} {kind.name} {row.key}: {e}", "error")
+            return
+        where = f"{kind.name} {row.key} · context {self.session.kube.info.context}"
+        if mode == "yaml":
+            self.screens.show(DescribeScreen(f"yaml {where}", yaml_lines(obj)))
+        else:
+            self.screens.show(
+                DescribeScreen(f"describe {where}", describe_object(obj, events, ctx.clock()))
+            )
+
     # -- views ---------------------------------------------------------------------------
     async def open_view(self, action: Action, target: Target) -> None:
         if action.id == "pod.describe":
@@ -352,6 +386,6 @@ class ActionFlow:
         self.screens.show(
             DescribeScreen(
                 f"describe pod {ns}/{name} · context {self.session.kube.info.context}",
-                describe_pod(pod, events),
+                describe_pod(pod, events, self.session.clock()),
             )
         )

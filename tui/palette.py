@@ -41,7 +41,7 @@ class ConsoleCommands(Provider):
         flow, session = app.flow, app.session
         out: list[Command] = []
         for action in registry.all_actions(session.settings.read_only):
-            if not flow.offers(action):
+            if not flow.offers(action) or action.target_kind == "resource":  # rows of :kind
                 continue
             target = flow.target_for(action)
             fits = isinstance(target, Target)

@@ -9,6 +9,7 @@ caller's thread (the UI thread for the App).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import time
@@ -137,6 +138,8 @@ class Session:
                 self._spawn(self._watch(certs, parse_certificate), "watch:certificates")
         finally:
             self.discovered.set()
+        with contextlib.suppress(Exception):  # `:kind` asks again when it needs to
+            self.kinds()
 
     def _spawn(self, feed: Feed, name: str) -> threading.Thread | None:
         with self._lock:

@@ -226,18 +226,29 @@ def parse_service(obj: JSON) -> Service:
 class Endpoints(Object):
     ready: int  # addresses that receive traffic
     not_ready: int
+    ready_addresses: tuple[str, ...] = ()  # "ip (pod)"
+    not_ready_addresses: tuple[str, ...] = ()
+
+
+def _address(a: JSON) -> str:
+    ref = _d(a, "targetRef")
+    pod = _s(ref, "name", 253) if _s(ref, "kind", 32) == "Pod" else ""
+    return _s(a, "ip", 64) + (f" ({pod})" if pod else "")
 
 
 def parse_endpoints(obj: JSON) -> Endpoints:
     m = parse_meta(obj)
-    ready = not_ready = 0
+    ready: list[str] = []
+    waiting: list[str] = []
     for subset in _l(obj, "subsets"):
-        ready += len(_l(subset, "addresses"))
-        not_ready += len(_l(subset, "notReadyAddresses"))
+        ready += [_address(a) for a in _l(subset, "addresses") if isinstance(a, dict)]
+        waiting += [_address(a) for a in _l(subset, "notReadyAddresses") if isinstance(a, dict)]
     return Endpoints(
         *m.identity,
-        ready=ready,
-        not_ready=not_ready,
+        ready=len(ready),
+        not_ready=len(waiting),
+        ready_addresses=tuple(ready[:50]),
+        not_ready_addresses=tuple(waiting[:50]),
     )
 
 

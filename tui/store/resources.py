@@ -84,7 +84,11 @@ def _facts(obj: JSON) -> dict[str, Any]:
         return {"routes": tuple(routes), "tls": tls}
     if kind == "Secret":
         data = _d(obj, "data")
-        return {"keys": tuple(sorted((str(k), len(str(v)) * 3 // 4) for k, v in data.items()))}
+        sizes = (
+            (str(k), len(str(v)) * 3 // 4 - len(str(v)) + len(str(v).rstrip("=")))
+            for k, v in data.items()
+        )
+        return {"keys": tuple(sorted(sizes))}
     return {}
 
 

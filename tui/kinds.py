@@ -1,0 +1,175 @@
+"""`:kind [namespace]` in the palette: any kind the server serves, by any name kubectl
+takes (`svc`, `ing`, `cert`, `kafka`, `kafkatopics.kafka.strimzi.io`...), opened on a
+screen of its own, live; Enter on a row lists the actions that apply to it.
+
+`:` opens the palette; the first word names the kind, the second the namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Any, Protocol
+
+from textual.app import App
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+
+from actions import registry
+from actions.targets import row_actions, row_target
+from tui.flow import ActionFlow
+from tui.screens.resources import ResourceScreen, RowHandlers
+from tui.session import Session
+from tui.sources.discovery import ApiKind, Discovery
+from tui.store.resources import Row
+
+RUNBOOK_KINDS = ("svc", "ep", "ing", "cert", "kafka", "kafkatopic", "pvc", "deploy", "sts", "ds")
+
+
+class Console(Protocol):
+    session: Session
+    flow: ActionFlow
+
+
+def show_kind(app: App[Any], kind: ApiKind, namespace: str | None) -> None:
+    """Watch the kind's rows and show them; closing the screen stops the watch."""
+    console: Console = app  # type: ignore[assignment]
+    session, flow = console.session, console.flow
+    key = session.open_kind(kind, namespace)
+    handlers = RowHandlers(
+        view=lambda row, mode: flow.view_row(kind, row, mode),
+        act=lambda action_id, row: flow.act_on_row(action_id, kind, row),
+        choose=lambda row: app.push_screen(
+            CommandPalette(
+                providers=[row_commands(kind, row)],
+                placeholder=f"Actions for {kind.name} {row.key}",
+            )
+        ),
+        closed=session.close_kind,
+        can_delete="delete" in kind.verbs and flow.offers(registry.get("resource.delete")),
+    )
+    where = f" in {namespace}" if namespace and kind.namespaced else ""
+    app.push_screen(
+        ResourceScreen(
+            session.store, key, f"{kind.name}{where}", session.kube.info.context, handlers
+        )
+    )
+
+
+async def look_again(app: App[Any], name: str, namespace: str | None) -> None:
+    """Discovery asked again (a kind installed since it was cached), then the kind shown."""
+    console: Console = app  # type: ignore[assignment]
+    try:
+        kind = await asyncio.to_thread(console.session.resolve, name)
+    except Exception as e:
+        app.notify(f"cannot list the kinds the server serves: {e}", severity="error")
+        return
+    if kind is None or not kind.listable:
+        app.notify(f"the server serves no kind named {name!r}", severity="warning")
+        return
+    show_kind(app, kind, namespace)
+
+
+def typed_refresh(query: str) -> bool:
+    return any(w in query.lower() for w in ("kinds", "discovery", "crd"))
+
+
+async def refresh_kinds(app: App[Any]) -> None:
+    console: Console = app  # type: ignore[assignment]
+    try:
+        found = await asyncio.to_thread(console.session.kinds, True)
+    except Exception as e:
+        app.notify(f"cannot list the kinds the server serves: {e}", severity="error")
+        return
+    app.notify(f"{len(found.kinds)} kinds served")
+
+
+def row_commands(kind: ApiKind, row: Row) -> type[Provider]:
+    """A provider of the actions that apply to this row (a class per row, as the palette
+    takes classes)."""
+
+    class RowCommands(Provider):
+        def commands(self) -> list[tuple[str, Any, str]]:
+            console: Console = self.app  # type: ignore[assignment]
+            flow, out = console.flow, []
+            out.append((f"Describe {row.key}", partial(flow.view_row, kind, row, "describe"), ""))
+            out.append((f"YAML of {row.key}", partial(flow.view_row, kind, row, "yaml"), ""))
+            for action_id in row_actions(kind):
+                action = registry.get(action_id)
+                target = row_target(action, kind, row, console.session.store)
+                if not flow.offers(action) or isinstance(target, str):
+                    continue
+                danger = " · DANGEROUS" if action.dangerous else ""
+                out.append(
+                    (
+                        f"{action.title} — {target}",
+                        partial(flow.start, action_id, target),
+                        f"{action_id}{danger} · {action.description}",
+                    )
+                )
+            return out
+
+        async def discover(self) -> Hits:
+            for text, callback, help_text in self.commands():
+                yield DiscoveryHit(text, callback, help=help_text)
+
+        async def search(self, query: str) -> Hits:
+            matcher = self.matcher(query)
+            for text, callback, help_text in self.commands():
+                score = matcher.match(f"{text} {help_text}")
+                if score > 0:
+                    yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+    return RowCommands
+
+
+class KindCommands(Provider):
+    """The kinds the session discovered when it started (or since, asked again)."""
+
+    @property
+    def discovery(self) -> Discovery | None:
+        console: Console = self.app  # type: ignore[assignment]
+        return console.session.discovery if console.session.connected else None
+
+    def _hit_for(self, kind: ApiKind, namespace: str | None) -> tuple[str, Any, str]:
+        where = f" in {namespace}" if namespace and kind.namespaced else " in all namespaces"
+        text = f"Show {kind.name}{where if kind.namespaced else ''}"
+        names = ", ".join((kind.singular, *kind.short_names))
+        return text, partial(show_kind, self.app, kind, namespace), f"{kind.api_version} · {names}"
+
+    async def discover(self) -> Hits:
+        found = self.discovery
+        if found is None:
+            return
+        for name in RUNBOOK_KINDS:
+            kind = found.resolve(name)
+            if kind is not None and kind.listable:
+                text, callback, help_text = self._hit_for(kind, None)
+                yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        words = query.replace(":", " ").split()
+        console: Console = self.app  # type: ignore[assignment]
+        if not words or not console.session.connected:
+            return
+        name, namespace = words[0], (words[1] if len(words) > 1 else None)
+        found = self.discovery
+        exact = found.resolve(name) if found is not None else None
+        if exact is not None and exact.listable:
+            text, callback, help_text = self._hit_for(exact, namespace)
+            yield Hit(1.0, text, callback, help=help_text)
+        elif exact is None and (found is None or "." in name):  # kinds not known yet, or a CRD
+            ask = partial(self.app.run_worker, look_again(self.app, name, namespace))
+            yield Hit(0.6, f"Look for a kind named {name!r} on the server", ask, help="discovery")
+        if typed_refresh(query):
+            ask = partial(self.app.run_worker, refresh_kinds(self.app))
+            yield Hit(0.7, "Ask the server for its kinds again", ask, help="discovery (a new CRD)")
+        seen, typed = {exact}, name.lower()
+        for alias, kind in (
+            found.names() if found is not None else ()
+        ):  # the names that begin with, then hold, it
+            if kind in seen or not kind.listable or typed not in alias.lower():
+                continue
+            seen.add(kind)
+            text, callback, help_text = self._hit_for(kind, namespace)
+            score = 0.75 if alias.lower().startswith(typed) else 0.6
+            yield Hit(score, text, callback, help=help_text)

@@ -1,0 +1,168 @@
+"""Any kind's rows, as kubectl prints them (`:kind`), with what the runbook asks of each:
+a Service's ready and not-ready endpoints and the pods behind them, an Ingress's routes
+to their endpoints and its TLS certificate's state, any kind's Ready condition."""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Input, Static
+
+from tui.store import State, Store
+from tui.store.pods import FAILING, NOT_READY
+from tui.store.resources import Row
+from widgets.pane import Pane, state_text
+from widgets.table import Cells, Column, VirtualTable
+
+WIDTH = {"Name": 36, "Namespace": 14, "Message": 40, "Status": 28}
+
+
+def columns_of(row: Row | None, width: int = 150) -> list[Column]:
+    """The server's columns (priority 0, as `kubectl get` without -o wide), with the
+    namespace first where the rows have one."""
+    if row is None:
+        return [Column("name", "NAME", 30, flex=True)]
+    cols = [Column("namespace", "NAMESPACE", 14)] if row.namespace else []
+    shown = [(i, c) for i, c in enumerate(row.columns) if c.priority == 0]
+    for i, c in shown:
+        if c.name.lower() == "namespace" and row.namespace:
+            continue
+        w = WIDTH.get(c.name, max(8, min(24, len(c.name) + 2)))
+        cols.append(Column(str(i), c.name.upper(), w, "left", flex=c is shown[-1][1]))
+    return cols
+
+
+def row_cells(row: Row) -> tuple[Cells, str]:
+    cells = [row.namespace] if row.namespace else []
+    for i, c in enumerate(row.columns):
+        if c.priority != 0 or (c.name.lower() == "namespace" and row.namespace):
+            continue
+        cells.append(row.cells[i] if i < len(row.cells) else "")
+    style = {FAILING: "critical", NOT_READY: "warning"}.get(row.attention, "")
+    return tuple(cells), style
+
+
+def row_detail(row: Row, store: Store) -> str:
+    """One line that answers the runbook's question about the selected row."""
+    if row.message and row.ready != "True":
+        return f"{row.key} · Ready={row.ready or '?'}({row.reason}): {row.message}"
+    if row.kind == "services":
+        return f"{row.key} · " + service_backends(store, row.namespace, row.name)
+    if row.kind == "ingresses.networking.k8s.io":
+        return f"{row.key} · " + ingress_routes(store, row)
+    if row.kind == "secrets":
+        keys = ", ".join(f"{k} ({n} bytes)" for k, n in row.facts.get("keys", ()))
+        return f"{row.key} · keys: {keys or 'none'} (values are never shown)"
+    state = f"Ready={row.ready}" if row.ready else ""
+    return " · ".join(p for p in (row.key, state, row.message) if p)
+
+
+def service_backends(store: Store, namespace: str, name: str) -> str:
+    """A Service's ready and not-ready endpoint addresses, and the pods behind them."""
+    ep = store.find("endpoints", namespace, name)
+    if ep is None:
+        return "no Endpoints object"
+    text = f"ready {ep.ready}: {', '.join(ep.ready_addresses) or 'none'}"
+    if ep.not_ready:
+        text += f" · not ready {ep.not_ready}: {', '.join(ep.not_ready_addresses)}"
+    return text
+
+
+def ingress_routes(store: Store, row: Row) -> str:
+    """Each rule's host/path -> service:port -> ready endpoints; TLS secret -> certificate."""
+    parts = []
+    for r in row.facts.get("routes", ()):
+        ep = store.find("endpoints", row.namespace, r.service)
+        ready = ep.ready if ep is not None else 0
+        parts.append(f"{r.host}{r.path} → {r.service}:{r.port} ({ready} ready)")
+    for _hosts, secret in row.facts.get("tls", ()):
+        cert = next(
+            (
+                c
+                for c in store.objects.get("certificates", {}).values()
+                if c.namespace == row.namespace and c.name == secret
+            ),
+            None,
+        )
+        state = "no Certificate" if cert is None else f"Ready={cert.ready}"
+        if cert is not None and cert.ready != "True" and cert.message:
+            state += f": {cert.message}"
+        parts.append(f"TLS {secret}: {state}")
+    return " · ".join(parts) or "no rules"
+
+
+class ResourcePane(Pane):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="resources.filter"),
+    ]
+    DEFAULT_CSS = """
+    ResourcePane Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    ResourcePane Input.-active { display: block; }
+    ResourcePane .detail { height: 2; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, store: Store, key: str, title: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.store, self.key, self.title = store, key, title
+        self.filter_text = ""
+        self.table = VirtualTable[Row](
+            columns_of(None), render=row_cells, key=attrgetter("uid"), id="resources-table"
+        )
+        self.detail = Static("", classes="detail", markup=False)
+        self.filter_box = Input(placeholder="filter: words in namespace/name and cells")
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+        yield self.detail
+        yield self.filter_box
+
+    def refresh_rows(self) -> None:
+        found = list(self.store.objects.get(self.key, {}).values())
+        words = self.filter_text.lower().split()
+        rows = sorted(
+            (r for r in found if all(w in r.haystack for w in words)), key=attrgetter("order")
+        )
+        wanted = columns_of(rows[0] if rows else None)
+        if [c.label for c in wanted] != [c.label for c in self.table.columns]:
+            self.table.set_columns(wanted)
+        self.table.set_rows(rows)
+        bad = sum(1 for r in found if r.attention)
+        status = self.store.status.get(self.key)
+        sub = (
+            ""
+            if status is None or status.state is State.LIVE
+            else state_text(status, len(found), self.clock())
+        )
+        if self.filter_text:
+            sub = " · ".join(p for p in (sub, f"filter “{self.filter_text}”: {len(rows)}") if p)
+        self.set_title(f"{self.title} {len(found)} / {bad} not ready", sub)
+        self.set_class(bad > 0, "-trouble")
+        if status is not None and not status.state.ok:
+            self.table.empty_message = f"{status.state.value}: {status.message}"
+        else:
+            self.table.empty_message = "none" if not found else "no row matches"
+        self.show_detail()
+
+    def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        row = self.table.selected
+        self.detail.update(row_detail(row, self.store) if row is not None else "")
+
+    def action_filter(self) -> None:
+        self.filter_box.add_class("-active")
+        self.filter_box.value = self.filter_text
+        self.filter_box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value
+        self.refresh_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
