@@ -278,7 +278,7 @@ def scene_shots() -> None:
 
     from tests.scenes import SCENES, scene_app, still_demo
 
-    names = {"confirm": "confirm-restart", "tail": "log-tail"}
+    names = {"confirm": "confirm-restart", "tail": "log-tail", "kind": "kind-kafkatopics"}
     for scene, run_before in SCENES.items():
         work = Path(tempfile.mkdtemp(prefix="ic-scene-"))
         with still_demo(work) as kubeconfig:

@@ -182,10 +182,42 @@ async def describe(pilot: Any) -> None:
     await pilot.pause(0.3)
 
 
+async def kind(pilot: Any) -> None:
+    """`:kt kafka`: Strimzi's topics as kubectl prints them, the refused one first."""
+    from textual.command import CommandPalette
+    from textual.widgets import Input
+
+    from tui.screens.resources import ResourceScreen
+
+    await settled(pilot)
+    app = pilot.app
+    await until(pilot, lambda: app.session.discovery is not None, "the kinds discovered")
+    await pilot.press("colon")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+    field = app.screen.query_one(Input)
+    await until(pilot, lambda: field.has_focus, "the palette's input focused")
+    await pilot.press(*"kt kafka")
+    options = app.screen.query_one("CommandList")
+    await until(
+        pilot,
+        lambda: (
+            options.option_count
+            and str(options.get_option_at_index(0).prompt).startswith("Show kafkatopics")
+        ),
+        "the topics offered",
+    )
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ResourceScreen), "the topics' screen")
+    screen = app.screen
+    await until(pilot, lambda: screen.pane.table.row_count == 3, "the three topics")
+    await pilot.pause(0.5)
+
+
 SCENES: dict[str, Scene] = {
     "dashboard": dashboard,
     "palette": palette,
     "confirm": confirm,
     "tail": tail,
     "describe": describe,
+    "kind": kind,
 }

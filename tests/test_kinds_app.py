@@ -43,9 +43,9 @@ async def show(pilot: Any, words: str, rows: int) -> ResourceScreen:
     options = app.screen.query_one("CommandList")
 
     def offered() -> bool:
-        return options.option_count > 0 and str(
-            options.get_option_at_index(0).prompt
-        ).startswith("Show")
+        return options.option_count > 0 and str(options.get_option_at_index(0).prompt).startswith(
+            "Show"
+        )
 
     try:
         await until(pilot, offered, what=f"the kind {first} offered")

@@ -17,20 +17,33 @@ from tui.store.resources import Row
 from widgets.pane import Pane, state_text
 from widgets.table import Cells, Column, VirtualTable
 
-WIDTH = {"Name": 36, "Namespace": 14, "Message": 40, "Status": 28}
+SAMPLE = 500  # rows looked at to size the columns
+WIDEST = 48
 
 
-def columns_of(row: Row | None, width: int = 150) -> list[Column]:
+def columns_of(rows: list[Row]) -> list[Column]:
     """The server's columns (priority 0, as `kubectl get` without -o wide), with the
-    namespace first where the rows have one."""
-    if row is None:
+    namespace first where the rows have one, each as wide as its header or its widest
+    cell among the first rows (at most 48; the last takes the room left)."""
+    if not rows:
         return [Column("name", "NAME", 30, flex=True)]
-    cols = [Column("namespace", "NAMESPACE", 14)] if row.namespace else []
-    shown = [(i, c) for i, c in enumerate(row.columns) if c.priority == 0]
+    first, sample = rows[0], rows[:SAMPLE]
+
+    def widest(values: list[int], header: str) -> int:
+        return min(WIDEST, max([len(header), *values]) + 1)
+
+    cols = []
+    if first.namespace:
+        cols.append(
+            Column(
+                "namespace", "NAMESPACE", widest([len(r.namespace) for r in sample], "NAMESPACE")
+            )
+        )
+    shown = [(i, c) for i, c in enumerate(first.columns) if c.priority == 0]
     for i, c in shown:
-        if c.name.lower() == "namespace" and row.namespace:
+        if c.name.lower() == "namespace" and first.namespace:
             continue
-        w = WIDTH.get(c.name, max(8, min(24, len(c.name) + 2)))
+        w = widest([len(r.cells[i]) for r in sample if i < len(r.cells)], c.name)
         cols.append(Column(str(i), c.name.upper(), w, "left", flex=c is shown[-1][1]))
     return cols
 
@@ -109,7 +122,7 @@ class ResourcePane(Pane):
         self.store, self.key, self.title = store, key, title
         self.filter_text = ""
         self.table = VirtualTable[Row](
-            columns_of(None), render=row_cells, key=attrgetter("uid"), id="resources-table"
+            columns_of([]), render=row_cells, key=attrgetter("uid"), id="resources-table"
         )
         self.detail = Static("", classes="detail", markup=False)
         self.filter_box = Input(placeholder="filter: words in namespace/name and cells")
@@ -125,8 +138,8 @@ class ResourcePane(Pane):
         rows = sorted(
             (r for r in found if all(w in r.haystack for w in words)), key=attrgetter("order")
         )
-        wanted = columns_of(rows[0] if rows else None)
-        if [c.label for c in wanted] != [c.label for c in self.table.columns]:
+        wanted = columns_of(rows)
+        if wanted != self.table.columns:
             self.table.set_columns(wanted)
         self.table.set_rows(rows)
         bad = sum(1 for r in found if r.attention)
