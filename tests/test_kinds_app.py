@@ -88,6 +88,9 @@ async def test_services_and_ingresses_answer_the_runbook(demo: tuple[Any, Path])
     async with app.run_test(size=SIZE) as pilot:
         screen = await show(pilot, "svc default", 3)
         table = screen.pane.table
+        # no ready endpoint behind it: first, and counted as not ready
+        await until(pilot, lambda: "3 / 1 not ready" in str(screen.pane.border_title))
+        assert table.items[0].name == "api-gateway"
         gateway = next(r for r in table.items if r.name == "api-gateway")
         table.move_to(gateway.uid)
         await until(pilot, lambda: "not ready 3" in shown(screen), what="the not-ready endpoints")
@@ -105,7 +108,9 @@ async def test_services_and_ingresses_answer_the_runbook(demo: tuple[Any, Path])
             ),
             what="the certificate's state",
         )
-        assert "kafka.mercurious.example.com/ → kafka-ui:80" in shown(screen)
+        assert "kafka.mercurious.example.com/ → kafka-ui:80 (no such Service)" in shown(screen)
+        # both lead nowhere ready (the gateway crash-loops); kafka-ui's certificate too
+        assert "ingresses.networking.k8s.io 2 / 2 not ready" in str(screen.pane.border_title)
 
 
 async def test_a_secret_shows_its_keys_never_its_values(demo: tuple[Any, Path]) -> None:

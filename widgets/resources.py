@@ -48,13 +48,46 @@ def columns_of(rows: list[Row]) -> list[Column]:
     return cols
 
 
-def row_cells(row: Row) -> tuple[Cells, str]:
+def attention(row: Row, store: Store) -> int:
+    """How much the row needs the operator: its Ready condition, and for a Service with
+    a selector, whether any endpoint is ready behind it (the runbook's "no endpoints")."""
+    if row.attention:
+        return row.attention
+    if row.kind == "services" and row.facts.get("selector"):
+        ep = store.find("endpoints", row.namespace, row.name)
+        return FAILING if ep is None or ep.ready == 0 else row.attention
+    if row.kind == "ingresses.networking.k8s.io":
+        dead = any(
+            (ep := store.find("endpoints", row.namespace, r.service)) is None or ep.ready == 0
+            for r in row.facts.get("routes", ())
+        )
+        unissued = any(
+            (c := certificate(store, row.namespace, secret)) is not None and c.ready != "True"
+            for _, secret in row.facts.get("tls", ())
+        )
+        return NOT_READY if dead or unissued else row.attention
+    return row.attention
+
+
+def certificate(store: Store, namespace: str, secret: str) -> Any:
+    """cert-manager's Certificate that writes this TLS secret (named after it)."""
+    return next(
+        (
+            c
+            for c in store.objects.get("certificates", {}).values()
+            if c.namespace == namespace and c.name == secret
+        ),
+        None,
+    )
+
+
+def row_cells(row: Row, store: Store) -> tuple[Cells, str]:
     cells = [row.namespace] if row.namespace else []
     for i, c in enumerate(row.columns):
         if c.priority != 0 or (c.name.lower() == "namespace" and row.namespace):
             continue
         cells.append(row.cells[i] if i < len(row.cells) else "")
-    style = {FAILING: "critical", NOT_READY: "warning"}.get(row.attention, "")
+    style = {FAILING: "critical", NOT_READY: "warning"}.get(attention(row, store), "")
     return tuple(cells), style
 
 
@@ -89,17 +122,10 @@ def ingress_routes(store: Store, row: Row) -> str:
     parts = []
     for r in row.facts.get("routes", ()):
         ep = store.find("endpoints", row.namespace, r.service)
-        ready = ep.ready if ep is not None else 0
-        parts.append(f"{r.host}{r.path} → {r.service}:{r.port} ({ready} ready)")
+        behind = "no such Service" if ep is None else f"{ep.ready} ready"
+        parts.append(f"{r.host}{r.path} → {r.service}:{r.port} ({behind})")
     for _hosts, secret in row.facts.get("tls", ()):
-        cert = next(
-            (
-                c
-                for c in store.objects.get("certificates", {}).values()
-                if c.namespace == row.namespace and c.name == secret
-            ),
-            None,
-        )
+        cert = certificate(store, row.namespace, secret)
         state = "no Certificate" if cert is None else f"Ready={cert.ready}"
         if cert is not None and cert.ready != "True" and cert.message:
             state += f": {cert.message}"
@@ -122,7 +148,10 @@ class ResourcePane(Pane):
         self.store, self.key, self.title = store, key, title
         self.filter_text = ""
         self.table = VirtualTable[Row](
-            columns_of([]), render=row_cells, key=attrgetter("uid"), id="resources-table"
+            columns_of([]),
+            render=lambda r: row_cells(r, self.store),
+            key=attrgetter("uid"),
+            id="resources-table",
         )
         self.detail = Static("", classes="detail", markup=False)
         self.filter_box = Input(placeholder="filter: words in namespace/name and cells")
@@ -135,14 +164,16 @@ class ResourcePane(Pane):
     def refresh_rows(self) -> None:
         found = list(self.store.objects.get(self.key, {}).values())
         words = self.filter_text.lower().split()
-        rows = sorted(
-            (r for r in found if all(w in r.haystack for w in words)), key=attrgetter("order")
-        )
+        matching = [r for r in found if all(w in r.haystack for w in words)]
+        if self.key in ("resource/services", "resource/ingresses.networking.k8s.io"):
+            rows = sorted(matching, key=lambda r: (-attention(r, self.store), r.namespace, r.name))
+        else:
+            rows = sorted(matching, key=attrgetter("order"))
         wanted = columns_of(rows)
         if wanted != self.table.columns:
             self.table.set_columns(wanted)
         self.table.set_rows(rows)
-        bad = sum(1 for r in found if r.attention)
+        bad = sum(1 for r in found if attention(r, self.store))
         status = self.store.status.get(self.key)
         sub = (
             ""

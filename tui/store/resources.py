@@ -120,9 +120,9 @@ def make_row(kind: str, columns: tuple[TableColumn, ...], cells: tuple[str, ...]
 
 
 def cell_text(value: Any, kind: str, now: float | None = None) -> str:
-    """A Table cell as kubectl prints it: nothing as <none>, inert text."""
+    """A Table cell as kubectl prints it: nothing as nothing, inert text."""
     if value is None or value == "":
-        return "<none>" if value is None else ""
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if kind == "date" and now is not None:
