@@ -55,11 +55,31 @@ class Row(Object):
         return f"{self.namespace}/{self.name}"
 
 
+REPLICAS = {  # kinds without a Ready condition: ready replicas against those wanted
+    "Deployment": ("readyReplicas", "spec", "replicas"),
+    "StatefulSet": ("readyReplicas", "spec", "replicas"),
+    "ReplicaSet": ("readyReplicas", "spec", "replicas"),
+    "DaemonSet": ("numberReady", "status", "desiredNumberScheduled"),
+}
+
+
 def _ready(obj: JSON) -> tuple[str, str, str]:
-    for c in _l(_d(obj, "status"), "conditions"):
+    """The Ready condition (status, reason, message); for the workload kinds, whether
+    every replica wanted is ready."""
+    status = _d(obj, "status")
+    for c in _l(status, "conditions"):
         if isinstance(c, dict) and c.get("type") == "Ready":
             return _s(c, "status", 16), _s(c, "reason", 128), _s(c, "message", 1024)
-    return "", "", ""
+    fields = REPLICAS.get(_s(obj, "kind", 64))
+    if fields is None:
+        return "", "", ""
+    ready = status.get(fields[0]) or 0
+    wanted = _d(obj, fields[1]).get(fields[2], 1 if fields[1] == "spec" else 0)
+    if not isinstance(ready, int) or not isinstance(wanted, int):
+        return "", "", ""
+    if ready >= wanted:
+        return "True", "", ""
+    return "False", "ReplicasNotReady", f"{ready} of {wanted} replicas ready"
 
 
 def _facts(obj: JSON) -> dict[str, Any]:
