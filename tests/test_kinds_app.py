@@ -154,3 +154,33 @@ async def test_delete_asks_for_the_name_and_read_only_offers_none(
         await pilot.pause(0.3)
         assert app.screen is screen
     assert [r for r in list(emulator.cluster.requests)[before:] if r.method != "GET"] == []
+
+
+async def test_a_deployment_row_offers_its_own_actions(demo: tuple[Any, Path]) -> None:
+    from textual.command import CommandPalette
+
+    emulator, path = demo
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await show(pilot, "deploy default", 3)
+        table = screen.pane.table
+        assert table.items[0].name == "api-gateway"  # 0 of 3 replicas ready: first
+        assert "0 of 3 replicas ready" in shown(screen)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        options = app.screen.query_one("CommandList")
+        await until(pilot, lambda: options.option_count >= 5)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(
+            p.startswith("Restart deployment (rollout restart) — deployment/api-gateway")
+            for p in prompts
+        )
+        index = next(i for i, p in enumerate(prompts) if p.startswith("Restart deployment"))
+        options.highlighted = index
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert (
+            dry_runs(emulator.cluster)[-1].path
+            == "/apis/apps/v1/namespaces/default/deployments/api-gateway"
+        )
+        await pilot.press("escape")
