@@ -7,6 +7,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,11 +103,11 @@ def test_the_aggregated_document_is_read() -> None:
 
 
 @pytest.fixture
-def demo_kubeconfig(tmp_path: Path) -> Iterator[Path]:
+def demo(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
     from tui.demo import start_demo
 
     emulator, _demo, path = start_demo(kubeconfig=tmp_path / "kubeconfig", scenario=False)
-    yield path
+    yield emulator, path
     emulator.stop()
 
 
@@ -123,9 +124,25 @@ def kubectl_path(kubeconfig: Path, name: str) -> str:
     return str(found[-1])  # after discovery, the list itself
 
 
-def test_every_runbook_name_means_what_it_means_to_kubectl(demo_kubeconfig: Path) -> None:
+def test_aggregated_discovery_and_the_legacy_documents_agree(demo: tuple[Any, Path]) -> None:
+    emulator, path = demo
+    kube = Kube.from_kubeconfig(str(path), None)
+    before = len(emulator.cluster.requests)
+    aggregated = discover(kube)
+    asked = [r.path for r in list(emulator.cluster.requests)[before:]]
+    assert asked == ["/api", "/apis"]  # two documents: every group at once
+    emulator.cluster.faults.aggregated_absent = True
+    legacy = discover(kube)
+    assert len(list(emulator.cluster.requests)) - before > 10  # a document per group
+    assert {(k.group, k.plural, k.short_names) for k in aggregated.kinds} == {
+        (k.group, k.plural, k.short_names) for k in legacy.kinds
+    }
+
+
+def test_every_runbook_name_means_what_it_means_to_kubectl(demo: tuple[Any, Path]) -> None:
     if not Path(KUBECTL).exists():
         pytest.skip("kubectl is not installed at /usr/bin/kubectl")
+    demo_kubeconfig = demo[1]
     kube = Kube.from_kubeconfig(str(demo_kubeconfig), None)
     found = discover(kube)
     for name in RUNBOOK_NAMES:

@@ -28,6 +28,9 @@ from tui.demo.state import (
 )
 from tui.demo.streams import Streams
 
+AGGREGATED = "as=APIGroupDiscoveryList"
+AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
 
 class Handler(Streams):
     """One request: routed to a read, a write or a stream, with the faults tests set."""
@@ -79,6 +82,9 @@ class Handler(Streams):
             self.end_headers()
             self.wfile.write(data)
             return None
+        aggregated = AGGREGATED in (self.headers.get("Accept") or "")
+        if path in ("/api", "/apis") and aggregated and not self.cluster.faults.aggregated_absent:
+            return self._send_json(200, self._aggregated(path == "/api"), AGGREGATED_TYPE)
         if path == "/api":
             return self._send_json(
                 200,

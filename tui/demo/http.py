@@ -37,10 +37,10 @@ class Plumbing(BaseHTTPRequestHandler):
     def cluster(self) -> Cluster:
         return self.server.cluster
 
-    def _send_json(self, code: int, body: Any) -> None:
+    def _send_json(self, code: int, body: Any, content_type: str = "application/json") -> None:
         data = orjson.dumps(body)
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Audit-Id", str(uuid.uuid4()))
         self.end_headers()

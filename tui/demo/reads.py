@@ -87,6 +87,69 @@ class Reads(Plumbing):
         gv = f"{group}/{version}" if group else version
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": out}
 
+    def _aggregated(self, core: bool) -> Obj:
+        """The aggregated discovery document (apidiscovery.k8s.io/v2) of /api or /apis:
+        every group, its versions preferred first, each version's resources."""
+        groups = [""] if core else list(self._groups())
+        items = []
+        for name in groups:
+            versions = (
+                ["v1"] if core else sorted(self._groups()[name], key=version_order, reverse=True)
+            )
+            item_versions = []
+            for v in versions:
+                resources = []
+                for r in self.cluster.resources.values():
+                    if r.group != name or r.version != v:
+                        continue
+                    kind = {"group": r.group, "version": r.version, "kind": r.kind}
+                    resources.append(
+                        {
+                            "resource": r.plural,
+                            "responseKind": kind,
+                            "scope": "Namespaced" if r.namespaced else "Cluster",
+                            "singularResource": r.kind.lower(),
+                            "verbs": list(r.verbs),
+                            **({"shortNames": list(r.short_names)} if r.short_names else {}),
+                            "subresources": [
+                                {
+                                    "subresource": sub,
+                                    "responseKind": {**kind, "kind": "Scale"}
+                                    if sub == "scale"
+                                    else kind,
+                                    "verbs": ["get"]
+                                    if sub == "log"
+                                    else ["get", "patch", "update"],
+                                }
+                                for sub in r.subresources
+                            ],
+                        }
+                    )
+                if name == "metrics.k8s.io":
+                    for plural, kind_name, scope in (
+                        ("nodes", "NodeMetrics", "Cluster"),
+                        ("pods", "PodMetrics", "Namespaced"),
+                    ):
+                        resources.append(
+                            {
+                                "resource": plural,
+                                "responseKind": {"group": name, "version": v, "kind": kind_name},
+                                "scope": scope,
+                                "singularResource": "",
+                                "verbs": ["get", "list"],
+                            }
+                        )
+                item_versions.append({"version": v, "resources": resources, "freshness": "Current"})
+            items.append(
+                {"metadata": {"name": name, "creationTimestamp": None}, "versions": item_versions}
+            )
+        return {
+            "kind": "APIGroupDiscoveryList",
+            "apiVersion": "apidiscovery.k8s.io/v2",
+            "metadata": {},
+            "items": items,
+        }
+
     # -- reads -------------------------------------------------------------------
     def _matchers(self, q: dict[str, list[str]]) -> Callable[[Obj], bool]:
         try:

@@ -146,6 +146,7 @@ class Faults:
     latency: float = 0.0
     tokens: frozenset[str] | None = None  # bearer tokens accepted; None: any
     tables_absent: bool = False  # as a server (or proxy) that offers no meta.k8s.io Table
+    aggregated_absent: bool = False  # as a server before 1.26: per-group discovery only
 
 
 class Cluster:
