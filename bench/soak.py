@@ -11,10 +11,12 @@ shorten it for a try.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,15 @@ from tests.sshd import Sshd
 SECONDS = float(os.environ.get("SOAK_SECONDS", "1800"))
 KILL_EVERY = float(os.environ.get("SOAK_KILL_EVERY", "300"))
 DOWN_FOR = float(os.environ.get("SOAK_DOWN_FOR", "10"))
+TRACE = os.environ.get("SOAK_TRACE") == "1"  # which objects grew (a census at 1 min and the end)
 CHURN, LOG_RATE, SSH_HOSTS = 100, 2000, 3
+
+
+def census() -> dict[str, int]:
+    """Objects by type, the collector's tracked ones plus how many it froze."""
+    counts = Counter(type(o).__name__ for o in gc.get_objects())
+    counts["(frozen by gc.freeze)"] = gc.get_freeze_count()
+    return dict(counts)
 
 
 def rss_mb() -> float:
@@ -90,6 +100,8 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
                 next_rss += 10
                 if baseline is None and now - start >= 60:
                     baseline = rss_mb()
+                    if TRACE:
+                        out["trace0"] = census()
             if now >= next_kill:
                 next_kill += KILL_EVERY
                 server.send("down")
@@ -114,6 +126,11 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
         out["log_received"] = view.line_count + view.dropped
         out["rss_first_minute"] = baseline or out["rss"][0][1]
         out["rss_end"] = rss_mb()
+        if TRACE and "trace0" in out:
+            before, after = out.pop("trace0"), census()
+            out["trace"] = sorted(((after[k] - before.get(k, 0), k) for k in after), reverse=True)[
+                :12
+            ]
         out["events"] = len(app.store.events)
         out["events_cap"] = app.store.max_events
         out["events_dropped"] = app.store.events_dropped
@@ -185,6 +202,13 @@ def main() -> int:
         f"  log lines sent {r['log_sent']}, shown or counted {r['log_received']}; "
         f"SSH hosts live at the end {r['hosts_live']}/{SSH_HOSTS}"
     )
+    curve = " ".join(f"{t / 60:.0f}m:{mb:.0f}" for t, mb in r["rss"] if int(t) % 60 < 10)
+    print(f"  RSS by minute (MB): {curve}")
+    if r.get("trace"):
+        print(
+            "  objects gained after the first minute: "
+            + ", ".join(f"{name} {n:+d}" for n, name in r["trace"])
+        )
     return 0
 
 

@@ -117,28 +117,33 @@ async def dashboard(pilot: Any) -> None:
     await on_gateway(pilot)
 
 
-async def palette(pilot: Any) -> None:
-    """ctrl+p, "restart": what fits the selected pod first."""
+async def in_palette(pilot: Any, key: str, words: str, first: str) -> None:
+    """The palette opened with `key`, the words typed, `first` the first command."""
     from textual.command import CommandPalette
     from textual.widgets import Input
 
-    await on_gateway(pilot)
     app = pilot.app
-    await pilot.press("ctrl+p")
+    await pilot.press(key)
     await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
     field = app.screen.query_one(Input)
     field.cursor_blink = False
     await until(pilot, lambda: field.has_focus, "the palette's input focused")
-    await pilot.press(*"restart")
-    await until(pilot, lambda: field.value == "restart", "the words typed")
+    await pilot.press(*words)
+    await until(pilot, lambda: field.value == words, "the words typed")
+    options = app.screen.query_one("CommandList")
     await until(
         pilot,
         lambda: (
-            "Restart deployment"
-            in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            options.option_count and str(options.get_option_at_index(0).prompt).startswith(first)
         ),
-        "the restart first",
+        f"{first} first",
     )
+
+
+async def palette(pilot: Any) -> None:
+    """ctrl+p, "restart": what fits the selected pod first."""
+    await on_gateway(pilot)
+    await in_palette(pilot, "ctrl+p", "restart", "Restart deployment")
     await pilot.pause(0.3)
 
 
@@ -184,28 +189,12 @@ async def describe(pilot: Any) -> None:
 
 async def kind(pilot: Any) -> None:
     """`:kt kafka`: Strimzi's topics as kubectl prints them, the refused one first."""
-    from textual.command import CommandPalette
-    from textual.widgets import Input
-
     from tui.screens.resources import ResourceScreen
 
     await settled(pilot)
     app = pilot.app
     await until(pilot, lambda: app.session.discovery is not None, "the kinds discovered")
-    await pilot.press("colon")
-    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-    field = app.screen.query_one(Input)
-    await until(pilot, lambda: field.has_focus, "the palette's input focused")
-    await pilot.press(*"kt kafka")
-    options = app.screen.query_one("CommandList")
-    await until(
-        pilot,
-        lambda: (
-            options.option_count
-            and str(options.get_option_at_index(0).prompt).startswith("Show kafkatopics")
-        ),
-        "the topics offered",
-    )
+    await in_palette(pilot, "colon", "kt kafka", "Show kafkatopics")
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ResourceScreen), "the topics' screen")
     screen = app.screen

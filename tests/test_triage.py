@@ -107,6 +107,20 @@ def test_node_not_ready_after_two_minutes_only() -> None:
 
 
 # -- pods -----------------------------------------------------------------------------
+def test_past_fifty_a_rules_subjects_fold_into_one_finding_that_counts_them() -> None:
+    crashing = [
+        fx.pod(f"app-{i:03d}-x", namespace=f"ns-{i:03d}", waiting="CrashLoopBackOff", restarts=9)
+        for i in range(60)
+    ]
+    found = rules(store_with(pods=crashing))["pod-crashloop"]
+    assert len(found) == 50
+    last = found[-1]
+    assert last.title.endswith("(+11 more)") and str(last.subject) == "cluster"
+    assert last.evidence.startswith("11 more subjects, among them ")
+    assert last.actions == ()  # nothing to run on "11 pods": the others are named
+    assert len({f.key for f in found}) == 50
+
+
 def test_crashloop_needs_more_than_three_restarts() -> None:
     three = fx.pod("p3", waiting="CrashLoopBackOff", restarts=3)
     four = fx.pod("p4", waiting="CrashLoopBackOff", restarts=4)

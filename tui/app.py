@@ -177,6 +177,8 @@ class IncidentApp(App[int]):
                     self._dirty.discard(pane)
                     self._refreshed[pane] = now
                     self.panes[pane].refresh_rows()
+        if self.session.freeze_due:  # after the panes drew the list: a turn of its own
+            self.call_later(self.session.freeze)
         if touched:
             for hook in self.after_flush:
                 hook(touched)

@@ -17,6 +17,7 @@ from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from actions import registry
 from actions.targets import row_actions, row_target
 from tui.flow import ActionFlow
+from tui.screens.commands import Listed, ListedCommands
 from tui.screens.resources import ResourceScreen, RowHandlers
 from tui.session import Session
 from tui.sources.discovery import ApiKind, Discovery
@@ -87,12 +88,14 @@ def row_commands(kind: ApiKind, row: Row) -> type[Provider]:
     """A provider of the actions that apply to this row (a class per row, as the palette
     takes classes)."""
 
-    class RowCommands(Provider):
-        def commands(self) -> list[tuple[str, Any, str]]:
+    class RowCommands(ListedCommands):
+        def commands(self) -> list[Listed]:
             console: Console = self.app  # type: ignore[assignment]
-            flow, out = console.flow, []
-            out.append((f"Describe {row.key}", partial(flow.view_row, kind, row, "describe"), ""))
-            out.append((f"YAML of {row.key}", partial(flow.view_row, kind, row, "yaml"), ""))
+            flow = console.flow
+            out: list[Listed] = [
+                (f"Describe {row.key}", partial(flow.view_row, kind, row, "describe"), ""),
+                (f"YAML of {row.key}", partial(flow.view_row, kind, row, "yaml"), ""),
+            ]
             for action_id in row_actions(kind):
                 action = registry.get(action_id)
                 target = row_target(action, kind, row, console.session.store)
@@ -107,17 +110,6 @@ def row_commands(kind: ApiKind, row: Row) -> type[Provider]:
                     )
                 )
             return out
-
-        async def discover(self) -> Hits:
-            for text, callback, help_text in self.commands():
-                yield DiscoveryHit(text, callback, help=help_text)
-
-        async def search(self, query: str) -> Hits:
-            matcher = self.matcher(query)
-            for text, callback, help_text in self.commands():
-                score = matcher.match(f"{text} {help_text}")
-                if score > 0:
-                    yield Hit(score, matcher.highlight(text), callback, help=help_text)
 
     return RowCommands
 

@@ -12,6 +12,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from actions import registry
 from actions.base import Target
 from tui.flow import ActionFlow
+from tui.screens.commands import ListedCommands
 from tui.session import Session
 from tui.triage import Finding
 
@@ -117,7 +118,7 @@ def rank(query: str, text: str, fuzzy: Callable[[str], float], fits: bool) -> fl
     return min(0.8, score * 0.8 + bonus) if score > 0 else 0.0
 
 
-class FindingCommands(Provider):
+class FindingCommands(ListedCommands):
     """The palette narrowed to the actions of the finding chosen in the findings pane."""
 
     def commands(self) -> list[tuple[str, Callable[[], object], str]]:
@@ -142,14 +143,3 @@ class FindingCommands(Provider):
                 )
             )
         return out
-
-    async def discover(self) -> Hits:
-        for text, callback, help_text in self.commands():
-            yield DiscoveryHit(text, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, callback, help_text in self.commands():
-            score = matcher.match(f"{text} {help_text}")
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)

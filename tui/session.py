@@ -82,6 +82,7 @@ class Session:
         self.discovery: Discovery | None = None  # every kind served, once asked
         self._kind_feed: tuple[ListWatch, threading.Thread] | None = None
         self.flushes = 0
+        self.freeze_due = False  # a complete list arrived: freeze() it
 
     @property
     def connected(self) -> bool:
@@ -281,8 +282,21 @@ class Session:
         touched = self.store.apply(changes)
         self.flushes += 1
         if any(isinstance(c, Replace) for c in changes):
-            gc.freeze()  # a complete list is long-lived: keep the collector off it
+            self.freeze_due = True
         return touched
+
+    def freeze(self) -> None:
+        """After a complete list: keep the collector off it (it is long-lived). Collect
+        first: freezing moves every tracked object out of the collector's reach for good,
+        and cyclic garbage frozen with it was never freed (the 30-minute soak grew 135 ->
+        316 MB, one relist at a time). The collection skips what is already frozen: it
+        costs about 25 ms for a new list of 10,000 pods, which is why the App runs it on
+        a turn of its own, not inside the flush that applied the list."""
+        if not self.freeze_due:
+            return
+        self.freeze_due = False
+        gc.collect()
+        gc.freeze()
 
     @property
     def triage_ready(self) -> bool:

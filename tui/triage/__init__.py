@@ -36,10 +36,41 @@ RULES = (
 )
 
 
+MAX_PER_RULE = 50  # past this, a rule's other subjects are one finding, with their count
+
+
 def evaluate(store: Store, now: float | None = None) -> list[Finding]:
     """Every rule on the store as it is now (holds not applied: see Tracker / due())."""
     now = time.time() if now is None else now
-    return [f for rule in RULES for f in rule(store, now)]
+    out: list[Finding] = []
+    for rule in RULES:
+        out += folded(rule(store, now))
+    return out
+
+
+def folded(findings: list[Finding], most: int = MAX_PER_RULE) -> list[Finding]:
+    """A rule's findings, at most `most` of them: the worst and oldest first, the rest
+    folded into one finding that counts them and names a few. Five thousand crash-looping
+    pods are one line to read, not five thousand (and the console's memory and the
+    findings pane stay bounded however large the incident)."""
+    if len(findings) <= most:
+        return findings
+    ranked = sorted(findings, key=lambda f: (-f.severity, f.since or 0.0, f.key))
+    kept, rest = ranked[: most - 1], ranked[most - 1 :]
+    first = rest[0]
+    names = ", ".join(str(f.subject) for f in rest[:5])
+    folded_one = Finding(
+        first.rule,
+        f"{first.title} (+{len(rest)} more)",
+        max(f.severity for f in rest),
+        Subject("cluster", f"{len(rest)} more"),
+        f"{len(rest)} more subjects, among them {names}",
+        (),
+        first.section,
+        since=min((f.since for f in rest if f.since is not None), default=None),
+        hold=min(f.hold for f in rest),
+    )
+    return [*kept, folded_one]
 
 
 __all__ = [
