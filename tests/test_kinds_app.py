@@ -95,6 +95,13 @@ async def test_services_and_ingresses_answer_the_runbook(demo: tuple[Any, Path])
         table.move_to(gateway.uid)
         await until(pilot, lambda: "not ready 3" in shown(screen), what="the not-ready endpoints")
         assert "ready 0: none" in shown(screen) and "(api-gateway-" in shown(screen)
+        assert "(EndpointSlices)" in shown(screen)
+        # a cluster without EndpointSlices for it: the Endpoints say the same
+        emulator = demo[0]
+        for s in emulator.cluster.list("EndpointSlice", "default"):
+            emulator.cluster.remove("EndpointSlice", "default", s["metadata"]["name"])
+        await until(pilot, lambda: "(Endpoints)" in shown(screen), what="the fallback")
+        assert "not ready 3" in shown(screen)
         await pilot.press("escape")
         screen = await show(pilot, "ing", 2)
         table = screen.pane.table

@@ -23,13 +23,20 @@ from tui.sources.discovery import ApiKind, Discovery, discover
 from tui.sources.flux import discover_status
 from tui.sources.host import Host
 from tui.sources.hosts import HostManager
-from tui.sources.kube import KIND_SPECS, KindSpec, ListWatch, discover_certificates
+from tui.sources.kube import (
+    ENDPOINTSLICES,
+    KIND_SPECS,
+    KindSpec,
+    ListWatch,
+    discover_certificates,
+    served,
+)
 from tui.sources.metrics import MetricsPoller
 from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, query_error_rate
 from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
-from tui.store.models import parse_certificate
+from tui.store.models import parse_certificate, parse_endpointslice
 from tui.triage import Finding, TimelineEntry, Tracker, evaluate
 
 JOIN_TIMEOUT = 2.0  # seconds stop() waits for each feed's thread
@@ -83,6 +90,7 @@ class Session:
         self._kind_feed: tuple[ListWatch, threading.Thread] | None = None
         self.flushes = 0
         self.freeze_due = False  # a complete list arrived: freeze() it
+        self._poll = True
 
     @property
     def connected(self) -> bool:
@@ -93,6 +101,7 @@ class Session:
     def start(self, *, poll: bool = True) -> None:
         """Every feed of the cluster, and the hosts. `poll=False` (for `check`): the
         pollers ask once instead of running."""
+        self._poll = poll
         self._start_hosts()
         if isinstance(self.kube, NoCluster):
             for change in no_cluster(self.kube.reason):
@@ -137,10 +146,14 @@ class Session:
             certs = discover_certificates(self.kube)
             if certs is not None:
                 self._spawn(self._watch(certs, parse_certificate), "watch:certificates")
+            slices = served(self.kube, ENDPOINTSLICES) if self._poll else None
+            if slices is not None:  # the Service views' addresses (Endpoints the fallback)
+                self._spawn(self._watch(slices, parse_endpointslice), "watch:endpointslices")
         finally:
             self.discovered.set()
-        with contextlib.suppress(Exception):  # `:kind` asks again when it needs to
-            self.kinds()
+        if self._poll:  # the console's `:kind` (check has no use for it)
+            with contextlib.suppress(Exception):  # `:kind` asks again when it needs to
+                self.kinds()
 
     def _spawn(self, feed: Feed, name: str) -> threading.Thread | None:
         with self._lock:

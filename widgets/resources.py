@@ -54,11 +54,11 @@ def attention(row: Row, store: Store) -> int:
     if row.attention:
         return row.attention
     if row.kind == "services" and row.facts.get("selector"):
-        ep = store.find("endpoints", row.namespace, row.name)
-        return FAILING if ep is None or ep.ready == 0 else row.attention
+        found = store.backends(row.namespace, row.name)
+        return FAILING if found is None or not found[0] else row.attention
     if row.kind == "ingresses.networking.k8s.io":
         dead = any(
-            (ep := store.find("endpoints", row.namespace, r.service)) is None or ep.ready == 0
+            (b := store.backends(row.namespace, r.service)) is None or not b[0]
             for r in row.facts.get("routes", ())
         )
         unissued = any(
@@ -108,21 +108,22 @@ def row_detail(row: Row, store: Store) -> str:
 
 def service_backends(store: Store, namespace: str, name: str) -> str:
     """A Service's ready and not-ready endpoint addresses, and the pods behind them."""
-    ep = store.find("endpoints", namespace, name)
-    if ep is None:
-        return "no Endpoints object"
-    text = f"ready {ep.ready}: {', '.join(ep.ready_addresses) or 'none'}"
-    if ep.not_ready:
-        text += f" · not ready {ep.not_ready}: {', '.join(ep.not_ready_addresses)}"
-    return text
+    found = store.backends(namespace, name)
+    if found is None:
+        return "no EndpointSlice nor Endpoints for it"
+    ready, waiting, source = found
+    text = f"ready {len(ready)}: {', '.join(ready) or 'none'}"
+    if waiting:
+        text += f" · not ready {len(waiting)}: {', '.join(waiting)}"
+    return f"{text} ({source})"
 
 
 def ingress_routes(store: Store, row: Row) -> str:
     """Each rule's host/path -> service:port -> ready endpoints; TLS secret -> certificate."""
     parts = []
     for r in row.facts.get("routes", ()):
-        ep = store.find("endpoints", row.namespace, r.service)
-        behind = "no such Service" if ep is None else f"{ep.ready} ready"
+        found = store.backends(row.namespace, r.service)
+        behind = "no such Service" if found is None else f"{len(found[0])} ready"
         parts.append(f"{r.host}{r.path} → {r.service}:{r.port} ({behind})")
     for _hosts, secret in row.facts.get("tls", ()):
         cert = certificate(store, row.namespace, secret)

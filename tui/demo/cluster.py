@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from tui.demo import clock
 from tui.demo.clock import RNG, now
+from tui.demo.endpoints import EndpointsControllers, pod_ready
 from tui.demo.kubelet import Kubelet, PodLife
 from tui.demo.objects import (
     DEPLOYMENTS,
@@ -31,7 +32,7 @@ from tui.demo.units import quantity
 
 
 @dataclass
-class DemoCluster(Kubelet):
+class DemoCluster(Kubelet, EndpointsControllers):
     cluster: Cluster
     scenario: bool = True
     lives: dict[tuple[str, str], PodLife] = field(default_factory=dict)
@@ -190,7 +191,7 @@ class DemoCluster(Kubelet):
                 )
         # Rolling: the new ReplicaSet gets the desired count; old ones go once new pods are Ready.
         new_pods = self._pods_of(ns, rs_name)
-        new_ready = sum(1 for p in new_pods if self._ready(p))
+        new_ready = sum(1 for p in new_pods if pod_ready(p))
         for rs in rss:
             rname = rs["metadata"]["name"]
             want = (
@@ -210,7 +211,7 @@ class DemoCluster(Kubelet):
                     )
             self._reconcile_rs(dep, rs, now, initial)
         all_pods = [p for r in rss for p in self._pods_of(ns, r["metadata"]["name"])]
-        ready = sum(1 for p in all_pods if self._ready(p))
+        ready = sum(1 for p in all_pods if pod_ready(p))
         updated = len(self._pods_of(ns, rs_name))
         status = {
             "observedGeneration": dep["metadata"].get("generation", 1),
@@ -257,63 +258,12 @@ class DemoCluster(Kubelet):
                 for obj in self.cluster.list(r.kind):
                     play_reconcile(self.cluster, r.kind, obj)
 
-    def _endpoints(self) -> None:
-        """The endpoints controller: each Service's Endpoints lists its pods' addresses."""
-        c = self.cluster
-        for svc in c.list("Service"):
-            meta, spec = svc["metadata"], svc.get("spec") or {}
-            selector = spec.get("selector") or {}
-            ready: list[Obj] = []
-            not_ready: list[Obj] = []
-            for pod in c.list("Pod", meta["namespace"]):
-                labels = pod["metadata"].get("labels") or {}
-                if not selector or any(labels.get(k) != v for k, v in selector.items()):
-                    continue
-                if "deletionTimestamp" in pod["metadata"]:
-                    continue
-                address = {
-                    "ip": pod.get("status", {}).get("podIP", ""),
-                    "nodeName": NODE,
-                    "targetRef": {
-                        "kind": "Pod",
-                        "namespace": meta["namespace"],
-                        "name": pod["metadata"]["name"],
-                    },
-                }
-                (ready if self._ready(pod) else not_ready).append(address)
-            subset: Obj = {"ports": [{"port": 8080, "protocol": "TCP"}]}
-            if ready:
-                subset["addresses"] = sorted(ready, key=lambda a: a["ip"])
-            if not_ready:
-                subset["notReadyAddresses"] = sorted(not_ready, key=lambda a: a["ip"])
-            subsets = [subset] if ready or not_ready else []
-            current = c.get("Endpoints", meta["namespace"], meta["name"])
-            if current is None or current.get("subsets") != subsets:
-                c.put(
-                    "Endpoints",
-                    {
-                        "metadata": {
-                            "name": meta["name"],
-                            "namespace": meta["namespace"],
-                            "labels": meta.get("labels", {}),
-                        },
-                        "subsets": subsets,
-                    },
-                )
-
     def _pods_of(self, ns: str, rs_name: str) -> list[Obj]:
         return [
             p
             for p in self.cluster.list("Pod", ns)
             if any(o.get("name") == rs_name for o in p["metadata"].get("ownerReferences", []))
         ]
-
-    @staticmethod
-    def _ready(pod: Obj) -> bool:
-        return any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in pod.get("status", {}).get("conditions", [])
-        )
 
     def _reconcile_rs(self, dep: Obj, rs: Obj, now: float, initial: bool) -> None:
         ns, rs_name = rs["metadata"]["namespace"], rs["metadata"]["name"]

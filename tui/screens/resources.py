@@ -22,6 +22,7 @@ from widgets.resources import ResourcePane
 from widgets.table import VirtualTable
 
 REFRESH = 0.25  # seconds between two looks at the store
+ALSO_READ = ("status", "endpoints", "endpointslices", "certificates")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ class ResourceScreen(Screen[None]):
         self._refresh()
 
     def _refresh(self) -> None:
-        version = self.store.versions.get(self.key, 0) + self.store.versions.get("status", 0)
+        # its rows, and what the views read beside them (addresses, certificates)
+        v = self.store.versions
+        version = sum(v.get(k, 0) for k in (self.key, *ALSO_READ))
         if version != self._seen:
             self._seen = version
             self.pane.refresh_rows()

@@ -316,13 +316,19 @@ def server_host(server: str) -> str:
 
 
 CERTIFICATES = KindSpec("certificates", "cert-manager.io", "v1", "certificates", True)
+ENDPOINTSLICES = KindSpec("endpointslices", "discovery.k8s.io", "v1", "endpointslices", True)
+
+
+def served(kube: Kube, spec: KindSpec) -> KindSpec | None:
+    """The kind, where the cluster serves it (the optional feeds)."""
+    try:
+        body = kube.json("GET", f"/apis/{spec.group}/{spec.version}")
+    except (ApiError, OSError, urllib3.exceptions.HTTPError):
+        return None
+    names = {r.get("name") for r in body.get("resources") or [] if isinstance(r, dict)}
+    return spec if spec.plural in names else None
 
 
 def discover_certificates(kube: Kube) -> KindSpec | None:
     """cert-manager's Certificates, where the cluster serves them (optional)."""
-    try:
-        body = kube.json("GET", f"/apis/{CERTIFICATES.group}/{CERTIFICATES.version}")
-    except (ApiError, OSError, urllib3.exceptions.HTTPError):
-        return None
-    names = {r.get("name") for r in body.get("resources") or [] if isinstance(r, dict)}
-    return CERTIFICATES if CERTIFICATES.plural in names else None
+    return served(kube, CERTIFICATES)

@@ -253,6 +253,34 @@ def parse_endpoints(obj: JSON) -> Endpoints:
 
 
 @dataclass(slots=True, frozen=True)
+class EndpointSlice(Object):
+    service: str  # the kubernetes.io/service-name label
+    ready_addresses: tuple[str, ...]  # "ip (pod)"
+    not_ready_addresses: tuple[str, ...]
+
+
+def parse_endpointslice(obj: JSON) -> EndpointSlice:
+    """discovery.k8s.io/v1: an endpoint counts as ready unless its conditions say not."""
+    m = parse_meta(obj)
+    ready: list[str] = []
+    waiting: list[str] = []
+    for e in _l(obj, "endpoints"):
+        if not isinstance(e, dict):
+            continue
+        ref = _d(e, "targetRef")
+        pod = _s(ref, "name", 253) if _s(ref, "kind", 32) == "Pod" else ""
+        for ip in _l(e, "addresses")[:4]:
+            shown = clean(str(ip), 64) + (f" ({pod})" if pod else "")
+            (waiting if _d(e, "conditions").get("ready") is False else ready).append(shown)
+    return EndpointSlice(
+        *m.identity,
+        service=m.labels.get("kubernetes.io/service-name", ""),
+        ready_addresses=tuple(ready[:50]),
+        not_ready_addresses=tuple(waiting[:50]),
+    )
+
+
+@dataclass(slots=True, frozen=True)
 class Certificate(Object):
     """cert-manager's Certificate, where that kind exists."""
 

@@ -282,8 +282,25 @@ class Store:
                 return d
         return None
 
+    def backends(self, namespace: str, service: str) -> tuple[list[str], list[str], str] | None:
+        """A Service's ready and not-ready addresses, from its EndpointSlices where the
+        cluster has them, else from its Endpoints; and which it was. None: neither."""
+        slices = [
+            s
+            for s in self.objects.get("endpointslices", {}).values()
+            if s.namespace == namespace and s.service == service
+        ]
+        if slices:
+            ready = [a for s in slices for a in s.ready_addresses]
+            waiting = [a for s in slices for a in s.not_ready_addresses]
+            return ready, waiting, "EndpointSlices"
+        ep = self.find("endpoints", namespace, service)
+        if ep is None:
+            return None
+        return list(ep.ready_addresses), list(ep.not_ready_addresses), "Endpoints"
+
     def find(self, kind: str, namespace: str, name: str) -> Any:
-        for o in self.objects[kind].values():
+        for o in self.objects.get(kind, {}).values():
             if o.name == name and getattr(o, "namespace", "") == namespace:
                 return o
         return None
