@@ -191,3 +191,30 @@ async def test_a_deployment_row_offers_its_own_actions(demo: tuple[Any, Path]) -
             == "/apis/apps/v1/namespaces/default/deployments/api-gateway"
         )
         await pilot.press("escape")
+
+
+async def test_a_forbidden_kind_says_so_with_the_servers_message(demo: tuple[Any, Path]) -> None:
+    from textual.command import CommandPalette
+
+    emulator, path = demo
+    emulator.cluster.fail("kafkatopics", 403)
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.pause(0.2)
+        await pilot.press(*"kt kafka")
+        options = app.screen.query_one("CommandList")
+        await until(
+            pilot,
+            lambda: (
+                options.option_count
+                and str(options.get_option_at_index(0).prompt).startswith("Show kafkatopics")
+            ),
+        )
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ResourceScreen))
+        screen = app.screen
+        await until(pilot, lambda: "forbidden" in shown(screen), what="the refusal shown")
+        assert 'cannot list resource "kafkatopics"' in shown(screen)
+        assert app.store.status["pods"].state.value == "live"  # the rest goes on
