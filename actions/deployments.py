@@ -106,6 +106,16 @@ def follow_rollout(
     return Outcome(False, "stopped following (the change itself was made)")
 
 
+def patch_request(target: Target, body: JSON) -> Request:
+    """What kubectl sends to change a Deployment: a strategic-merge patch."""
+    return Request(
+        "PATCH",
+        deployment_path(target.namespace, target.name),
+        body,
+        "application/strategic-merge-patch+json",
+    )
+
+
 class DeploymentAction(Action):
     target_kind = "deployment"
 
@@ -156,14 +166,7 @@ class Restart(DeploymentAction):
             ctx,
             target,
             params,
-            (
-                Request(
-                    "PATCH",
-                    deployment_path(target.namespace, target.name),
-                    body,
-                    "application/strategic-merge-patch+json",
-                ),
-            ),
+            (patch_request(target, body),),
             f"Every pod of {target.namespace}/{target.name} is replaced by a new one, "
             "a few at a time.",
             refusal=refusal,
@@ -289,14 +292,7 @@ class SetResources(DeploymentAction):
             ctx,
             target,
             params,
-            (
-                Request(
-                    "PATCH",
-                    deployment_path(target.namespace, target.name),
-                    self._patch(params),
-                    "application/strategic-merge-patch+json",
-                ),
-            ),
+            (patch_request(target, self._patch(params)),),
             f"Container {params.get('container')} of {target.namespace}/{target.name} gets new "
             "resources; its pods are replaced.",
             refusal=refusal or ("" if diff else "nothing to change: every value is as it is now"),

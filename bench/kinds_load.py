@@ -24,7 +24,7 @@ from bench.pods_load import (
     PODS,
     BenchServer,
     FreezeMeter,
-    key_to_paint,
+    cursor_keys,
     pct,
     watch_paints,
 )
@@ -70,11 +70,7 @@ async def measure(kubeconfig: Path, server: BenchServer) -> dict[str, Any]:
         out["rss_mb"] = psutil.Process().memory_info().rss / 2**20
         server.send(f"churn {CHURN}")
         await pilot.pause(1.0)
-        keys = []
-        for i in range(KEYS):
-            key = "down" if (i // 20) % 2 == 0 else "up"
-            before = table.cursor
-            keys.append(await key_to_paint(app, table, key, lambda b=before: table.cursor != b))
+        keys = await cursor_keys(app, table, KEYS)
         server.send("quiet")
         out["keys"] = keys
         app.session.stop()

@@ -109,6 +109,16 @@ async def key_to_paint(app: Any, table: Any, key: str, changed: Any) -> float:
     return time.perf_counter() - t
 
 
+async def cursor_keys(app: Any, table: Any, n: int) -> list[float]:
+    """n cursor moves (20 down, 20 up, ...), each from its key to the table repainted."""
+    keys = []
+    for i in range(n):
+        key = "down" if (i // 20) % 2 == 0 else "up"
+        before = table.cursor
+        keys.append(await key_to_paint(app, table, key, lambda b=before: table.cursor != b))
+    return keys
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
@@ -145,10 +155,7 @@ async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, An
         pods = app.query_one("#pods")
         cursor: list[float] = []
         typing: list[float] = []
-        for i in range(KEYS):
-            key = "down" if (i // 20) % 2 == 0 else "up"
-            before = table.cursor
-            cursor.append(await key_to_paint(app, table, key, lambda b=before: table.cursor != b))
+        cursor += await cursor_keys(app, table, KEYS)
         await key_to_paint(app, table, "slash", lambda: True)
         text = ""
         for _ in range(KEYS // 4):
@@ -174,11 +181,7 @@ async def slow_api_keys(app: Any, table: Any, server: BenchServer) -> list[float
     server.send("slow 5")
     while app.store.status["pods"].state.value != "slow":
         await asyncio.sleep(0.1)
-    keys = []
-    for i in range(KEYS // 2):
-        key = "down" if (i // 20) % 2 == 0 else "up"
-        before = table.cursor
-        keys.append(await key_to_paint(app, table, key, lambda b=before: table.cursor != b))
+    keys = await cursor_keys(app, table, KEYS // 2)
     server.send("slow 0")
     while app.store.status["pods"].state.value != "live":
         await asyncio.sleep(0.1)
