@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench soak screenshots clean sshd-deps browser-deps
+.PHONY: demo test lint bench soak screenshots clean sshd-deps browser-deps prom-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,19 @@ browser-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium >/dev/null; } || \
 	  echo "make: chromium could not be installed: the browser test will skip"
 
-test: lint sshd-deps browser-deps
+# The fleet tests start Debian's Prometheus and node-exporter on 127.0.0.1.
+prom-deps:
+	@test -x /usr/bin/prometheus -a -x /usr/bin/prometheus-node-exporter || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
+	    prometheus prometheus-node-exporter >/dev/null; } || \
+	  echo "make: prometheus could not be installed: the Prometheus tests will skip"
+
+test: lint sshd-deps browser-deps prom-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
-bench: $(STAMP) sshd-deps
+bench: $(STAMP) sshd-deps prom-deps
 	$(BIN)/python -m bench.pods_load
 	$(BIN)/python -m bench.hosts_load
 	$(BIN)/python -m bench.serve_load

@@ -102,6 +102,7 @@ def node(
     since: float = 86400.0,
     pressures: tuple[str, ...] = (),
     version: str = "v1.30.6+k3s1",
+    ip: str = "",
 ) -> Obj:
     conds = [
         {"type": t, "status": "True" if t in pressures else "False"}
@@ -122,6 +123,7 @@ def node(
             "conditions": conds,
             "nodeInfo": {"kubeletVersion": version},
             "allocatable": {"cpu": "4", "memory": "8Gi"},
+            **({"addresses": [{"type": "InternalIP", "address": ip}]} if ip else {}),
         },
     }
 

@@ -111,7 +111,7 @@ async def test_selecting_a_node_shows_its_host_and_h_cycles_hosts(
         await until(pilot, lambda: all(v.sample for v in app.store.hosts.values()), 15)
         # the nodes table's cursor is on the cluster's only node: its host is shown
         await until(pilot, lambda: "▶ vps-6227e9e1" in screen_text(app, "#host-summary"))
-        assert "(2 hosts, h: next)" in title(app, "#hostmetrics")
+        assert "(2 hosts, h/H)" in title(app, "#hostmetrics")
         assert "elsewhere" in screen_text(app, "#host-summary")  # a compact row for each
         await pilot.press("h")
         await until(pilot, lambda: "▶ elsewhere" in screen_text(app, "#host-summary"))

@@ -67,7 +67,8 @@ class IncidentApp(App[int]):
         Binding("4", "focus_pane('flux')", "Flux", show=False, id="app.focus-flux"),
         Binding("f,5", "focus_pane('findings')", "Findings", show=False, id="app.focus-findings"),
         Binding("tab", "focus_next", "Next pane", show=False, id="app.focus-next"),
-        Binding("h", "next_host", "Next host", show=False, id="hosts.next"),
+        Binding("h", "next_host(1)", "Next host", show=False, id="hosts.next"),
+        Binding("H", "next_host(-1)", "Previous host", show=False, id="hosts.previous"),
     ]
 
     def __init__(
@@ -275,8 +276,8 @@ class IncidentApp(App[int]):
             pane.refresh_rows()
         self.notify(f"switched to context {name}")
 
-    def action_next_host(self) -> None:
-        self.panes["hosts"].select_next()
+    def action_next_host(self, step: int = 1) -> None:
+        self.panes["hosts"].select_next(step)
 
     def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
         """Selecting a node shows its host, where the console knows which one it is."""

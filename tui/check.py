@@ -8,6 +8,7 @@ cluster could not be evaluated (unreachable, unauthorized, forbidden pods or nod
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.config import Settings
-from tui.session import Session
+from tui.session import Session, connect
 from tui.sources.client import Kube, NoCluster
 from tui.sources.host import Host
 from tui.store import State
@@ -77,7 +78,7 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
         for kind in CORE:
             not_evaluated[kind] = (State.NO_CLUSTER.value, kube.reason)
     for view in store.hosts.values():
-        if view.sample is None:
+        if view.figures is None:
             not_evaluated[f"host/{view.name}"] = (
                 view.status.state.value,
                 view.status.message or f"no sample within {timeout:g}s",
@@ -141,3 +142,33 @@ def print_table(result: Result, out: Any = sys.stdout) -> None:
         else "no cluster connected"
     )
     out.write(f"{result.verdict}: {critical} critical, {warnings} warning(s) · {where}\n")
+
+
+def check_command(settings: Settings, json_out: bool, timeout: float) -> int:
+    """One evaluation, no screen. Anything that prevents it is exit 3 with one line."""
+    import orjson
+
+    from tui.sources.client import KubeConfigError
+    from tui.sources.hosts import build_hosts
+
+    try:
+        kube = connect(settings)
+        hosts = build_hosts(settings)
+    except (KubeConfigError, ValueError) as e:
+        print(f"incident-console: {e}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    if isinstance(kube, NoCluster) and not hosts:
+        print(f"incident-console: {kube.reason}; and no host to check", file=sys.stderr)
+        return EXIT_UNKNOWN
+    result = collect(kube, settings, hosts, timeout)
+    kube.close()
+    try:
+        if json_out:
+            text = orjson.dumps(as_json(result), option=orjson.OPT_INDENT_2).decode()
+            sys.stdout.write(text + "\n")
+        else:
+            print_table(result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return result.exit_code

@@ -9,13 +9,9 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.config import ConfigError, load_settings
-
-if TYPE_CHECKING:
-    from tui.sources.client import Kube
 
 EXIT_USAGE = 2
 DEMO_NODE = "vps-6227e9e1"  # the demo's node: this machine, live, is its host
@@ -37,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
         "/etc/rancher/k3s/k3s.yaml; with none, the console opens with the hosts only)",
     )
     p.add_argument(
-        "--context", metavar="NAME", help="kubeconfig context (default: current-context)"
+        "--context",
+        metavar="NAME",
+        action="append",
+        help="kubeconfig context (default: current-context); again to watch more clusters"
+        " (their findings tagged with their context)",
     )
     p.add_argument(
         "-n", "--namespace", metavar="NS", help="show only this namespace (default: all)"
@@ -138,13 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument(
         "--no-scenario", action="store_true", help="seed only; no controllers, no crash loop"
     )
+    ds.add_argument("--workers", type=int, default=0, metavar="N", help="agent nodes to add")
+    ds.add_argument(
+        "--worker-ip", default="10.0.1.{n}", metavar="TEMPLATE", help="their InternalIPs"
+    )
     return p
 
 
 def add_console_flags(sub: argparse.ArgumentParser, audit_log: bool = False) -> None:
     """The console's flags, accepted after a subcommand too (`check --kubeconfig K`)."""
     paths = [("--kubeconfig", "PATH"), ("--context", "NAME"), ("--namespace", "NS")]
-    paths += [("--ssh-key", "PATH"), ("--known-hosts", "PATH")]
+    paths += [("--ssh-key", "PATH"), ("--known-hosts", "PATH"), ("--prometheus", "URL")]
     if audit_log:
         paths.append(("--audit-log", "PATH"))
     same = "as for the console"
@@ -166,6 +170,12 @@ def add_host_arguments(p: argparse.ArgumentParser) -> None:
         help="a node over SSH, [user@]host[:port] or a ~/.ssh/config alias (repeatable)",
     )
     p.add_argument("--ssh-key", metavar="PATH", help="SSH private key (default: agent, ~/.ssh)")
+    p.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="every node's figures from this Prometheus's node-exporter series"
+        " (and the API error rate); overrides [prometheus] url",
+    )
     p.add_argument(
         "--known-hosts",
         metavar="PATH",
@@ -220,9 +230,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.audit_log:
         settings.audit_log = args.audit_log
-    for name in ("kubeconfig", "context", "namespace"):
-        if getattr(args, name) is not None:
-            setattr(settings, name, getattr(args, name))
+    for name in ("kubeconfig", "namespace", "prometheus"):
+        if getattr(args, name, None) is not None:
+            setattr(
+                settings, "prometheus_url" if name == "prometheus" else name, getattr(args, name)
+            )
+    contexts = args.context if isinstance(args.context, list) else [args.context]
+    contexts = [c for c in contexts if c]
+    if contexts:
+        settings.context, settings.contexts = contexts[0], list(dict.fromkeys(contexts[1:]))
     settings.read_only = settings.read_only or args.read_only
     settings.demo = args.demo
     apply_host_arguments(settings, args)
@@ -238,57 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         return serve_command(args, settings, start_demo)
     settings.demo_attach = args.demo_attach
     if args.command == "check":
-        return run_check(settings, args.json, args.timeout)
+        from tui.check import check_command
+
+        return check_command(settings, args.json, args.timeout)
     return run_console(settings)
-
-
-def connect(settings: object) -> Kube:
-    """The cluster's client, or a NoCluster naming why there is none (hosts first).
-    KubeConfigError when the operator named a kubeconfig or context that is wrong."""
-    from tui.config import Settings
-    from tui.sources.client import Kube, KubeConfigError, NoCluster
-
-    assert isinstance(settings, Settings)
-    try:
-        return Kube.from_kubeconfig(settings.kubeconfig, settings.context)
-    except KubeConfigError as e:
-        if e.named:
-            raise
-        return NoCluster(str(e))
-
-
-def run_check(settings: object, as_json: bool, timeout: float) -> int:
-    """One evaluation, no screen. Anything that prevents it is exit 3 with one line."""
-    import orjson
-
-    from tui.check import EXIT_UNKNOWN, collect, print_table
-    from tui.check import as_json as result_json
-    from tui.config import Settings
-    from tui.sources.client import KubeConfigError, NoCluster
-    from tui.sources.hosts import build_hosts
-
-    assert isinstance(settings, Settings)
-    try:
-        kube = connect(settings)
-        hosts = build_hosts(settings)
-    except (KubeConfigError, ValueError) as e:
-        print(f"incident-console: {e}", file=sys.stderr)
-        return EXIT_UNKNOWN
-    if isinstance(kube, NoCluster) and not hosts:
-        print(f"incident-console: {kube.reason}; and no host to check", file=sys.stderr)
-        return EXIT_UNKNOWN
-    result = collect(kube, settings, hosts, timeout)
-    kube.close()
-    try:
-        if as_json:
-            text = orjson.dumps(result_json(result), option=orjson.OPT_INDENT_2).decode()
-            sys.stdout.write(text + "\n")
-        else:
-            print_table(result)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `| head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return result.exit_code
 
 
 def run_console(settings: object) -> int:
@@ -314,6 +283,8 @@ def run_console(settings: object) -> int:
     if settings.demo_attach:  # a viewer of `serve --demo`: the demo cluster serve runs
         settings.kubeconfig, settings.context = settings.demo_attach, "demo"
         note = "demo cluster"
+    from tui.session import connect
+
     try:
         kube = connect(settings)
     except KubeConfigError as e:
@@ -372,7 +343,11 @@ def demo_server(args: argparse.Namespace) -> int:
 
     try:
         emulator, _demo, path = start_demo(
-            port=args.port, kubeconfig=args.kubeconfig_out, scenario=not args.no_scenario
+            port=args.port,
+            kubeconfig=args.kubeconfig_out,
+            scenario=not args.no_scenario,
+            workers=args.workers,
+            worker_ip=args.worker_ip,
         )
     except OSError as e:
         return fail(f"cannot serve on 127.0.0.1:{args.port}: {e.strerror}: choose another --port")

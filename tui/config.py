@@ -26,13 +26,18 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     # SSH: the known_hosts file host keys are checked against (default: ~/.ssh/known_hosts)
     known_hosts = "~/.ssh/known_hosts"
 
-    # Prometheus, for the API error rate finding (optional; none by default)
+    # Prometheus (optional; none by default): every node's figures from its node-exporter
+    # series, and the API error rate finding. --prometheus URL overrides it.
     prometheus_url = "http://prometheus.monitoring:9090"
     # The query giving the fraction of failed requests (default: Traefik's 5xx over 5 min)
     prometheus_query = 'sum(rate(traefik_service_requests_total{code=~"5.."}[5m])) / ...'
+    # (or as a table: [prometheus] url = "...", query = "...")
 
     [hosts]  # node name = SSH target ([user@]host[:port] or a ~/.ssh/config alias), or "local"
     "vps-6227e9e1" = "root@203.0.113.10"
+    # every other node of the cluster: {address} is its InternalIP (else its hostname),
+    # {name} its name; an entry above wins
+    default = "root@{address}"
 
     [keys]   # binding id = "keys" (comma-separated), see the help screen (?) for ids
     "pods.unhealthy" = "u"
@@ -68,12 +73,14 @@ class Settings:
     hosts: dict[str, str] = field(default_factory=dict)
     prometheus_url: str | None = None
     prometheus_query: str | None = None
+    hosts_default: str | None = None  # [hosts] default: every node's SSH target
     # from the command line only
     demo: bool = False
     ssh: list[str] = field(default_factory=list)
     local: bool = False
     no_hosts: bool = False
     demo_attach: str | None = None  # serve --demo's viewers: the demo cluster's kubeconfig
+    contexts: list[str] = field(default_factory=list)  # more clusters watched (--context again)
 
 
 def config_dir() -> Path:
@@ -115,7 +122,13 @@ def load_settings(path: Path | None = None) -> Settings:
         data: dict[str, Any] = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"config file {path} cannot be read: {e}") from None
-    known = {f.name for f in fields(Settings)} - {"demo", "ssh", "local", "no_hosts", "demo_attach"}
+    cli_only = {"demo", "ssh", "local", "no_hosts", "demo_attach", "contexts", "hosts_default"}
+    known = {f.name for f in fields(Settings)} - cli_only
+    table = data.pop("prometheus", None)
+    if table is not None:
+        if not isinstance(table, dict) or set(table) - {"url", "query"}:
+            raise ConfigError(f"config file {path}: [prometheus] takes url and query")
+        data.update({f"prometheus_{k}": v for k, v in table.items()})
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"config file {path}: unknown setting {key!r}")
@@ -132,4 +145,13 @@ def load_settings(path: Path | None = None) -> Settings:
                 raise ConfigError(f"config file {path}: {key} must be above 0")
             value = float(value)
         setattr(settings, key, value)
+    default = settings.hosts.pop("default", None)
+    if default is not None:
+        try:
+            default.format(address="a", name="n")
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError(
+                f"config file {path}: [hosts] default takes {{address}} and {{name}} only"
+            ) from None
+        settings.hosts_default = default
     return settings

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from tui.config import Settings
-from tui.sources.client import Kube, NoCluster
+from tui.sources.client import Kube, KubeConfigError, NoCluster
 from tui.sources.cluster import api_server, no_cluster
 from tui.sources.discovery import ApiKind, Discovery, discover
 from tui.sources.flux import discover_status
 from tui.sources.host import Host
-from tui.sources.hosts import HostManager
+from tui.sources.hosts import HostManager, NodeHosts
 from tui.sources.kube import (
     ENDPOINTSLICES,
     KIND_SPECS,
@@ -32,6 +32,7 @@ from tui.sources.kube import (
     served,
 )
 from tui.sources.metrics import MetricsPoller
+from tui.sources.nodeexporter import NodeExporterFeed
 from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, query_error_rate
 from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
@@ -53,6 +54,17 @@ def tune_gc() -> None:
     rarely, and freeze what a complete list leaves behind (see drain).
     """
     gc.set_threshold(50_000, 20, 100)
+
+
+def connect(settings: Settings) -> Kube:
+    """The cluster's client, or a NoCluster naming why there is none (hosts first).
+    KubeConfigError when the operator named a kubeconfig or context that is wrong."""
+    try:
+        return Kube.from_kubeconfig(settings.kubeconfig, settings.context)
+    except KubeConfigError as e:
+        if e.named:
+            raise
+        return NoCluster(str(e))
 
 
 class Feed(Protocol):
@@ -91,6 +103,7 @@ class Session:
         self.flushes = 0
         self.freeze_due = False  # a complete list arrived: freeze() it
         self._poll = True
+        self._derived = NodeHosts(settings)  # hosts [hosts] default made from the node list
 
     @property
     def connected(self) -> bool:
@@ -103,6 +116,15 @@ class Session:
         pollers ask once instead of running."""
         self._poll = poll
         self._start_hosts()
+        url = self.settings.prometheus_url
+        if url:  # every node's figures; with no cluster too (the exporters are the nodes)
+            nodes = NodeExporterFeed(
+                url, self.buffer, self.settings.host_interval, clock=self.clock
+            )
+            if poll:
+                self._spawn(nodes, "poll:node-exporter")
+            else:
+                self.buffer.put(nodes.refresh())
         if isinstance(self.kube, NoCluster):
             for change in no_cluster(self.kube.reason):
                 self.buffer.put(change)
@@ -220,10 +242,17 @@ class Session:
         self.buffer.put(Replace(feed.spec.name, ()))
 
     def _start_hosts(self) -> None:
-        """The hosts are not the cluster's: they keep sampling across context switches."""
-        if self.hosts and self.host_manager is None:
+        """The hosts named on the command line and in [hosts] are not the cluster's: they
+        keep sampling across context switches. Those [hosts] default derives are."""
+        wanted = self.hosts or self.settings.hosts_default
+        if wanted and self.host_manager is None:
             self.host_manager = HostManager(self.hosts, self.buffer, self.settings.host_interval)
             self.host_manager.start()
+
+    def derive_hosts(self) -> None:
+        """[hosts] default: an SSH host for each listed node (see NodeHosts)."""
+        if self.host_manager is not None and self.settings.hosts_default:
+            self._derived.derive(self.store, self.host_manager, self.buffer)
 
     def stop_feeds(self) -> None:
         with self._lock:
@@ -279,6 +308,8 @@ class Session:
         self.buffer = ChangeBuffer()
         if self.host_manager is not None:
             self.host_manager.buffer = self.buffer
+        if self.host_manager is not None:  # the old cluster's nodes
+            self._derived.forget(self.store, self.host_manager)
         self.store.clear()
         self.tracker = Tracker()
         self.discovered.clear()
@@ -293,6 +324,8 @@ class Session:
         if not changes:
             return set()
         touched = self.store.apply(changes)
+        if "nodes" in touched:
+            self.derive_hosts()
         self.flushes += 1
         if any(isinstance(c, Replace) for c in changes):
             self.freeze_due = True
@@ -350,7 +383,7 @@ class Session:
 
     def _hosts_settled(self) -> bool:
         return all(
-            v.sample is not None
-            or v.status.state in (State.REFUSED, State.UNREACHABLE, State.ERROR)
+            v.figures is not None
+            or v.status.state in (State.REFUSED, State.UNREACHABLE, State.ERROR, State.ABSENT)
             for v in self.store.hosts.values()
         )

@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui.store import State, Store
+from tui.store import KindStatus, State, Store
 from tui.store.host import (
     DISK_FULL_PERCENT,
     HISTORY_SECONDS,
@@ -30,6 +30,14 @@ from tui.store.units import fmt_bytes, human_duration
 from widgets.pane import Pane, state_text
 
 CHART_INTERVAL = 1.0  # a chart is redrawn at most once a second
+DETAIL_ROOM = 7  # lines one host's detail needs at the least (else: the fleet's rows)
+
+
+def in_trouble(view: HostView) -> bool:
+    s = view.figures
+    if s is None:
+        return view.status.state is not State.CONNECTING
+    return bool(s.disk_full or s.memory_full or s.overloaded)
 
 
 def ago(seconds: float) -> str:
@@ -81,26 +89,53 @@ class HostSummary(Static):
         if not hosts:
             text.append("no host: run with --local or --ssh TARGET", st("host--dim"))
             return text
-        lines = 0
-        if len(hosts) > 1:
-            for view in hosts:
-                self._row(text, view, view is selected)
-                lines += 1
-        if selected is None:
+        if len(hosts) > 1 and len(hosts) + DETAIL_ROOM > height:
+            self._fleet(text, hosts, selected, height)
             return text
-        if lines:
+        if len(hosts) > 1:
+            width = min(20, max(len(v.name) for v in hosts))
+            for view in hosts:
+                self._row(text, view, view is selected, width)
             text.append("\n")
-            lines += 1
-        self._detail(text, selected, max(1, height - lines))
+        if selected is not None:
+            self._detail(text, selected, max(1, height - len(hosts) - 1))
         return text
 
-    def _row(self, text: Text, view: HostView, chosen: bool) -> None:
+    def _fleet(
+        self, text: Text, hosts: list[HostView], selected: HostView | None, height: int
+    ) -> None:
+        """More hosts than fit beside one host's detail: the hosts in trouble named on one
+        line, a row per host around the selected one, and two lines about the selected."""
+        st = self.get_component_rich_style
+        trouble = [v.name for v in hosts if in_trouble(v)]
+        text.append(f"{len(hosts)} hosts", st("host--label"))
+        if trouble:
+            text.append(f" · {len(trouble)} in trouble: ", st("host--bad"))
+            text.append(" ".join(trouble[:6]) + (" …" if len(trouble) > 6 else ""), st("host--bad"))
+        else:
+            text.append(" · none in trouble", st("host--ok"))
+        text.append(" · h/H: move\n", st("host--dim"))
+        shown = max(1, min(len(hosts), height - 3))
+        at = hosts.index(selected) if selected in hosts else 0
+        first = min(max(0, at - shown // 2), len(hosts) - shown)
+        width = min(20, max(len(v.name) for v in hosts))
+        for view in hosts[first : first + shown]:
+            self._row(text, view, view is selected, width)
+        if selected is not None:
+            self._sources(text, selected)
+            live = selected.sample if selected.sampled and selected.status.state.ok else None
+            self._services(text, live, selected)
+
+    def _row(self, text: Text, view: HostView, chosen: bool, width: int = 20) -> None:
         st = self.get_component_rich_style
         text.append("▶ " if chosen else "  ", st("host--name"))
-        text.append(f"{view.name[:20]:20} ", st("host--name" if chosen else "host--label"))
-        s = view.sample
-        if not view.status.state.ok or s is None:
-            text.append(view.status.state.value, st("host--bad" if view.sample else "host--dim"))
+        name = f"{view.name[:width]:{width}} "
+        text.append(name, st("host--name" if chosen else "host--label"))
+        s = view.figures
+        if s is None:
+            text.append(
+                view.status.state.value, st("host--bad" if in_trouble(view) else "host--dim")
+            )
             text.append("\n")
             return
         text.append(f"cpu{s.cpu:3.0f}% ", st(f"host--{level(s.cpu, 80, 95)}"))
@@ -108,39 +143,74 @@ class HostSummary(Static):
         text.append(f"mem{mem:3.0f}% ", st(f"host--{level(mem, 85, MEMORY_FULL_PERCENT)}"))
         disk = max((f.percent for f in s.filesystems), default=0)
         text.append(f"disk{disk:3d}% ", st(f"host--{level(disk, 80, DISK_FULL_PERCENT)}"))
-        text.append(f"load{s.load[0]:5.2f} ", st("host--bad" if s.overloaded else "host--ok"))
-        k3s = s.services.k3s
+        load = f"{s.load[0]:.2f}/{s.cores}"
+        text.append(f"load {load:8} ", st("host--bad" if s.overloaded else "host--ok"))
+        live = view.sample if view.sampled and view.status.state.ok else None
+        k3s = live.services.k3s if live is not None else None
         if k3s is not None:
             state = "✔" if k3s.active == "active" else k3s.active
             text.append(f"k3s {state}", st(f"host--{unit_class(k3s.active)}"))
+        elif view.sampled and not view.status.state.ok:
+            text.append(f"ssh {view.status.state.value}", st("host--warn"))
+        elif not view.sampled:
+            text.append("prom", st("host--dim"))
         text.append("\n")
 
     def _detail(self, text: Text, view: HostView, room: int) -> None:
         st = self.get_component_rich_style
         text.append(view.name, st("host--name"))
         where = "this machine" if view.target == "local" else view.target
-        if where != view.name:
+        if where and where != view.name:
             text.append(f"  {where}", st("host--dim"))
-        s = view.sample
-        if not view.status.state.ok:
+        s = view.figures
+        if s is None:
             text.append("\n")
             # the reason is what to fix (a fingerprint, a file): wrapped, never cut
-            style = "host--dim" if view.status.state is State.CONNECTING else "host--bad"
             width = max(20, (self.size.width or 64) - 1)
-            lines = textwrap.wrap(state_text(view.status, 0, self.clock()), width) or [""]
-            text.append("\n".join(lines), st(style))
-            if s is not None:
-                ago = human_duration(self.clock() - s.at)
-                text.append(f"\nlast sample {ago} ago; the charts show the gap", st("host--dim"))
-            return
-        if s is None:
-            text.append("\nwaiting for the first sample", st("host--dim"))
+            for label, status in self._states(view):
+                style = "host--dim" if status.state is State.CONNECTING else "host--bad"
+                lines = textwrap.wrap(label + state_text(status, 0, self.clock()), width)
+                text.append("\n".join(lines or [""]) + "\n", st(style))
+            last = view.sample or view.metrics
+            if last is not None:
+                ago = human_duration(self.clock() - last.at)
+                text.append(f"last sample {ago} ago; the charts show the gap", st("host--dim"))
             return
         text.append(f"  {s.cores} cores\n", st("host--dim"))
+        self._sources(text, view)
         self._numbers(text, s)
-        used = 6
-        if room - used >= 2:
-            self._top(text, s, min(10, (room - used) // 2))
+        live = view.sample if view.sampled and view.status.state.ok else None
+        self._services(text, live, view)
+        used = 6 + (view.metrics_status is not None)
+        if live is not None and room - used >= 2:
+            self._top(text, live, min(10, (room - used) // 2))
+
+    def _states(self, view: HostView) -> list[tuple[str, KindStatus]]:
+        """Why a host has no figures: its sampler's state, and Prometheus's."""
+        out = []
+        if view.sampled:
+            out.append(("" if view.metrics_status is None else "ssh: ", view.status))
+        if view.metrics_status is not None:
+            out.append(("prometheus: ", view.metrics_status))
+        return out
+
+    def _sources(self, text: Text, view: HostView) -> None:
+        """Which source each figure comes from, where Prometheus is one (else the header
+        says: this machine or the SSH target)."""
+        if view.metrics_status is None:
+            return
+        st = self.get_component_rich_style
+        text.append("From ", st("host--label"))
+        figures = view.figures_from
+        if figures == "prometheus":
+            figures += f" {view.exporter}" if view.exporter else ""
+        text.append(f"figures {figures}", st("host--dim"))
+        if view.sampled:
+            procs = "psutil" if view.target == "local" else "ssh"
+            text.append(f" · processes {procs}", st("host--dim"))
+        if view.metrics_status is not None and not view.metrics_status.state.ok:
+            text.append(f" · prometheus {view.metrics_status.state.value}", st("host--warn"))
+        text.append("\n")
 
     def _numbers(self, text: Text, s: HostSample) -> None:
         st = self.get_component_rich_style
@@ -176,8 +246,19 @@ class HostSummary(Static):
         text.append("\n")
         text.append("Net  ", label)
         text.append(f"↓ {rate(s.net_rx)}  ↑ {rate(s.net_tx)}\n", st("host--dim"))
-        svc = s.services
-        text.append("k3s  ", label)
+
+    def _services(self, text: Text, live: HostSample | None, view: HostView) -> None:
+        st = self.get_component_rich_style
+        text.append("k3s  ", st("host--label"))
+        if live is None:
+            why = (
+                f"ssh {view.status.state.value}: {view.status.message}"
+                if view.sampled
+                else "no SSH to this node: processes and systemd need [hosts] default or --ssh"
+            )
+            text.append(why + "\n", st("host--warn" if view.sampled else "host--dim"))
+            return
+        svc = live.services
         k3s = svc.k3s
         if k3s is not None:
             text.append(
@@ -187,7 +268,7 @@ class HostSummary(Static):
             text.append(svc.note or "no k3s unit on this host", st("host--dim"))
         if svc.journal_errors is not None:
             errors = svc.journal_errors
-            text.append("  journal err/1h ", label)
+            text.append("  journal err/1h ", st("host--label"))
             text.append(str(errors), st("host--warn" if errors else "host--ok"))
         text.append("\n")
 
@@ -237,37 +318,37 @@ class HostMetricsPane(Pane):
     def select(self, name: str) -> bool:
         if name in self.store.hosts and name != self.selected:
             self.selected = name
-            self.refresh_rows(force=True)
+            # a node highlighted while the screen is still being built: draw once it is
+            self.call_after_refresh(self.refresh_rows, True)
             return True
         return False
 
-    def select_next(self) -> None:
+    def select_next(self, step: int = 1) -> None:
         names = list(self.store.hosts)
         if names:
             current = self.host
             i = names.index(current.name) if current else -1
-            self.select(names[(i + 1) % len(names)])
+            self.select(names[(i + step) % len(names)])
 
     def refresh_rows(self, force: bool = False) -> None:
         hosts = list(self.store.hosts.values())
         view = self.host
         self.summary.update(self.summary.build(hosts, view, self.summary.size.height or 10))
-        bad = [h for h in hosts if not h.status.state.ok and h.status.state is not State.CONNECTING]
-        hot = [
-            h
-            for h in hosts
-            if h.sample and (h.sample.disk_full or h.sample.memory_full or h.sample.overloaded)
-        ]
         title = "Node metrics" + (f" · {view.name}" if view else "")
         if len(hosts) > 1:
-            title += f" ({len(hosts)} hosts, h: next)"
+            title += f" ({len(hosts)} hosts, h/H)"
         sub = ""
-        if view is not None and view.status.state is not State.LIVE:
+        if view is not None and view.figures is None:
             sub = view.status.state.value
-        elif view is not None and view.sample is not None:
+        elif view is not None:
             sub = f"live, every {self.interval:g}s" if self.interval else "live"
-        self.set_title(title, sub)
-        self.set_class(bool(bad or hot), "-trouble")
+        fleet = self.store.fleet
+        if fleet.status is not None:  # Prometheus feeds the figures: its state, always
+            sub += f" · prometheus {fleet.status.state.value}"
+            if fleet.unmatched:
+                sub += f" ({fleet.unmatched} exporters match no node)"
+        self.set_title(title, sub.strip(" ·"))
+        self.set_class(any(in_trouble(h) for h in hosts), "-trouble")
         self._draw_charts(view, force)
 
     def _draw_charts(self, view: HostView | None, force: bool) -> None:

@@ -23,10 +23,13 @@ def start_demo(
     scenario: bool = True,
     flux_release: str | None = "2.7",
     still_at: float | None = None,
+    workers: int = 0,
+    worker_ip: str = "10.0.1.{n}",
 ) -> tuple[Emulator, DemoCluster, Path]:
     """Start the emulator, seed it (with Flux unless flux_release is None), start its
     controllers; write a kubeconfig for it. `still_at`: the cluster held still at that
-    second (its clock held, its chance seeded, no scenario): the snapshot scenes."""
+    second (its clock held, its chance seeded, no scenario): the snapshot scenes.
+    `workers`: agent nodes besides the server, at `worker_ip` ({n} their number)."""
     from tui.demo.certmanager import seed_cert_manager
     from tui.demo.flux import seed_flux
     from tui.demo.strimzi import seed_network, seed_strimzi
@@ -35,7 +38,7 @@ def start_demo(
         clock.hold(still_at, seed=int(still_at))
         scenario = False
     emulator = Emulator(Cluster(), port=port).start()
-    demo = DemoCluster(emulator.cluster, scenario=scenario)
+    demo = DemoCluster(emulator.cluster, scenario=scenario, workers=workers, worker_ip=worker_ip)
     demo.seed()
     if flux_release:
         seed_flux(emulator.cluster, flux_release)

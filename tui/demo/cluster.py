@@ -39,6 +39,8 @@ class DemoCluster(Kubelet, EndpointsControllers):
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _ip: int = 10
+    workers: int = 0
+    worker_ip: str = "10.0.1.{n}"
 
     def seed(self) -> None:
         c = self.cluster
@@ -60,6 +62,8 @@ class DemoCluster(Kubelet, EndpointsControllers):
                 },
             )
         c.put("Node", make_node())
+        for n in range(1, self.workers + 1):  # agents joined to it (a larger cluster)
+            c.put("Node", make_node(f"vps-worker-{n:02d}", self.worker_ip.format(n=n), False))
         for ns, name, replicas, image, mem, cpu in DEPLOYMENTS:
             age = 86400 * (3 if ns == "default" else 40)
             c.put("Deployment", make_deployment(ns, name, replicas, image, mem, cpu, age))

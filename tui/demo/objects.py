@@ -195,30 +195,34 @@ def _ago(seconds: float) -> str:
     return now_rfc3339(now() - seconds)
 
 
-def make_node() -> Obj:
+def make_node(name: str = NODE, ip: str = NODE_IP, server: bool = True) -> Obj:
+    """The runbook's node (a K3s server), or an agent node joined to it."""
+    roles = {
+        "node-role.kubernetes.io/control-plane": "true",
+        "node-role.kubernetes.io/master": "true",
+    }
     labels = {
         "beta.kubernetes.io/arch": "amd64",
         "beta.kubernetes.io/instance-type": "k3s",
         "beta.kubernetes.io/os": "linux",
         "kubernetes.io/arch": "amd64",
-        "kubernetes.io/hostname": NODE,
+        "kubernetes.io/hostname": name,
         "kubernetes.io/os": "linux",
-        "node-role.kubernetes.io/control-plane": "true",
-        "node-role.kubernetes.io/master": "true",
+        **(roles if server else {}),
         "node.kubernetes.io/instance-type": "k3s",
     }
     since = _ago(86400 * 41)
     return {
         "metadata": {
-            "name": NODE,
+            "name": name,
             "labels": labels,
             "annotations": {
-                "k3s.io/node-args": '["server"]',
+                "k3s.io/node-args": '["server"]' if server else '["agent"]',
                 "flannel.alpha.coreos.com/backend-type": "vxlan",
             },
             "creationTimestamp": _ago(86400 * 212),
         },
-        "spec": {"podCIDR": "10.42.0.0/24", "providerID": f"k3s://{NODE}"},
+        "spec": {"podCIDR": "10.42.0.0/24", "providerID": f"k3s://{name}"},
         "status": {
             "capacity": {
                 "cpu": "4",
@@ -262,8 +266,8 @@ def make_node() -> Obj:
                 },
             ],
             "addresses": [
-                {"type": "InternalIP", "address": NODE_IP},
-                {"type": "Hostname", "address": NODE},
+                {"type": "InternalIP", "address": ip},
+                {"type": "Hostname", "address": name},
             ],
             "nodeInfo": {
                 "kubeletVersion": KUBELET,

@@ -21,7 +21,7 @@ from tui.sources.host import (
 from tui.sources.kube import Backoff
 from tui.sources.local import LocalHost
 from tui.sources.ssh import SshHost, parse_target
-from tui.store import ChangeBuffer, KindStatus, State
+from tui.store import ChangeBuffer, KindStatus, State, Store
 from tui.store.host import HostSample, HostUpdate
 
 
@@ -45,10 +45,34 @@ class HostManager:
     def start(self) -> None:
         self.thread.start()
 
+    def add(self, host: Host) -> None:
+        """One more host (a node the cluster listed), from any thread."""
+        if host.name in self.hosts:
+            return
+        self.hosts[host.name] = host
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self._begin, host)
+
+    def remove(self, name: str) -> None:
+        """Stop sampling a host and close its connection (its node is gone)."""
+        host = self.hosts.pop(name, None)
+        if host is not None and self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self._end, host)
+
+    def _begin(self, host: Host) -> None:
+        self._tasks.append(self.loop.create_task(self._sample(host), name=f"host:{host.name}"))
+
+    def _end(self, host: Host) -> None:
+        for task in self._tasks:
+            if task.get_name() == f"host:{host.name}":
+                task.cancel()
+        self._tasks = [t for t in self._tasks if t.get_name() != f"host:{host.name}"]
+        self.loop.create_task(host.close())
+
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        for host in self.hosts.values():
-            self._tasks.append(self.loop.create_task(self._sample(host), name=f"host:{host.name}"))
+        for host in list(self.hosts.values()):
+            self._begin(host)
         self.loop.run_forever()
         self.loop.run_until_complete(self._shutdown())
         self.loop.close()
@@ -57,7 +81,7 @@ class HostManager:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for host in self.hosts.values():
+        for host in list(self.hosts.values()):
             with contextlib.suppress(Exception):
                 await host.close()
 
@@ -150,15 +174,66 @@ def build_hosts(settings: Settings, local_name: str = "") -> list[Host]:
 
     def ssh(text: str, node: str) -> SshHost:
         try:
-            target = parse_target(text)
+            return ssh_host(settings, text, node)
         except ValueError as e:
             raise ValueError(f"--ssh / [hosts]: {e}") from None
-        return SshHost(target, name=node, key=settings.ssh_key, known_hosts=settings.known_hosts)
 
     for text in settings.ssh:
         add(ssh(text, by_target.get(text, "")))
     for node, text in settings.hosts.items():
         add(LocalHost(node) if text == "local" else ssh(text, node))
-    if settings.local or not hosts:
+    if settings.local or not (hosts or settings.hosts_default):
         add(LocalHost(local_name))
     return hosts
+
+
+def ssh_host(settings: Settings, text: str, name: str) -> SshHost:
+    """An SSH host from target text; ValueError names what is wrong with it."""
+    target = parse_target(text)
+    return SshHost(target, name=name, key=settings.ssh_key, known_hosts=settings.known_hosts)
+
+
+def node_target(template: str, name: str, address: str) -> str:
+    """[hosts] default for one node: its SSH target text."""
+    return template.format(address=address or name, name=name)
+
+
+class NodeHosts:
+    """[hosts] default: an SSH host for each listed node that has no sampler (an entry of
+    its own wins); a node gone takes its derived host with it. On the store's thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.names: set[str] = set()
+
+    def derive(self, store: Store, manager: HostManager, buffer: ChangeBuffer) -> None:
+        template = self.settings.hosts_default or ""
+        nodes = store.nodes.values()
+        listed = {n.name for n in nodes}
+        for name in [d for d in self.names if d not in listed]:
+            self.names.discard(name)
+            manager.remove(name)
+            store.drop_host(name)
+        for node in nodes:
+            view = store.hosts.get(node.name)
+            if node.name in self.names or (view is not None and view.sampled):
+                continue
+            text = node_target(template, node.name, node.internal_ip)
+            self.names.add(node.name)
+            try:
+                host = ssh_host(self.settings, text, node.name)
+            except ValueError as e:
+                store.add_host(node.name, text)
+                buffer.put(
+                    HostUpdate(node.name, KindStatus(State.REFUSED, f"[hosts] default: {e}"))
+                )
+                continue
+            store.add_host(node.name, host.target)
+            manager.add(host)
+
+    def forget(self, store: Store, manager: HostManager) -> None:
+        """Another cluster: its nodes' hosts go."""
+        for name in self.names:
+            manager.remove(name)
+            store.drop_host(name)
+        self.names.clear()

@@ -7,10 +7,12 @@ fraction of requests that failed. The default query reads K3s's ingress, Traefik
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Any
 
 import orjson
 
@@ -22,25 +24,46 @@ DEFAULT_QUERY = (
 )
 
 
-def query_error_rate(
-    url: str, query: str = DEFAULT_QUERY, timeout: float = 10.0
-) -> PrometheusUpdate:
-    """One query; every failure is a state with a message naming the URL."""
-    full = url.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+class PromError(Exception):
+    """Why Prometheus gave no answer; the message names the URL."""
+
+    def __init__(self, state: State, message: str) -> None:
+        super().__init__(message)
+        self.status = KindStatus(state, message)
+
+
+def api_get(url: str, path: str, params: dict[str, str], timeout: float = 10.0) -> Any:
+    """GET one query API path; its `data`, or PromError saying what went wrong."""
+    full = url.rstrip("/") + path + "?" + urllib.parse.urlencode(params)
     try:
         with urllib.request.urlopen(full, timeout=timeout) as response:
             body = orjson.loads(response.read())
     except urllib.error.HTTPError as e:
-        return PrometheusUpdate(KindStatus(State.ERROR, f"{url}: HTTP {e.code} {e.reason}"))
+        detail = ""
+        with contextlib.suppress(Exception):
+            detail = str(orjson.loads(e.read()).get("error", ""))[:200]
+        message = f"{url}: HTTP {e.code} {e.reason}" + (f": {detail}" if detail else "")
+        raise PromError(State.ERROR, message) from None
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         reason = getattr(e, "reason", e)
-        return PrometheusUpdate(KindStatus(State.UNREACHABLE, f"cannot reach {url}: {reason}"))
+        raise PromError(State.UNREACHABLE, f"cannot reach {url}: {reason}") from None
     except orjson.JSONDecodeError:
-        return PrometheusUpdate(KindStatus(State.ERROR, f"{url}: not a Prometheus answer"))
+        raise PromError(State.ERROR, f"{url}: not a Prometheus answer") from None
     if not isinstance(body, dict) or body.get("status") != "success":
         error = body.get("error", "") if isinstance(body, dict) else ""
-        return PrometheusUpdate(KindStatus(State.ERROR, f"{url}: query failed {error}".strip()))
-    result = (body.get("data") or {}).get("result") or []
+        raise PromError(State.ERROR, f"{url}: query failed {error}".strip())
+    return body.get("data") or {}
+
+
+def query_error_rate(
+    url: str, query: str = DEFAULT_QUERY, timeout: float = 10.0
+) -> PrometheusUpdate:
+    """One query; every failure is a state with a message naming the URL."""
+    try:
+        data = api_get(url, "/api/v1/query", {"query": query}, timeout)
+    except PromError as e:
+        return PrometheusUpdate(e.status)
+    result = (data.get("result") or []) if isinstance(data, dict) else []
     if not result:  # no traffic: no rate, not an error
         return PrometheusUpdate(KindStatus(State.LIVE, "no requests in the window"), None)
     try:

@@ -145,13 +145,55 @@ class HostUpdate:
     sample: HostSample | None = None
 
 
+def _kept(old: KindStatus | None, new: KindStatus) -> KindStatus:
+    """The same state keeps its first `since`: how long it has lasted."""
+    if old is not None and old.state is new.state:
+        return KindStatus(new.state, new.message, old.since)
+    return new
+
+
 @dataclass
 class HostView:
+    """One host: its sampler's state and sample (psutil or SSH: every figure, the top
+    processes and systemd), and where Prometheus serves its node-exporter, that source's
+    figures too. Prometheus's figures win while it answers; the sampler's are the fallback.
+    A host known only to Prometheus has no target, and its state is Prometheus's."""
+
     name: str  # what the console calls it: the node's name where one is mapped ([hosts])
-    target: str  # "local" or the SSH target
+    target: str  # "local", the SSH target, or "" (no sampler: Prometheus only)
     status: KindStatus = field(default_factory=lambda: KindStatus(State.CONNECTING))
     sample: HostSample | None = None
     history: deque[Point] = field(default_factory=deque)
+    metrics: HostSample | None = None  # from Prometheus
+    metrics_status: KindStatus | None = None  # None: Prometheus does not serve this host
+    exporter: str = ""  # the exporter's instance ("10.0.0.5:9100")
+
+    @property
+    def sampled(self) -> bool:
+        """A sampler (psutil or SSH) reads this host: processes and systemd are known."""
+        return bool(self.target)
+
+    @property
+    def from_prometheus(self) -> bool:
+        return (
+            self.metrics is not None
+            and self.metrics_status is not None
+            and (self.metrics_status.state.ok)
+        )
+
+    @property
+    def figures(self) -> HostSample | None:
+        """CPU, load, memory, disks and network: Prometheus's while it answers, else the
+        sampler's (while it is live)."""
+        if self.from_prometheus:
+            return self.metrics
+        return self.sample if self.status.state.ok else None
+
+    @property
+    def figures_from(self) -> str:
+        if self.from_prometheus:
+            return "prometheus"
+        return "psutil" if self.target == "local" else "ssh" if self.target else "prometheus"
 
     @property
     def address(self) -> str:
@@ -163,17 +205,49 @@ class HostView:
         return reach.rsplit(":", 1)[0] if reach.count(":") == 1 else reach
 
     def apply(self, update: HostUpdate) -> None:
-        was_ok = self.status.state.ok
-        if update.status.state is self.status.state:
-            self.status = KindStatus(update.status.state, update.status.message, self.status.since)
-        else:
-            self.status = update.status
+        """The sampler's news. Its points go to the charts only while Prometheus does not
+        serve the figures (one source for a chart, not two interleaved)."""
+        was_ok = self.figures is not None
+        self.status = _kept(self.status, update.status)
         if update.sample is not None:
-            s = update.sample
-            self.sample = s
-            self.history.append(Point(s.at, s.cpu, s.memory.used_percent, s.load[0]))
-        elif was_ok and not self.status.state.ok:
-            self.history.append(Point(self.status.since, None, None, None))  # the gap
+            self.sample = update.sample
+            if not self.from_prometheus:
+                self._point(update.sample)
+        self._close(was_ok)
+
+    def apply_metrics(
+        self, status: KindStatus, sample: HostSample | None, exporter: str = ""
+    ) -> None:
+        """Prometheus's news for this host: figures, or why there are none."""
+        was_ok = self.figures is not None
+        self.metrics_status = _kept(self.metrics_status, status)
+        if exporter:
+            self.exporter = exporter
+        if sample is not None and status.state.ok:
+            self.metrics = sample
+            self._point(sample)
+        if not self.sampled:  # Prometheus is all this host has: its state is the host's
+            self.status = self.metrics_status
+        self._close(was_ok)
+
+    def backfill(self, points: list[Point]) -> None:
+        """Prometheus's history (query_range) before its first live point."""
+        first = self.history[0].at if self.history else float("inf")
+        self.history.extendleft(reversed([p for p in points if p.at < first]))
+
+    def _point(self, s: HostSample) -> None:
+        if self.history and self.history[-1].at >= s.at:
+            return  # the same scrape read twice
+        self.history.append(Point(s.at, s.cpu, s.memory.used_percent, s.load[0]))
+
+    def _close(self, was_ok: bool) -> None:
+        if was_ok and self.figures is None:
+            since = max(
+                self.status.since,
+                self.metrics_status.since if self.metrics_status else 0.0,
+                self.history[-1].at if self.history else 0.0,
+            )
+            self.history.append(Point(since, None, None, None))  # the gap
         horizon = time.time() - HISTORY_SECONDS
         while self.history and self.history[0].at < horizon:
             self.history.popleft()

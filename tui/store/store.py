@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.store.fleet import Fleet, NodeMetrics, apply_node_metrics
 from tui.store.host import HostUpdate, HostView
 from tui.store.models import Deployment, Event, Node, ReplicaSet
 from tui.store.pods import Pod
@@ -94,6 +95,7 @@ Change = (
     | StatusChange
     | MetricsUpdate
     | HostUpdate
+    | NodeMetrics
     | PrometheusUpdate
     | ApiServer
     | FluxPaths
@@ -150,6 +152,7 @@ class Store:
         self.node_usage: dict[str, Usage] = {}
         self.versions: dict[str, int] = {k: 0 for k in (*KINDS, "metrics", "status", "hosts")}
         self.hosts: dict[str, HostView] = {}  # by the console's name for the host
+        self.fleet = Fleet()  # the Prometheus source of every node's figures, if any
         self.prometheus_status = KindStatus(State.ABSENT, "no Prometheus URL configured")
         self.api_error_rate: float | None = None
         self.api_server: ApiServer | None = None
@@ -157,13 +160,30 @@ class Store:
     def clear(self) -> None:
         """Forget the cluster (another context): the panes keep this same store, and the
         hosts, which are not the cluster's, stay."""
-        hosts = self.hosts
+        hosts = {name: view for name, view in self.hosts.items() if view.sampled}
+        for view in hosts.values():  # the figures Prometheus gave were the old cluster's
+            view.metrics, view.metrics_status, view.exporter = None, None, ""
         self.__init__(self.max_events)  # type: ignore[misc]
         self.hosts = hosts
 
     def add_host(self, name: str, target: str) -> HostView:
-        view = self.hosts[name] = HostView(name, target)
+        """A host sampled from now on (a view Prometheus made keeps its figures)."""
+        view = self.hosts.get(name)
+        if view is None:
+            view = self.hosts[name] = HostView(name, target)
+        else:
+            view.target = target
         return view
+
+    def drop_host(self, name: str) -> None:
+        """No sampler any more: the view goes, or stays with Prometheus's figures only."""
+        view = self.hosts.get(name)
+        if view is not None and view.metrics_status is not None:
+            view.target, view.sample = "", None
+            view.status = view.metrics_status
+        elif view is not None:
+            del self.hosts[name]
+        self.versions["hosts"] += 1
 
     def host_of_node(self, node: str) -> HostView | None:
         """A host named after the node ([hosts] names them so; the demo's local host too)."""
@@ -206,6 +226,9 @@ class Store:
                 touched.add("status")
             elif isinstance(ch, FluxPaths):
                 self.flux_paths.update(ch.paths)
+            elif isinstance(ch, NodeMetrics):
+                apply_node_metrics(self.hosts, self.nodes, self.fleet, ch)
+                touched.add("hosts")
             elif isinstance(ch, HostUpdate):
                 view = self.hosts.get(ch.host)
                 if view is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tui.store import State, Store
-from tui.store.host import DISK_FULL_PERCENT, MEMORY_FULL_PERCENT
+from tui.store.host import DISK_FULL_PERCENT, MEMORY_FULL_PERCENT, HostView
 from tui.store.units import fmt_bytes
 from tui.triage.findings import Finding, Severity, Subject
 from tui.triage.workloads import API_ERROR_RATE
@@ -17,7 +17,9 @@ def host_rules(store: Store, now: float) -> list[Finding]:
     for view in store.hosts.values():
         subject = Subject("host", view.name)
         state = view.status.state
-        if not state.ok and state is not State.CONNECTING:
+        if not view.sampled:  # Prometheus's figures only: its own findings
+            out += _exporter_rules(view, subject)
+        elif not state.ok and state is not State.CONNECTING:
             out.append(
                 Finding(
                     "host-unreachable",
@@ -31,8 +33,8 @@ def host_rules(store: Store, now: float) -> list[Finding]:
                 )
             )
             continue
-        s = view.sample
-        if s is None or not state.ok:
+        s = view.figures  # Prometheus's where it serves them, else the sampler's
+        if s is None:
             continue
         full = sorted(s.disk_full, key=lambda f: -f.percent)
         if full:
@@ -48,8 +50,9 @@ def host_rules(store: Store, now: float) -> list[Finding]:
                     "Disk Space Full",
                 )
             )
+        procs = view.sample if view.sample is not None and state.ok else s
         if s.memory_full:
-            top = ", ".join(f"{p.name} {p.memory:.0f}%" for p in s.top_memory[:3])
+            top = ", ".join(f"{p.name} {p.memory:.0f}%" for p in procs.top_memory[:3])
             out.append(
                 Finding(
                     "memory-full",
@@ -57,12 +60,12 @@ def host_rules(store: Store, now: float) -> list[Finding]:
                     Severity.CRITICAL,
                     subject,
                     f"{s.memory.used_percent:.0f}% of {fmt_bytes(s.memory.total)} used"
-                    f" (threshold {MEMORY_FULL_PERCENT}%); top: {top}",
+                    f" (threshold {MEMORY_FULL_PERCENT}%)" + (f"; top: {top}" if top else ""),
                     ("host.drop-caches", "pod.delete"),
                     "High Memory Usage",
                 )
             )
-        k3s = s.services.k3s
+        k3s = procs.services.k3s
         if k3s is not None and k3s.active != "active":
             out.append(
                 Finding(
@@ -76,6 +79,44 @@ def host_rules(store: Store, now: float) -> list[Finding]:
                 )
             )
     return out
+
+
+def _exporter_rules(view: HostView, subject: Subject) -> list[Finding]:
+    """A node Prometheus cannot scrape (its whole failing is one cluster finding)."""
+    ms = view.metrics_status
+    if ms is None or ms.state is not State.UNREACHABLE:
+        return []
+    return [
+        Finding(
+            "exporter-down",
+            "Node exporter not scraped",
+            Severity.WARNING,
+            subject,
+            f"{ms.message}: no figures for this node (is the node up?)",
+            (),
+            "Node NotReady",
+            since=ms.since,
+        )
+    ]
+
+
+def prometheus_rules(store: Store) -> list[Finding]:
+    """The Prometheus that gives every node's figures does not answer."""
+    fs = store.fleet.status
+    if fs is None or fs.state.ok or fs.state is State.CONNECTING:
+        return []
+    return [
+        Finding(
+            "prometheus-unavailable",
+            "Prometheus unavailable",
+            Severity.WARNING,
+            Subject("cluster"),
+            f"node figures: {fs.message}; hosts with SSH or psutil show their own",
+            (),
+            "Alertes critiques",
+            since=fs.since,
+        )
+    ]
 
 
 def api_host(store: Store) -> Any:
@@ -129,7 +170,7 @@ def api_rules(store: Store, now: float) -> list[Finding]:
 
 
 def cluster_rules(store: Store, now: float) -> list[Finding]:
-    out = []
+    out = prometheus_rules(store)
     ms = store.metrics_status
     if ms.state in (State.ABSENT, State.FORBIDDEN, State.UNAUTHORIZED, State.ERROR):
         out.append(
