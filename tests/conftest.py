@@ -92,6 +92,23 @@ async def until(
         await pilot.pause(0.05)
 
 
+def contexts_kubeconfig(path: Path, servers: dict[str, str]) -> Path:
+    """A kubeconfig with a context per server (the first current), as a user's with
+    several clusters."""
+    import orjson
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": n, "cluster": {"server": url}} for n, url in servers.items()],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": n, "context": {"cluster": n, "user": "u"}} for n in servers],
+        "current-context": next(iter(servers)),
+    }
+    path.write_bytes(orjson.dumps(config))
+    return path
+
+
 def make_app(kubeconfig: Path, hosts: list[Any] | None = None, **settings: Any) -> Any:
     """The app factory tests use: a real kubeconfig, a deterministic config; no host
     is sampled unless the test gives some."""

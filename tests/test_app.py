@@ -8,7 +8,7 @@ from typing import Any
 from textual.geometry import Region
 
 from tests import fixtures as fx
-from tests.conftest import make_app, until
+from tests.conftest import contexts_kubeconfig, make_app, until
 from tui.demo.apiserver import Emulator
 from tui.demo.state import Cluster
 from tui.store import State
@@ -214,26 +214,11 @@ async def test_keys_are_remapped_from_the_config_and_listed_in_help(
 
 
 async def test_switching_context_shows_only_the_other_cluster(tmp_path: Path) -> None:
-    import orjson
-
     first, second = Cluster(), Cluster()
     first.put("Pod", fx.pod("only-in-first"))
     second.put("Pod", fx.pod("only-in-second"))
     with Emulator(first) as one, Emulator(second) as two:
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {"name": n, "cluster": {"server": e.url}} for n, e in (("one", one), ("two", two))
-            ],
-            "users": [{"name": "u", "user": {"token": "t"}}],
-            "contexts": [
-                {"name": n, "context": {"cluster": n, "user": "u"}} for n in ("one", "two")
-            ],
-            "current-context": "one",
-        }
-        path = tmp_path / "two-contexts"
-        path.write_bytes(orjson.dumps(config))
+        path = contexts_kubeconfig(tmp_path / "two-contexts", {"one": one.url, "two": two.url})
         app = make_app(path)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: "only-in-first" in screen_text(app, "#pods-table"))

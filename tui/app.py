@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
@@ -40,6 +41,7 @@ FLUSH_INTERVAL = 0.1  # seconds between hand-offs of source changes to the store
 # The least time between two refreshes of a pane: pods at every flush, the rest twice a second.
 PANE_INTERVAL = dict(pods=0.0, nodes=0.5, events=0.5, flux=0.25, hosts=0.5, findings=0.0)
 TRIAGE_INTERVAL = 1.0  # seconds between two evaluations of the rules
+PANE_IDS = {"hosts": "hostmetrics"}  # the others' ids are their names
 PANE_KINDS = {  # the store's kinds each pane shows (flux: also every "flux/<Kind>")
     "pods": {"pods", "metrics", "status"},
     "nodes": {"nodes", "metrics", "status"},
@@ -88,6 +90,7 @@ class IncidentApp(App[int]):
         self.session = Session(
             settings, kube, hosts=hosts, watch_options=watch_options, clock=clock
         )
+        self.session.watch(settings.contexts)  # other clusters: KubeConfigError names a bad one
         self.flow = ActionFlow(self.session, AppScreens(self, self.selection))
         self.chosen_finding: Finding | None = None
         self.panes: dict[str, Any] = {}
@@ -102,11 +105,9 @@ class IncidentApp(App[int]):
     def store(self) -> Store:
         return self.session.store
 
-    def title_text(self) -> str:
+    def title_text(self) -> Text:
         s, info = self.session, self.session.kube.info
-        return title_text(
-            info.context, info.server, s.connected, self.settings.read_only, self.note
-        )
+        return title_text(info, s.connected, self.settings.read_only, self.note, list(s.watched))
 
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -130,11 +131,8 @@ class IncidentApp(App[int]):
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="incident-console")
         )
-        # The dashboard's widgets, found once: timers use these references, never a
-        # query that a screen on top, or the teardown, could make fail.
-        ids = {"pods": "pods", "nodes": "nodes", "events": "events", "flux": "flux"}
-        ids.update(hosts="hostmetrics", findings="findings")
-        self.panes = {name: self.query_one(f"#{id_}") for name, id_ in ids.items()}
+        # Found once: timers use these, never a query a screen on top could make fail.
+        self.panes = {p: self.query_one(f"#{PANE_IDS.get(p, p)}") for p in PANE_INTERVAL}
         self.status_bar = self.query_one(StatusBar)
         self.banner = self.query_one("#banner", Static)
         self.titlebar = self.query_one("#titlebar", Static)
@@ -237,7 +235,9 @@ class IncidentApp(App[int]):
         self.flow.open_report()
 
     def on_findings_pane_chosen(self, event: FindingsPane.Chosen) -> None:
-        """Enter on a finding: its subject selected, the palette narrowed to its actions."""
+        """Enter on a finding: the palette narrowed to its actions (another cluster's: go there)."""
+        if event.finding.context not in ("", self.session.kube.info.context):
+            return self.switch_context(event.finding.context)
         self.chosen_finding = event.finding
         subject = event.finding.subject
         name = subject.pod or (subject.name if subject.kind == "pod" else "")

@@ -24,6 +24,7 @@ from tui.triage import Finding, Severity, due, evaluate, ordered
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 CORE = ("pods", "nodes")  # without these, no verdict
+FAILED = (State.FORBIDDEN, State.UNAUTHORIZED, State.UNREACHABLE, State.ERROR, State.ABSENT)
 
 
 @dataclass
@@ -48,13 +49,40 @@ class Result:
         return {0: "healthy", 1: "warning", 2: "critical", 3: "unknown"}[self.exit_code]
 
 
+def settle(session: Session, timeout: float) -> None:
+    """Wait until every feed listed once or failed, and every host sampled or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.drain()
+        if session.discovered.is_set() and _listed(session) and _hosts_settled(session):
+            break
+        session.buffer.wait(0.1)
+    session.drain()
+
+
+def _listed(session: Session) -> bool:
+    for feed in session.list_watches():
+        status = session.store.status.get(feed.spec.name)
+        if feed.lists == 0 and not (status is not None and status.state in FAILED):
+            return False
+    return True
+
+
+def _hosts_settled(session: Session) -> bool:
+    return all(
+        v.figures is not None
+        or v.status.state in (State.REFUSED, State.UNREACHABLE, State.ERROR, State.ABSENT)
+        for v in session.store.hosts.values()
+    )
+
+
 def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -> Result:
     """The console's own session, run until every feed listed once (or the timeout),
     the pollers asked once and the hosts sampled once."""
     session = Session(settings, kube, hosts=hosts)
     try:
         session.start(poll=False)
-        session.settle(timeout)
+        settle(session, timeout)
         feeds = list(session.list_watches())
     finally:
         session.stop()

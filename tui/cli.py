@@ -303,7 +303,10 @@ def run_console(settings: object) -> int:
         print("incident-console: opening with the hosts only", file=sys.stderr)
     from tui.app import IncidentApp
 
-    app = IncidentApp(settings, kube, note=note, hosts=hosts)
+    try:
+        app = IncidentApp(settings, kube, note=note, hosts=hosts)
+    except KubeConfigError as e:  # a context named again that the kubeconfig lacks
+        return fail(str(e))
     code = app.run()
     kube.close()
     if demo is not None:

@@ -14,6 +14,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, Protocol
 
 from tui.config import Settings
@@ -41,7 +42,6 @@ from tui.store.models import parse_certificate, parse_endpointslice
 from tui.triage import Finding, TimelineEntry, Tracker, evaluate
 
 JOIN_TIMEOUT = 2.0  # seconds stop() waits for each feed's thread
-FAILED = (State.FORBIDDEN, State.UNAUTHORIZED, State.UNREACHABLE, State.ERROR, State.ABSENT)
 
 
 def tune_gc() -> None:
@@ -103,6 +103,8 @@ class Session:
         self.flushes = 0
         self.freeze_due = False  # a complete list arrived: freeze() it
         self._poll = True
+        self.watched: dict[str, Session] = {}  # other clusters, for their findings
+        self.started = False
         self._derived = NodeHosts(settings)  # hosts [hosts] default made from the node list
 
     @property
@@ -115,6 +117,10 @@ class Session:
         """Every feed of the cluster, and the hosts. `poll=False` (for `check`): the
         pollers ask once instead of running."""
         self._poll = poll
+        self.started = True
+        for other in self.watched.values():
+            if not other.started:
+                other.start(poll=poll)
         self._start_hosts()
         url = self.settings.prometheus_url
         if url:  # every node's figures; with no cluster too (the exporters are the nodes)
@@ -266,6 +272,8 @@ class Session:
                 thread.join(JOIN_TIMEOUT)
 
     def stop(self) -> None:
+        for other in self.watched.values():
+            other.stop()
         self.stop_feeds()
         if self.host_manager is not None:
             self.host_manager.stop()
@@ -289,6 +297,18 @@ class Session:
             feed.check_slow()
 
     # -- contexts ----------------------------------------------------------------------
+    def watch(self, contexts: list[str]) -> None:
+        """Watch other contexts of the kubeconfig too (--context again): each its own
+        feeds and store, its findings among this session's, tagged with its name; the
+        panes and the actions stay on this one. KubeConfigError names a bad context."""
+        quiet = replace(self.settings, prometheus_url=None, hosts_default=None, contexts=[])
+        for name in contexts:
+            if name != self.kube.info.context and name not in self.watched:
+                kube = Kube.from_kubeconfig(self.kube.info.kubeconfig, name)
+                self.watched[name] = Session(
+                    quiet, kube, watch_options=self._watch_options, clock=self.clock
+                )
+
     def contexts(self) -> list[str]:
         from kubernetes import config
 
@@ -302,9 +322,14 @@ class Session:
         """Reconnect to another context of the same kubeconfig; nothing of the old one
         stays but the hosts. Raises KubeConfigError (nothing changed) when it cannot."""
         kube = Kube.from_kubeconfig(self.kube.info.kubeconfig, name)
+        left, chosen = self.kube.info.context, self.watched.pop(name, None)
+        if chosen is not None:  # it is this session's now; the one left is watched
+            chosen.stop()
         self.stop_feeds()
         self.kube.close()
         self.kube = kube
+        if chosen is not None:
+            self.watch([left])
         self.buffer = ChangeBuffer()
         if self.host_manager is not None:
             self.host_manager.buffer = self.buffer
@@ -320,6 +345,10 @@ class Session:
     # -- the hand-off and triage -------------------------------------------------------
     def drain(self) -> set[str]:
         """Apply what the sources sent since the last call; the kinds that changed."""
+        for other in self.watched.values():
+            other.drain()
+            self.freeze_due |= other.freeze_due  # gc.freeze() is the process's
+            other.freeze_due = False
         changes = self.buffer.drain()
         if not changes:
             return set()
@@ -358,32 +387,13 @@ class Session:
         """The rules once; what was seen or cleared since the last time (the timeline's
         new entries, which the flow records with the actions)."""
         now = self.clock() if now is None else now
-        return self.tracker.update(evaluate(self.store, now), now)
+        found = evaluate(self.store, now)
+        if self.watched:  # several clusters: every finding says whose it is
+            found = [replace(f, context=self.kube.info.context) for f in found]
+            for name, other in self.watched.items():
+                if other.triage_ready:
+                    found += [replace(f, context=name) for f in evaluate(other.store, now)]
+        return self.tracker.update(found, now)
 
     def findings(self) -> list[Finding]:
         return self.tracker.findings()
-
-    # -- once, for `check` -------------------------------------------------------------
-    def settle(self, timeout: float) -> None:
-        """Wait until every feed listed once or failed, and every host sampled or failed."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.drain()
-            if self.discovered.is_set() and self._listed() and self._hosts_settled():
-                break
-            self.buffer.wait(0.1)
-        self.drain()
-
-    def _listed(self) -> bool:
-        for feed in self.list_watches():
-            status = self.store.status.get(feed.spec.name)
-            if feed.lists == 0 and not (status is not None and status.state in FAILED):
-                return False
-        return True
-
-    def _hosts_settled(self) -> bool:
-        return all(
-            v.figures is not None
-            or v.status.state in (State.REFUSED, State.UNREACHABLE, State.ERROR, State.ABSENT)
-            for v in self.store.hosts.values()
-        )

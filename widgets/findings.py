@@ -35,17 +35,18 @@ class Row:
     cleared: float | None = None  # when it cleared: a row of the timeline
 
 
+def subject_cell(f: Finding) -> str:
+    """The subject's name; with several clusters watched, its context first."""
+    name = f.subject.name or "cluster"
+    return f"{f.context}: {name}" if f.context else name
+
+
 def row_cells(row: Row, now: float) -> tuple[Cells, str]:
     f = row.finding
     if row.cleared is not None:
-        return (
-            "ok",
-            human_duration(now - row.cleared),
-            f.title,
-            f.subject.name or str(f.subject),
-        ), "dim"
+        return ("ok", human_duration(now - row.cleared), f.title, subject_cell(f)), "dim"
     sev = "CRIT" if f.severity is Severity.CRITICAL else "WARN"
-    cells: Cells = (sev, human_duration(now - row.first_seen), f.title, f.subject.name or "cluster")
+    cells: Cells = (sev, human_duration(now - row.first_seen), f.title, subject_cell(f))
     return cells, "critical" if f.severity is Severity.CRITICAL else "warning"
 
 
@@ -58,7 +59,8 @@ def detail_text(row: Row | None) -> str:
         at = time.strftime("%H:%M:%S", time.localtime(row.cleared))
         return f"{f.subject}: cleared at {at}, after {took} · was: {f.evidence}"
     actions = ", ".join(f.actions) if f.actions else "no action: see the runbook"
-    return f"Enter: {actions} · runbook: {f.section}\n{f.subject}: {f.evidence}"
+    where = f"context {f.context} · " if f.context else ""
+    return f"{where}Enter: {actions} · runbook: {f.section}\n{f.subject}: {f.evidence}"
 
 
 class FindingsPane(Pane):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.widgets import Static
 
 from tui.store import KINDS, KindStatus, State
+from tui.text import clean
 
 ICONS = {
     State.LIVE: "●",
@@ -34,14 +35,24 @@ CLASS = {
 }
 
 
-def title_text(context: str, server: str, connected: bool, read_only: bool, note: str) -> str:
-    """The title bar: where the console looks (the context, large in every confirmation
-    too), READ-ONLY when it is, and the note (the demo's kubeconfig)."""
-    ro = "  [READ-ONLY]" if read_only else ""
-    where = (
-        f"context {context} · {server}" if connected else "no cluster connected · the hosts only"
-    )
-    return f" incident-console · {where}{ro}" + (f" · {note}" if note else "")
+def title_text(
+    info: Any, connected: bool, read_only: bool, note: str, watched: list[str] | None = None
+) -> Text:
+    """The title bar: where the console looks (the context in capitals, reversed, as large
+    as one line allows; large in every confirmation too), the other clusters watched,
+    READ-ONLY when it is, and the note (the demo's kubeconfig)."""
+    text = Text(" incident-console · ", style="bold")
+    if connected:  # from the kubeconfig: data, never markup or control sequences
+        context, server = clean(str(info.context)), clean(str(info.server))
+        text.append(f" {context.upper()} ", style="bold reverse")
+        text.append(f" context {context} · {server}", style="bold")
+    else:
+        text.append("no cluster connected · the hosts only", style="bold")
+    if watched:
+        text.append(f" · also watching {clean(', '.join(watched))}", style="bold")
+    if read_only:
+        text.append("  [READ-ONLY]", style="bold reverse")
+    return text + Text(f" · {note}" if note else "")
 
 
 def banner_text(status: dict[str, KindStatus]) -> str:

@@ -46,10 +46,12 @@ class Finding:
     section: str  # the runbook's section (the French guide's heading)
     since: float | None = None  # when the condition began, where the object says
     hold: float = 0.0  # seconds it must last before it is a finding
+    context: str = ""  # the cluster's, when the console watches several
 
     @property
     def key(self) -> str:
-        return f"{self.rule}:{self.subject}"
+        where = f"{self.context}/" if self.context else ""
+        return f"{where}{self.rule}:{self.subject}"
 
 
 # -- the rules ------------------------------------------------------------------------
@@ -91,6 +93,7 @@ class TimelineEntry:
             "evidence": f.evidence,
             "actions": list(f.actions),
             "section": f.section,
+            **({"context": f.context} if f.context else {}),
         }
 
 
