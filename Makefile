@@ -55,6 +55,7 @@ bench: $(STAMP) sshd-deps prom-deps
 	$(BIN)/python -m bench.hosts_load
 	$(BIN)/python -m bench.serve_load
 	$(BIN)/python -m bench.kinds_load
+	$(BIN)/python -m bench.fleet_load
 
 # 30 minutes under load with the API killed every 5 minutes; not part of `make test`.
 soak: $(STAMP) sshd-deps

@@ -40,6 +40,8 @@ class Sshd:
     # systemd units this host says it runs (a k3s node), through a systemctl of its own
     # first in PATH; this machine has no systemd to ask. "k3s=failed" sets a state.
     units: tuple[str, ...] = ()
+    # more names for it (~/.ssh/config aliases, see ssh_config): one sshd as many hosts
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -48,7 +50,9 @@ class Sshd:
         (self.root / "authorized_keys").write_text((self.root / "client_ed25519.pub").read_text())
         self.known_hosts = self.root / "known_hosts"
         pub = (self.root / "host_ed25519.pub").read_text().split()
-        self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {pub[0]} {pub[1]}\n")
+        self.known_hosts.write_text(
+            "".join(f"[{a}]:{self.port} {pub[0]} {pub[1]}\n" for a in ("127.0.0.1", *self.aliases))
+        )
         # Every command the server receives is written down; with `dry` set, the commands
         # (not the sampler) are recorded and not run, so mutations can be checked safely.
         self.received = self.root / "received.log"
@@ -102,6 +106,7 @@ class Sshd:
                 [
                     f"Port {self.port}",
                     "ListenAddress 127.0.0.1",
+                    "MaxStartups 200",
                     f"HostKey {self.host_key}",
                     f"PidFile {self.root / 'sshd.pid'}",
                     f"AuthorizedKeysFile {self.root / 'authorized_keys'}",
@@ -118,6 +123,13 @@ class Sshd:
             )
         )
         Path("/run/sshd").mkdir(exist_ok=True)
+
+    def ssh_config(self) -> str:
+        """~/.ssh/config lines making each alias this server, as a user's would."""
+        return "".join(
+            f"Host {a}\n  HostName 127.0.0.1\n  Port {self.port}\n  User root\n"
+            for a in self.aliases
+        )
 
     def commands(self) -> list[str]:
         """What the server received, sampler left out, in order."""

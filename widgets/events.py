@@ -143,7 +143,7 @@ class EventsPane(Pane):
     def show_detail(self) -> None:
         ev = self.table.selected
         text = f"{ev.object} · {ev.reason} · {ev.message}" if ev else ""
-        self.detail.update(text)
+        self.detail.update(text, layout=False)  # fixed height: no layout pass
 
     def action_toggle_warnings(self) -> None:
         self.warnings_only = not self.warnings_only

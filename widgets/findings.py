@@ -129,4 +129,4 @@ class FindingsPane(Pane):
             self.post_message(self.Chosen(row.finding))
 
     def show_detail(self) -> None:
-        self.detail.update(detail_text(self.table.selected))
+        self.detail.update(detail_text(self.table.selected), layout=False)

@@ -148,4 +148,4 @@ class FluxPane(Pane):
 
     def show_detail(self) -> None:
         o = self.table.selected
-        self.detail.update(flux_detail(o, self.store) if o else "")
+        self.detail.update(flux_detail(o, self.store) if o else "", layout=False)

@@ -333,7 +333,8 @@ class HostMetricsPane(Pane):
     def refresh_rows(self, force: bool = False) -> None:
         hosts = list(self.store.hosts.values())
         view = self.host
-        self.summary.update(self.summary.build(hosts, view, self.summary.size.height or 10))
+        text = self.summary.build(hosts, view, self.summary.size.height or 10)
+        self.summary.update(text, layout=False)  # its size is the CSS's: no layout pass
         title = "Node metrics" + (f" · {view.name}" if view else "")
         if len(hosts) > 1:
             title += f" ({len(hosts)} hosts, h/H)"

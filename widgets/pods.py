@@ -187,7 +187,7 @@ class PodsPane(Pane):
 
     def show_detail(self) -> None:
         pod = self.table.selected
-        self.detail.update(pod_detail(pod) if pod else "")
+        self.detail.update(pod_detail(pod) if pod else "", layout=False)
 
     def _retitle(self, shown: int) -> None:
         total, unhealthy = self.store.pod_counts()

@@ -196,7 +196,7 @@ class ResourcePane(Pane):
 
     def show_detail(self) -> None:
         row = self.table.selected
-        self.detail.update(row_detail(row, self.store) if row is not None else "")
+        self.detail.update(row_detail(row, self.store) if row is not None else "", layout=False)
 
     def action_filter(self) -> None:
         self.filter_box.add_class("-active")

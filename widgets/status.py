@@ -101,10 +101,10 @@ class StatusBar(Static):
 
     def show(self, states: dict[str, KindStatus]) -> None:
         self.states = dict(states)
-        self.update(self.build())
+        self.update(self.build(), layout=False)
 
     def tick(self) -> None:
-        self.update(self.build())
+        self.update(self.build(), layout=False)
 
     def build(self) -> Text:
         st = self.get_component_rich_style
