@@ -61,7 +61,7 @@ bench: $(STAMP) sshd-deps prom-deps
 soak: $(STAMP) sshd-deps
 	$(BIN)/python -m bench.soak
 
-screenshots: $(STAMP) browser-deps
+screenshots: $(STAMP) browser-deps prom-deps
 	$(BIN)/python -m bench.screenshots
 	$(BIN)/python -m bench.browser_shot
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.shots import OUT, SIZE, palette, shot, until
-from bench.shots_hosts import host_shots, hosts_first_shot, ssh_shots
+from bench.shots_hosts import fleet_shot, host_shots, hosts_first_shot, ssh_shots
 
 
 async def actions_shots(app: Any, pilot: Any, pods: Any) -> None:
@@ -268,6 +268,7 @@ async def main() -> int:
     emulator.stop()
     demo.stop()
     await hosts_first_shot(work)
+    await fleet_shot(work)
     return 0
 
 

@@ -124,3 +124,43 @@ async def hosts_first_shot(work: Path) -> None:
         await pilot.pause(0.3)
         shot(app, "hosts-only-journal-form")
         app.session.stop()
+
+
+async def fleet_shot(work: Path) -> None:
+    """50 nodes through one Prometheus (Debian's, scraping one node-exporter as each
+    node), the fleet's rows and the selected node's sources; skipped without it."""
+    from tests.prom import Prometheus, installed
+    from tui.app import IncidentApp
+    from tui.config import Settings
+    from tui.demo import start_demo
+    from tui.sources.client import Kube
+
+    if not installed():
+        print("  fleet: prometheus not installed (make prom-deps), no screenshot")
+        return
+    emulator, demo, kubeconfig = start_demo(kubeconfig=work / "fleet-kubeconfig", workers=49)
+    nodes = [("vps-6227e9e1", "37.59.98.241")]
+    nodes += [(f"vps-worker-{n:02d}", f"10.0.1.{n}") for n in range(1, 50)]
+    prom = Prometheus(work / "prom", nodes, scrape=1.0).start()
+    try:
+        prom.wait_ready(120, kept=20)  # some history for the chart
+        settings = Settings(
+            kubeconfig=str(kubeconfig), prometheus_url=prom.url, host_interval=1, no_hosts=True
+        )
+        app = IncidentApp(settings, Kube.from_kubeconfig(str(kubeconfig), None), hosts=[])
+        async with app.run_test(size=SIZE) as pilot:
+            await until(
+                pilot,
+                lambda: sum(1 for v in app.store.hosts.values() if v.from_prometheus) == 50,
+                "50 nodes' figures",
+                60,
+            )
+            for _ in range(7):
+                await pilot.press("h")
+            await pilot.pause(1.5)
+            shot(app, "fleet-prometheus")
+            app.session.stop()
+    finally:
+        prom.stop()
+        emulator.stop()
+        demo.stop()

@@ -167,6 +167,8 @@ async def test_prometheus_down_or_answering_errors_is_a_state_not_a_crash(
             await until(
                 pilot, lambda: "Prometheus unavailable" in screen_text(app, "#findings-table"), 15
             )
+            # one finding for Prometheus, none per node
+            assert not [f for f in app.session.findings() if f.rule == "exporter-down"]
             assert app.is_running  # and the cluster's panes still live
             assert "worker-c" in screen_text(app, "#nodes-table")
     finally:

@@ -19,6 +19,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui.store import KindStatus, State, Store
+from tui.store.fleet import Fleet
 from tui.store.host import (
     DISK_FULL_PERCENT,
     HISTORY_SECONDS,
@@ -59,9 +60,10 @@ def unit_class(active: str) -> str:
 class HostSummary(Static):
     """The text half: host rows, then the selected host's numbers and top processes."""
 
-    def __init__(self, clock: Callable[[], float], **kw: Any) -> None:
+    def __init__(self, clock: Callable[[], float], fleet: Fleet | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.clock = clock
+        self.fleet = fleet  # the Prometheus source's state, where there is one
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "host--name",
@@ -109,7 +111,10 @@ class HostSummary(Static):
         st = self.get_component_rich_style
         trouble = [v.name for v in hosts if in_trouble(v)]
         text.append(f"{len(hosts)} hosts", st("host--label"))
-        if trouble:
+        prom = self.fleet.status if self.fleet is not None else None
+        if prom is not None and not prom.state.ok and prom.state is not State.CONNECTING:
+            text.append(f" · prometheus {prom.state.value}: {prom.message}", st("host--bad"))
+        elif trouble:
             text.append(f" · {len(trouble)} in trouble: ", st("host--bad"))
             text.append(" ".join(trouble[:6]) + (" …" if len(trouble) > 6 else ""), st("host--bad"))
         else:
@@ -254,7 +259,7 @@ class HostSummary(Static):
             why = (
                 f"ssh {view.status.state.value}: {view.status.message}"
                 if view.sampled
-                else "no SSH to this node: processes and systemd need [hosts] default or --ssh"
+                else "no SSH: [hosts] default or --ssh gives processes, systemd"
             )
             text.append(why + "\n", st("host--warn" if view.sampled else "host--dim"))
             return
@@ -295,7 +300,7 @@ class HostMetricsPane(Pane):
         self.store = store
         self.interval = interval
         self.selected: str | None = None
-        self.summary = HostSummary(self.clock, id="host-summary")
+        self.summary = HostSummary(self.clock, store.fleet, id="host-summary")
         self.usage = HostChart(id="host-usage-chart")
         self._charted: tuple[str | None, int, float] = (None, -1, 0.0)
         self.chart_draws = 0
@@ -333,6 +338,7 @@ class HostMetricsPane(Pane):
     def refresh_rows(self, force: bool = False) -> None:
         hosts = list(self.store.hosts.values())
         view = self.host
+        self.summary.fleet = self.store.fleet  # a new one after a context switch
         text = self.summary.build(hosts, view, self.summary.size.height or 10)
         self.summary.update(text, layout=False)  # its size is the CSS's: no layout pass
         title = "Node metrics" + (f" · {view.name}" if view else "")

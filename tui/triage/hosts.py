@@ -18,7 +18,8 @@ def host_rules(store: Store, now: float) -> list[Finding]:
         subject = Subject("host", view.name)
         state = view.status.state
         if not view.sampled:  # Prometheus's figures only: its own findings
-            out += _exporter_rules(view, subject)
+            fs = store.fleet.status  # Prometheus down is one finding, not one per node
+            out += _exporter_rules(view, subject) if fs is not None and fs.state.ok else []
         elif not state.ok and state is not State.CONNECTING:
             out.append(
                 Finding(
