@@ -67,19 +67,21 @@ def test_a_non_loopback_bind_is_refused_with_the_tunnel_to_use_instead() -> None
 def test_each_viewer_runs_read_only_with_the_same_flags_quoted() -> None:
     class Args:
         kubeconfig = "/k/it's here.yaml"
-        context = "prod"
+        context = ["prod", "staging"]  # --context given twice: both clusters watched
         namespace = None
         config = None
         audit_log = None
         ssh_key = None
         known_hosts = None
+        prometheus = "http://127.0.0.1:9090"
         ssh = ["root@10.0.0.5"]
         local = True
         no_hosts = False
 
     command = viewer_command(Args(), read_only=True)
     assert command.endswith("--read-only")
-    assert "--kubeconfig '/k/it'\"'\"'s here.yaml' --context prod" in command
+    assert "--kubeconfig '/k/it'\"'\"'s here.yaml' --context prod --context staging" in command
+    assert "--prometheus http://127.0.0.1:9090" in command
     assert "--ssh root@10.0.0.5 --local" in command
     assert "--read-only" not in viewer_command(Args(), read_only=False)
 

@@ -136,6 +136,7 @@ FORWARDED = (
     ("--audit-log", "audit_log"),
     ("--ssh-key", "ssh_key"),
     ("--known-hosts", "known_hosts"),
+    ("--prometheus", "prometheus"),
 )
 
 
@@ -144,8 +145,9 @@ def viewer_command(args: Any, read_only: bool, demo_kubeconfig: Path | None = No
     argv = [sys.executable, "-m", "tui"]
     for flag, name in FORWARDED:
         value = getattr(args, name, None)
-        if value:
-            argv += [flag, str(value)]
+        for each in value if isinstance(value, list) else [value]:  # --context: repeatable
+            if each:
+                argv += [flag, str(each)]
     for target in getattr(args, "ssh", None) or []:
         argv += ["--ssh", target]
     for flag, name in (("--local", "local"), ("--no-hosts", "no_hosts")):
