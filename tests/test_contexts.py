@@ -48,3 +48,23 @@ def test_a_context_named_again_that_does_not_exist_is_one_line(tmp_path: Path) -
     path = contexts_kubeconfig(tmp_path / "kubeconfig", {"one": "http://127.0.0.1:9"})
     line = one_line_error(run("--kubeconfig", str(path), "--context", "one", "--context", "prod"))
     assert "'prod'" in line and "contexts there: one" in line
+
+
+async def test_switching_context_maps_the_new_clusters_nodes_to_hosts(tmp_path: Path) -> None:
+    """[hosts] default derives hosts from the cluster's nodes: another context, other hosts
+    (the explicit ones stay)."""
+    first, second = Cluster(), Cluster()
+    first.put("Node", fx.node("one-node", ip="127.0.0.1"))
+    second.put("Node", fx.node("two-node", ip="127.0.0.1"))
+    with Emulator(first) as one, Emulator(second) as two:
+        path = contexts_kubeconfig(tmp_path / "kubeconfig", {"one": one.url, "two": two.url})
+        app = make_app(path, hosts_default="root@{address}:9", known_hosts=str(tmp_path / "kh"))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: "one-node" in app.store.hosts, 15)
+            assert app.store.hosts["one-node"].target == "root@127.0.0.1:9"
+            app.switch_context("two")
+            await until(pilot, lambda: "two-node" in app.store.hosts, 15)
+            assert "one-node" not in app.store.hosts
+            assert app.session.host_manager is not None
+            assert set(app.session.host_manager.hosts) == {"two-node"}
+            await until(pilot, lambda: "two-node" in screen_text(app, "#host-summary"))
