@@ -75,7 +75,8 @@ class Fleet:
 def apply_node_metrics(
     hosts: dict[str, HostView], nodes: Mapping[str, Node], fleet: Fleet, ch: NodeMetrics
 ) -> None:
-    """Give each node's view its exporter's figures, or the reason it has none."""
+    """Give each node's view its exporter's figures, or the reason it has none (`nodes`:
+    the store's, by uid)."""
     fleet.url = ch.url
     fleet.status = (
         KindStatus(ch.status.state, ch.status.message, fleet.status.since)
@@ -101,9 +102,9 @@ def apply_node_metrics(
         view = hosts.setdefault(name, HostView(name, ""))
         exporter = matched.get(name)
         if exporter is None:
-            why = f"no node-exporter in Prometheus for {name}: none has nodename={name}" + (
-                f" or instance {nodes_ip(node_list, name)}:…" if nodes_ip(node_list, name) else ""
-            )
+            ip = next((n.internal_ip for n in node_list if n.name == name), "")
+            why = f"no node-exporter in Prometheus for {name}: none has nodename={name}"
+            why += f" or instance {ip}:…" if ip else ""
             view.apply_metrics(KindStatus(State.ABSENT, why), None)
         elif exporter.instance in ch.down:
             view.apply_metrics(
@@ -129,7 +130,3 @@ def apply_node_metrics(
                 view.metrics, view.metrics_status = None, None
             else:
                 del hosts[name]
-
-
-def nodes_ip(nodes: list[Node], name: str) -> str:
-    return next((n.internal_ip for n in nodes if n.name == name), "")
