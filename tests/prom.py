@@ -35,8 +35,8 @@ def config(exporter: str, nodes: list[tuple[str, str]], scrape: float, log: Path
     the exporter's own instance, "" for the name its own nodename."""
     lines = [
         "global:",
-        f"  scrape_interval: {scrape:g}s",
-        f"  evaluation_interval: {scrape:g}s",
+        f"  scrape_interval: {scrape * 1000:.0f}ms",  # Prometheus takes no "0.5s"
+        f"  evaluation_interval: {scrape * 1000:.0f}ms",
         f"  query_log_file: {log}",
         "scrape_configs:",
         "  - job_name: node-exporter",

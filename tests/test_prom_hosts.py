@@ -33,9 +33,9 @@ def need_prometheus() -> None:
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
     need_prometheus()
-    p = Prometheus(tmp_path_factory.mktemp("prom"), [IP_ONLY, NAME_ONLY]).start()
+    p = Prometheus(tmp_path_factory.mktemp("prom"), [IP_ONLY, NAME_ONLY], scrape=0.5).start()
     try:
-        p.wait_ready(kept=6)  # some history for the charts to begin with
+        p.wait_ready(kept=5)  # some history for the charts to begin with
         yield p
     finally:
         p.stop()
@@ -150,29 +150,24 @@ async def test_processes_from_ssh_and_figures_from_prometheus_on_one_row(
 
 
 async def test_prometheus_down_or_answering_errors_is_a_state_not_a_crash(
-    cluster: Cluster, kubeconfig: Path, tmp_path: Path
+    cluster: Cluster, kubeconfig: Path, prom: Prometheus
 ) -> None:
-    need_prometheus()
+    """The module's Prometheus is stopped here: this test comes last in the file."""
     three_nodes(cluster)
-    p = Prometheus(tmp_path / "prom", [IP_ONLY]).start()
-    try:
-        p.wait_ready(rated=False)
-        app = make_app(kubeconfig, prometheus_url=p.url, host_interval=0.3)
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: "prometheus" in title(app, "#hostmetrics"), 20)
-            p.stop_prometheus()
-            await until(pilot, lambda: "prometheus unreachable" in title(app, "#hostmetrics"), 20)
-            text = screen_text(app, "#host-summary")
-            assert f"cannot reach {p.url}" in text
-            await until(
-                pilot, lambda: "Prometheus unavailable" in screen_text(app, "#findings-table"), 15
-            )
-            # one finding for Prometheus, none per node
-            assert not [f for f in app.session.findings() if f.rule == "exporter-down"]
-            assert app.is_running  # and the cluster's panes still live
-            assert "worker-c" in screen_text(app, "#nodes-table")
-    finally:
-        p.stop()
+    app = make_app(kubeconfig, prometheus_url=prom.url, host_interval=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "prometheus live" in title(app, "#hostmetrics"), 20)
+        prom.stop_prometheus()
+        await until(pilot, lambda: "prometheus unreachable" in title(app, "#hostmetrics"), 20)
+        text = screen_text(app, "#host-summary")
+        assert f"cannot reach {prom.url}" in text
+        await until(
+            pilot, lambda: "Prometheus unavailable" in screen_text(app, "#findings-table"), 15
+        )
+        # one finding for Prometheus, none per node
+        assert not [f for f in app.session.findings() if f.rule == "exporter-down"]
+        assert app.is_running  # and the cluster's panes still live
+        assert "worker-c" in screen_text(app, "#nodes-table")
     # a server that answers, with errors: a URL that is not Prometheus's API
     bad = make_app(kubeconfig, prometheus_url=kubeconfig_server(kubeconfig) + "/nope")
     async with bad.run_test(size=SIZE) as pilot:
