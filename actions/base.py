@@ -141,6 +141,9 @@ class Action:
     description: str = ""
     key: str = ""  # default key binding, k9s habits
     params: tuple[str, ...] = ()  # inputs the operator gives before the plan (e.g. replicas)
+    # Changes an object Flux may apply: its confirmation traces the object to its
+    # Kustomization/HelmRelease and offers to suspend it first (actions/gitops.py).
+    gitops: bool = False
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
         raise NotImplementedError

@@ -118,6 +118,7 @@ def patch_request(target: Target, body: JSON) -> Request:
 
 class DeploymentAction(Action):
     target_kind = "deployment"
+    gitops = True
 
     def deployment(self, ctx: Context, target: Target) -> Deployment | None:
         found: Deployment | None = ctx.store.deployment(target.namespace, target.name)
@@ -170,6 +171,7 @@ class Restart(DeploymentAction):
             f"Every pod of {target.namespace}/{target.name} is replaced by a new one, "
             "a few at a time.",
             refusal=refusal,
+            data={"changes": [], "git_note": "a restart leaves nothing to commit"},
         )
 
 
@@ -220,6 +222,10 @@ class Scale(DeploymentAction):
             ),
             f"{target.namespace}/{target.name} replicas: {now}{replicas}.",
             refusal=refusal,
+            data={
+                "changes": [["spec.replicas", str(dep.replicas) if dep else "?", str(replicas)]],
+                "git_body": {"spec": {"replicas": replicas}},
+            },
         )
 
 
@@ -297,6 +303,19 @@ class SetResources(DeploymentAction):
             "resources; its pods are replaced.",
             refusal=refusal or ("" if diff else "nothing to change: every value is as it is now"),
             diff=diff,
+            data={
+                "changes": [
+                    [
+                        f"containers[{params.get('container')}].resources.{key}",
+                        str(current.get(key) or "(unset)"),
+                        str(params.get(key)),
+                    ]
+                    for key in self.params[1:]
+                    if str(params.get(key) or "").strip()
+                    and str(params.get(key)) != str(current.get(key) or "")
+                ],
+                "git_body": self._patch(params),
+            },
         )
 
 

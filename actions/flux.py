@@ -19,6 +19,7 @@ from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Ta
 from actions.fluxwait import controller_logs, wait_reconciled
 from actions.kubernetes import ApiFailure, send, send_all
 from tui.store.flux import FluxObject
+from tui.store.meta import CONSOLE_BY, CONSOLE_SUSPENDED_AT
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 CLI_KIND = {
@@ -202,13 +203,20 @@ class Resume(FluxAction):
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
         requested = rfc3339_nano(ctx.clock())
-        body = {"metadata": {"annotations": {REQUESTED_AT: requested}}, "spec": {"suspend": False}}
+        # the marks this console leaves when it suspends (the finding's source) go too
+        marks = {CONSOLE_SUSPENDED_AT: None, CONSOLE_BY: None}
+        body = {
+            "metadata": {"annotations": {REQUESTED_AT: requested, **marks}},
+            "spec": {"suspend": False},
+        }
         return self.make_plan(
             ctx,
             target,
             params,
             (Request("PATCH", target.path, body, "application/merge-patch+json"),),
-            f"{target.kind} {target.namespace}/{target.name} is reconciled again; wait for Ready.",
+            f"{target.kind} {target.namespace}/{target.name} is reconciled again; wait for Ready."
+            " Its reconcile re-applies Git: what was changed by hand on its objects meanwhile"
+            " is reverted unless it is in Git now (the report lists those changes).",
             data={"requested": requested},
         )
 

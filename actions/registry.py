@@ -18,6 +18,7 @@ MODULES = (
     "actions.host",
     "actions.hostcare",
     "actions.resources",
+    "actions.gitops",
 )
 
 _REGISTRY: dict[str, Action] = {}
@@ -40,3 +41,27 @@ def all_actions(read_only: bool = False) -> list[Action]:
 
 def get(action_id: str) -> Action:
     return _load()[action_id]
+
+
+def print_actions(as_json: bool, read_only: bool) -> int:
+    """The registry, as a table or JSON; in read-only mode mutations are unavailable."""
+    import sys
+
+    import orjson
+
+    rows = []
+    for action in all_actions():
+        row = action.describe()
+        row["available"] = not (read_only and action.mutating)
+        rows.append(row)
+    if as_json:
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    width = max(len(r["id"]) for r in rows)
+    print(f"{'ID':{width}}  {'KEY':6}  {'TARGET':10}  D  TITLE")
+    for r in rows:
+        mark = "D" if r["dangerous"] else " "
+        title = r["title"] + ("" if r["available"] else "  (unavailable: read-only)")
+        print(f"{r['id']:{width}}  {r['key']:6}  {r['target']:10}  {mark}  {title}")
+        print(f"{'':{width}}  {'':6}  {'':10}     $ {r['equivalent']}")
+    return 0

@@ -59,6 +59,7 @@ class ResourceDelete(Action):
     title = "Delete the object"
     target_kind = "resource"
     dangerous = True
+    gitops = True
     description = "Delete any object shown by :kind (its name typed to confirm); wait until gone"
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
@@ -72,6 +73,8 @@ class ResourceDelete(Action):
             (Request("DELETE", target.path),),
             f"{target.kind} {target.name} is deleted; whatever owns it may make it again.",
             dangerous=True,
+            # under Flux: to keep it deleted, it leaves the source (or Flux re-creates it)
+            data={"changes": [["(the object)", "in the source", "remove it from the source"]]},
         )
 
     def run(self, ctx: Context, plan: Plan, emit: Emit, stop: threading.Event) -> Outcome:

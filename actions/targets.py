@@ -95,6 +95,7 @@ def row_actions(kind: ApiKind) -> list[str]:
         ids += ["flux.reconcile", "flux.reconcile-with-source", "flux.suspend", "flux.resume"]
     if "delete" in kind.verbs:
         ids.append("resource.delete")
+    ids.append("flux.trace")  # any object: what Flux object applies it, if one does
     return ids
 
 
@@ -103,7 +104,7 @@ def row_target(action: Action, kind: ApiKind, row: Row, store: Store) -> Target 
     if action.id not in row_actions(kind):
         return f"{action.id} does not act on {kind.name}"
     path = f"{kind.path(row.namespace)}/{row.name}"
-    if action.target_kind == "resource":
+    if action.target_kind == "resource" or action.id == "flux.trace":
         return Target(kind.name, row.namespace, row.name, path=path)
     if action.target_kind == "pod":
         return Target("pod", row.namespace, row.name, container_of(store, row.namespace, row.name))

@@ -42,6 +42,8 @@ FLUX_IDS = {
     "flux.suspend",
     "flux.resume",
     "flux.sops-check",
+    "flux.trace",  # issue 23: provenance
+    "flux.enable-reconcile",  # issue 23: give an excluded object back to Flux
 }
 
 
@@ -75,6 +77,7 @@ def test_the_registry_has_every_id_of_the_runbook() -> None:
         "pod.logs-previous",
         "pod.describe",
         "flux.sops-check",
+        "flux.trace",
         "host.service-status",
         "host.journal-tail",
         "host.disk-report",

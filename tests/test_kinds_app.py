@@ -218,3 +218,27 @@ async def test_a_forbidden_kind_says_so_with_the_servers_message(demo: tuple[Any
         await until(pilot, lambda: "forbidden" in shown(screen), what="the refusal shown")
         assert 'cannot list resource "kafkatopics"' in shown(screen)
         assert app.store.status["pods"].state.value == "live"  # the rest goes on
+
+
+async def test_a_view_under_another_stays_live_and_comes_back_with_its_rows(
+    demo: tuple[Any, Path],
+) -> None:
+    """Issue 28.1: `:svc`, then `:cert` from it, then Esc showed "0 / 0 · none"."""
+    app = make_app(demo[1])
+    async with app.run_test(size=SIZE) as pilot:
+        services = await show(pilot, "svc default", 3)
+        certificates = await show(pilot, "cert", 1)
+        assert certificates is not services
+        # a Service made while the certificates are on top reaches the view under them
+        demo[0].cluster.put(
+            "Service",
+            {
+                "metadata": {"name": "late-arrival", "namespace": "default"},
+                "spec": {"ports": [{"port": 80}], "clusterIP": "10.43.99.9", "type": "ClusterIP"},
+            },
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is services)
+        await until(pilot, lambda: services.pane.table.row_count == 4, what="4 live rows")
+        assert "late-arrival" in shown(services)
+        assert "0 / 0" not in str(services.pane.border_title)

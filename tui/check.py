@@ -89,7 +89,11 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
     store = session.store
     now = time.time()
     # one look, no history: a hold counts only where the object says when it began
-    findings = [f for f in evaluate(store, now) if f.since is None or due(f, now, now)]
+    findings = [
+        f
+        for f in evaluate(store, now, settings.gitops_critical_after)
+        if f.since is None or due(f, now, now)
+    ]
     not_evaluated = {}
     for f in feeds:
         kind = f.spec.name

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from tui import __version__
-from tui.config import ConfigError, load_settings
+from tui.config import ConfigError, demo_audit_path, load_settings
 
 EXIT_USAGE = 2
 DEMO_NODE = "vps-6227e9e1"  # the demo's node: this machine, live, is its host
@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--json", action="store_true", help="print the findings as JSON")
     chk.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="check the embedded demo cluster (started for the check, then stopped)",
+    )
+    chk.add_argument(
         "--timeout",
         type=float,
         default=30.0,
@@ -128,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--audit-log", dest="report_audit_log", metavar="PATH", help="the audit log")
     rep.add_argument("-o", "--output", metavar="FILE", help="write there (default: stdout)")
+    rep.add_argument("--json", action="store_true", help="as JSON (the same record, as data)")
+    rep.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="the demo's own record (the demo never writes into the real one)",
+    )
     ds = sub.add_parser(
         "demo-server", help="serve the demo cluster's API on 127.0.0.1 until interrupted"
     )
@@ -212,6 +225,17 @@ def fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return run_command(argv)
+    except BrokenPipeError:
+        # the reader went away (`actions | head -1`): it had all it wanted; stdout is
+        # pointed at /dev/null so the interpreter's last flush does not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def run_command(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
@@ -223,9 +247,13 @@ def main(argv: list[str] | None = None) -> int:
         from tui.report import report_command
 
         path = args.report_audit_log or args.audit_log or settings.audit_log
-        return report_command(path, args.since, args.output)
+        if args.demo and not (args.report_audit_log or args.audit_log):
+            path = str(demo_audit_path())
+        return report_command(path, args.since, args.output, args.json)
     if args.command == "actions":
-        return list_actions(
+        from actions.registry import print_actions
+
+        return print_actions(
             args.json, args.read_only or args.actions_read_only or settings.read_only
         )
     if args.audit_log:
@@ -256,7 +284,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         from tui.check import check_command
 
-        return check_command(settings, args.json, args.timeout)
+        if not args.demo:
+            return check_command(settings, args.json, args.timeout)
+        import tempfile
+
+        from tui.demo import start_demo
+
+        with tempfile.TemporaryDirectory(prefix="incident-console-check-") as tmp:
+            emulator, demo, path = start_demo(kubeconfig=Path(tmp) / "kubeconfig")
+            settings.kubeconfig, settings.context = str(path), "demo"
+            try:
+                return check_command(settings, args.json, args.timeout)
+            finally:
+                demo.stop()
+                emulator.stop()
     return run_console(settings)
 
 
@@ -278,6 +319,8 @@ def run_console(settings: object) -> int:
                 "monitoring/kube-prometheus-stack-grafana",
             ]
         note = f"demo cluster: kubectl --kubeconfig {path}"
+        if not settings.audit_log:  # the demo's record is its own, never the real one
+            settings.audit_log = str(demo_audit_path())
         print(f"incident-console: demo cluster API on {emulator.url}", file=sys.stderr)
         print(f"incident-console: kubectl --kubeconfig {path} get pods -A", file=sys.stderr)
     if settings.demo_attach:  # a viewer of `serve --demo`: the demo cluster serve runs
@@ -315,30 +358,6 @@ def run_console(settings: object) -> int:
             file=sys.stderr,
         )
     return code or 0
-
-
-def list_actions(as_json: bool, read_only: bool) -> int:
-    """The registry, as a table or JSON; in read-only mode mutations are unavailable."""
-    import orjson
-
-    from actions.registry import all_actions
-
-    rows = []
-    for action in all_actions():
-        row = action.describe()
-        row["available"] = not (read_only and action.mutating)
-        rows.append(row)
-    if as_json:
-        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
-        return 0
-    width = max(len(r["id"]) for r in rows)
-    print(f"{'ID':{width}}  {'KEY':6}  {'TARGET':10}  D  TITLE")
-    for r in rows:
-        mark = "D" if r["dangerous"] else " "
-        title = r["title"] + ("" if r["available"] else "  (unavailable: read-only)")
-        print(f"{r['id']:{width}}  {r['key']:6}  {r['target']:10}  {mark}  {title}")
-        print(f"{'':{width}}  {'':6}  {'':10}     $ {r['equivalent']}")
-    return 0
 
 
 def demo_server(args: argparse.Namespace) -> int:

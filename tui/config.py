@@ -39,6 +39,10 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     # {name} its name; an entry above wins
     default = "root@{address}"
 
+    [gitops]  # a Kustomization suspended (or an object excluded from Flux) by the console
+    # is a warning finding until given back to Flux, critical after this many minutes
+    critical_after = 30
+
     [keys]   # binding id = "keys" (comma-separated), see the help screen (?) for ids
     "pods.unhealthy" = "u"
 """
@@ -74,6 +78,7 @@ class Settings:
     prometheus_url: str | None = None
     prometheus_query: str | None = None
     hosts_default: str | None = None  # [hosts] default: every node's SSH target
+    gitops_critical_after: float = 1800.0  # [gitops] critical_after (minutes), in seconds
     # from the command line only
     demo: bool = False
     ssh: list[str] = field(default_factory=list)
@@ -91,6 +96,11 @@ def config_dir() -> Path:
 def state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "incident-console"
+
+
+def demo_audit_path() -> Path:
+    """The demo's own record: the demo never writes into a real cluster's."""
+    return state_dir() / "demo" / "audit.jsonl"
 
 
 TYPES: dict[str, tuple[type, ...]] = {
@@ -122,13 +132,30 @@ def load_settings(path: Path | None = None) -> Settings:
         data: dict[str, Any] = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"config file {path} cannot be read: {e}") from None
-    cli_only = {"demo", "ssh", "local", "no_hosts", "demo_attach", "contexts", "hosts_default"}
+    cli_only = {
+        "demo",
+        "ssh",
+        "local",
+        "no_hosts",
+        "demo_attach",
+        "contexts",
+        "hosts_default",
+        "gitops_critical_after",
+    }
     known = {f.name for f in fields(Settings)} - cli_only
     table = data.pop("prometheus", None)
     if table is not None:
         if not isinstance(table, dict) or set(table) - {"url", "query"}:
             raise ConfigError(f"config file {path}: [prometheus] takes url and query")
         data.update({f"prometheus_{k}": v for k, v in table.items()})
+    gitops = data.pop("gitops", None)
+    if gitops is not None:
+        after = gitops.get("critical_after") if isinstance(gitops, dict) else None
+        if set(gitops) != {"critical_after"} or not isinstance(after, int | float) or after <= 0:
+            raise ConfigError(
+                f"config file {path}: [gitops] takes critical_after, in minutes (above 0)"
+            )
+        settings.gitops_critical_after = float(after) * 60
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"config file {path}: unknown setting {key!r}")

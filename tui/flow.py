@@ -4,7 +4,12 @@ audit "starting" -> run with a live tail -> audit the outcome.
 Nothing but the dry run reaches the server before the confirmation, and every outcome
 (cancelled, refused, failed, succeeded) is audited here and nowhere else. The flow
 reaches the cluster and the hosts only through `actions/`, and the UI only through the
-small `Screens` protocol (the App implements it).
+small `Screens` protocol (the App implements it; tui/views.py has it and the read-only
+screens).
+
+A change to an object Flux applies is traced to its Kustomization/HelmRelease before the
+confirmation, which then offers the ways of actions/gitops.py, the safe one first; the
+chosen way's requests run in order, each audited on its own line.
 """
 
 from __future__ import annotations
@@ -12,25 +17,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any
 
-from textual.app import App
-from textual.screen import Screen
-
-from actions import registry
+from actions import gitops, provenance, registry
 from actions.audit import AuditLog
-from actions.base import Action, Context, Plan, Target
+from actions.base import Action, Context, Outcome, Plan, Target
 from actions.emergency import EmergencyScaleRestore, remembered_replicas
-from actions.kubernetes import dry_run
-from actions.pods import ReadOnlyPodAction, newest_pod, pod_and_events
-from actions.resources import object_and_events
-from actions.targets import Selection, finding_target, row_target, target_for
-from tui.config import state_dir
-from tui.describe import describe_object, describe_pod, yaml_lines
+from actions.kubernetes import dry_run, send_all
+from actions.pods import ReadOnlyPodAction, newest_pod
+from actions.targets import finding_target, row_target, target_for
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.describe import DescribeScreen
 from tui.screens.params import ParamsScreen
 from tui.screens.tail import Producer, TailScreen
 from tui.session import Session
@@ -39,64 +36,10 @@ from tui.sources.discovery import ApiKind
 from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
 from tui.store.resources import Row
 from tui.triage import Finding, TimelineEntry
+from tui.views import AppScreens, Screens, Views, stream_until
 
+__all__ = ["ActionFlow", "AppScreens"]  # the App builds the flow on its Screens
 FOLLOW_LOGS_AFTER = {"deployment.restart", "deployment.scale", "deployment.set-resources"}
-T = TypeVar("T")
-Severity = Literal["information", "warning", "error"]
-
-
-class Screens(Protocol):
-    """What the flow asks of the UI."""
-
-    async def ask(self, screen: Screen[T]) -> T | None:
-        """A modal's answer (None when dismissed)."""
-
-    def show(self, screen: Screen[Any]) -> None: ...
-    def say(self, message: str, severity: Severity = "information") -> None: ...
-    def selection(self) -> Selection: ...
-    def start_work(self, work: Coroutine[Any, Any, None], name: str, description: str) -> None:
-        """Run a step that waits on the operator (one at a time)."""
-
-
-class AppScreens:
-    """The Screens protocol on a Textual App; the selection comes from the dashboard."""
-
-    def __init__(self, app: App[Any], selection: Callable[[], Selection]) -> None:
-        self.app = app
-        self.selection = selection
-
-    async def ask(self, screen: Screen[T]) -> T | None:
-        return await self.app.push_screen_wait(screen)
-
-    def show(self, screen: Screen[Any]) -> None:
-        self.app.push_screen(screen)
-
-    def say(self, message: str, severity: Severity = "information") -> None:
-        self.app.notify(message, severity=severity, timeout=15 if severity == "error" else 5)
-
-    def start_work(self, work: Coroutine[Any, Any, None], name: str, description: str) -> None:
-        kw: dict[str, Any] = {"group": "actions", "exclusive": True, "exit_on_error": False}
-        self.app.run_worker(work, name=name, description=description, **kw)
-
-
-def stream_until(stream: PodLogStream, stop: threading.Event) -> None:
-    """Run a log stream in this thread until it ends or `stop` is set. The stopper thread
-    is this call's own: it ends with the stream and is joined."""
-    finished = threading.Event()
-
-    def stopper() -> None:
-        while not finished.is_set():
-            if stop.wait(0.25):
-                stream.stop()
-                return
-
-    watcher = threading.Thread(target=stopper, name="log-stream-stop")
-    watcher.start()
-    try:
-        stream.run()
-    finally:
-        finished.set()
-        watcher.join()
 
 
 class ActionFlow:
@@ -109,6 +52,9 @@ class ActionFlow:
             kube_user=session.kube.info.user,
         )
         self.audit_warned = False  # an unwritable log is said once for the findings
+        self.views = Views(session, screens, self.context, self.audit.path)
+        self.view_row = self.views.view_row
+        self.open_report = self.views.open_report
 
     # -- what is offered, and on what ---------------------------------------------------
     def offers(self, action: Action) -> bool:
@@ -165,8 +111,11 @@ class ActionFlow:
         if isinstance(resolved, str):
             say(resolved, "warning")
             return
+        if action.id == "flux.trace":
+            await self.views.trace(resolved)
+            return
         if isinstance(action, ReadOnlyPodAction):
-            await self.open_view(action, resolved)
+            await self.views.open_view(action, resolved)
             return
         ctx = self.context()
         params = await self.ask_params(action, ctx, resolved)
@@ -186,26 +135,65 @@ class ActionFlow:
         self.session.pause_polling(True)
         try:
             # a host plan has no HTTP request: its "dry run" only carries a refusal
-            dry = await asyncio.to_thread(dry_run, ctx, plan)
-            confirmed = await self.screens.ask(ConfirmScreen(plan, dry))
+            dry, found, problem = await asyncio.to_thread(self.prepare, action, ctx, plan)
+            ways = gitops.ways(ctx, plan, found)
+            flux = self.flux_lines(found, problem, ctx.clock())
+            screen = ConfirmScreen(plan, dry, ways, flux)
+            confirmed = await self.screens.ask(screen)
         finally:
             self.session.pause_polling(False)
+        way = ways[screen.choice] if ways else None
+        extra = gitops.record(found, way.key, plan) if found and way else {}
         if not confirmed:
             outcome = (
                 "refused" if plan.refusal else ("dry-run-failed" if not dry.ok else "cancelled")
             )
             try:
                 self.audit.record(
-                    plan, outcome, plan.refusal or (dry.message if not dry.ok else "")
+                    plan, outcome, plan.refusal or (dry.message if not dry.ok else ""), extra=extra
                 )
             except OSError as e:
                 say(self.audit.explain(e), "error")
             return
-        unwritable = self.audit.record_start(plan)  # the disk may have filled meanwhile
+        steps = way.plans if way else (plan,)
+        unwritable = self.audit.record_start(steps[0])  # the disk may have filled meanwhile
         if unwritable:
             say(unwritable, "error")
             return
-        self.open_tail(plan, self.producer(action, plan, ctx, audited=True))
+        self.open_tail(
+            plan, self.producer(action, plan, ctx, audited=True, steps=steps, extra=extra)
+        )
+
+    @staticmethod
+    def prepare(
+        action: Action, ctx: Context, plan: Plan
+    ) -> tuple[Outcome, provenance.Trace | None, str]:
+        """In a worker thread: the dry run, and for a change Flux may revert, the trace."""
+        dry = dry_run(ctx, plan)
+        if not action.gitops or plan.refusal:
+            return dry, None, ""
+        try:
+            return dry, provenance.trace(ctx, plan.target), ""
+        except Exception as e:
+            return dry, None, f"cannot tell whether Flux manages {plan.target}: {e}"
+
+    @staticmethod
+    def flux_lines(found: provenance.Trace | None, problem: str, now: float) -> list[str]:
+        """What the confirmation says of Flux: who applies the object and what it will do."""
+        if problem:
+            return [f"⚠ {problem}"]
+        if found is None or found.managed is None:
+            return []
+        lines = [f"⚠ {found.managed} is applied by Flux: {found.manager_name}"]
+        m, s = found.manager, found.source
+        if s is not None:
+            lines.append(f"  source  {s.kind} {s.namespace}/{s.name} · {s.url}")
+        if m is not None:
+            lines.append(f"  path    {m.path or '-'} · interval {m.interval or '?'}")
+            lines += ["  " + line for line in provenance.revert_text(m, now).splitlines()]
+        else:
+            lines.append(f"  {found.problem}")
+        return lines
 
     async def ask_params(
         self, action: Action, ctx: Context, target: Target
@@ -234,26 +222,42 @@ class ActionFlow:
             TailScreen(f"{plan.title} · {where}", producer, name_for_save=plan.action_id)
         )
 
-    def producer(self, action: Action, plan: Plan, ctx: Context, *, audited: bool) -> Producer:
+    def producer(
+        self,
+        action: Action,
+        plan: Plan,
+        ctx: Context,
+        *,
+        audited: bool,
+        steps: tuple[Plan, ...] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> Producer:
         """The run, in the tail's worker thread: a check only shows its outcome; a
-        mutation's outcome is audited, and a rollout goes on with the new pod's logs."""
+        mutation's outcome is audited, and a rollout goes on with the new pod's logs.
+        `steps`: what runs first (suspend, annotate), each audited, in order."""
 
         def produce(buffer: LineBuffer, stop: threading.Event) -> None:
-            if not plan.host:
-                buffer.put(f"$ {plan.equivalent}", "notice")
             if not audited:
+                if not plan.host:
+                    buffer.put(f"$ {plan.equivalent}", "notice")
                 outcome = action.run(ctx, plan, lambda line: buffer.put(line), stop)
                 buffer.put(outcome.message, "notice" if outcome.ok else "error")
                 return
+            if not self.run_steps(steps[:-1], plan, ctx, buffer, extra):
+                return
+            if not plan.host:
+                buffer.put(f"$ {plan.equivalent}", "notice")
             started = time.monotonic()
             try:
                 outcome = action.run(ctx, plan, lambda line: buffer.put(line), stop)
             except Exception as e:  # audited as a failure, shown, never a crash
-                self.record_outcome(buffer, plan, "failed", f"{type(e).__name__}: {e}", started)
+                self.record_outcome(
+                    buffer, plan, "failed", f"{type(e).__name__}: {e}", started, extra
+                )
                 raise
             ok = outcome.ok
             self.record_outcome(
-                buffer, plan, "succeeded" if ok else "failed", outcome.message, started
+                buffer, plan, "succeeded" if ok else "failed", outcome.message, started, extra
             )
             buffer.put(
                 ("done: " if ok else "failed: ") + outcome.message, "notice" if ok else "error"
@@ -263,13 +267,57 @@ class ActionFlow:
 
         return produce
 
+    def run_steps(
+        self,
+        before: tuple[Plan, ...],
+        plan: Plan,
+        ctx: Context,
+        buffer: LineBuffer,
+        extra: dict[str, Any] | None,
+    ) -> bool:
+        """The requests that make a change stick under Flux, each sent and audited before
+        the action's own (whose "action-starting" line then follows); False: stop there."""
+        for i, step in enumerate(before):
+            if i:
+                unwritable = self.audit.record_start(step)
+                if unwritable:
+                    buffer.put(unwritable, "error")
+                    return False
+            buffer.put(f"$ {step.equivalent}", "notice")
+            started = time.monotonic()
+            sent = send_all(ctx, step, lambda line: buffer.put(line))
+            state = "succeeded" if sent.ok else "failed"
+            self.record_outcome(
+                buffer, step, state, sent.message, started, {"before": plan.action_id}
+            )
+            if not sent.ok:
+                buffer.put(f"failed: {sent.message}; {plan.action_id} was not run", "error")
+                try:
+                    self.audit.record(plan, "cancelled", f"{step.action_id} failed", extra=extra)
+                except OSError as e:
+                    buffer.put(self.audit.explain(e), "error")
+                return False
+            buffer.put(f"done: {step.summary}", "notice")
+        if before:
+            unwritable = self.audit.record_start(plan)
+            if unwritable:
+                buffer.put(unwritable, "error")
+                return False
+        return True
+
     def record_outcome(
-        self, buffer: LineBuffer, plan: Plan, outcome: str, message: str, started: float
+        self,
+        buffer: LineBuffer,
+        plan: Plan,
+        outcome: str,
+        message: str,
+        started: float,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         """The outcome's line; a log that filled up during the run is said in the tail
         (its "action-starting" line is already there)."""
         try:
-            self.audit.record(plan, outcome, message, time.monotonic() - started)
+            self.audit.record(plan, outcome, message, time.monotonic() - started, extra)
         except OSError as e:
             buffer.put(
                 f"the outcome ({outcome}) could not be audited: {self.audit.explain(e)}", "error"
@@ -290,27 +338,6 @@ class ActionFlow:
             request = LogRequest(ns, newest, tail_lines=100)
             stream_until(PodLogStream(self.session.kube, request, buffer), stop)
 
-    def open_report(self) -> None:
-        """The incident's record so far (last 24 h of the audit log), as `report` writes it.
-        Imported when asked: the Markdown widget costs memory the console rarely needs."""
-        from tui.report import build, read_log
-        from tui.screens.report import ReportScreen
-
-        path, now = self.audit.path, time.time()
-        try:
-            entries, bad = read_log(path) if path.exists() else ([], 0)
-        except OSError as e:
-            self.screens.say(f"cannot read {path}: {e.strerror}", "error")
-            return
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.screens.show(
-            ReportScreen(
-                f"incident report · last 24 h · {path}",
-                build(entries, now - 86400, now, str(path), bad),
-                state_dir() / f"report-{stamp}.md",
-            )
-        )
-
     # -- any kind's rows (`:kind`) -------------------------------------------------------
     def act_on_row(self, action_id: str, kind: ApiKind, row: Row) -> None:
         """An action from a row of the resource screen: its target is the row."""
@@ -320,72 +347,3 @@ class ActionFlow:
             self.screens.say(target, "warning")
             return
         self.start(action_id, target)
-
-    def view_row(self, kind: ApiKind, row: Row, mode: Literal["describe", "yaml"]) -> None:
-        self.screens.start_work(self._view_row(kind, row, mode), f"view:{mode}", f"{mode} a row")
-
-    async def _view_row(self, kind: ApiKind, row: Row, mode: str) -> None:
-        path = f"{kind.path(row.namespace)}/{row.name}"
-        ctx = self.context()
-        try:
-            obj, events = await asyncio.to_thread(
-                object_and_events, ctx, path, kind.kind, row.namespace, row.name
-            )
-        except Exception as e:  # ApiFailure carries the server's message
-            self.screens.say(f"{mode} {kind.name} {row.key}: {e}", "error")
-            return
-        where = f"{kind.name} {row.key} · context {self.session.kube.info.context}"
-        if mode == "yaml":
-            self.screens.show(DescribeScreen(f"yaml {where}", yaml_lines(obj)))
-        else:
-            self.screens.show(
-                DescribeScreen(f"describe {where}", describe_object(obj, events, ctx.clock()))
-            )
-
-    # -- views ---------------------------------------------------------------------------
-    async def open_view(self, action: Action, target: Target) -> None:
-        if action.id == "pod.describe":
-            await self.describe(target)
-            return
-        store, kube = self.session.store, self.session.kube
-        pod = store.find("pods", target.namespace, target.name)
-        containers = [c.name for c in pod.containers] if pod is not None else []
-        previous = action.id == "pod.logs-previous"
-
-        def producer_for(container: str) -> Producer:
-            request = LogRequest(
-                target.namespace, target.name, container, previous=previous, follow=not previous
-            )
-
-            def produce(buffer: LineBuffer, stop: threading.Event) -> None:
-                stream_until(PodLogStream(kube, request, buffer), stop)
-
-            return produce
-
-        self.screens.show(
-            TailScreen(
-                f"{'previous ' if previous else ''}logs · {target.namespace}/{target.name}"
-                f" · context {kube.info.context}",
-                producer_for(containers[0] if containers else ""),
-                name_for_save=target.name,
-                containers=containers,
-                switch_container=producer_for,
-            )
-        )
-
-    async def describe(self, target: Target) -> None:
-        ns, name = target.namespace, target.name
-        try:
-            pod, events = await asyncio.to_thread(pod_and_events, self.context(), ns, name)
-        except ApiError as e:
-            self.screens.say(f"describe {ns}/{name}: {e.status} {e.message}", "error")
-            return
-        except Exception as e:
-            self.screens.say(f"describe {ns}/{name}: cannot reach the API server ({e})", "error")
-            return
-        self.screens.show(
-            DescribeScreen(
-                f"describe pod {ns}/{name} · context {self.session.kube.info.context}",
-                describe_pod(pod, events, self.session.clock()),
-            )
-        )

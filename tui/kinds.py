@@ -45,7 +45,7 @@ def show_kind(app: App[Any], kind: ApiKind, namespace: str | None) -> None:
                 placeholder=f"Actions for {kind.name} {row.key}",
             )
         ),
-        closed=session.close_kind,
+        closed=lambda: session.close_kind(key),
         can_delete="delete" in kind.verbs and flow.offers(registry.get("resource.delete")),
     )
     where = f" in {namespace}" if namespace and kind.namespaced else ""

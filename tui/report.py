@@ -130,6 +130,73 @@ def target_text(entry: dict[str, Any]) -> str:
     return f"{t.get('kind', '')}/{t.get('name', '')}{where}".strip("/")
 
 
+def git_changes(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every change made by hand to an object Flux applies (that went through), with what
+    to commit: the fields old -> new, the YAML fragment, the Kustomization's source."""
+    out = []
+    for a in actions:
+        g = a.get("gitops")
+        if a.get("outcome") != "succeeded" or not isinstance(g, dict) or not g.get("changes"):
+            continue
+        out.append(
+            {
+                "time": hhmm(a["_at"]),
+                "action": a.get("action", ""),
+                "object": g.get("object", ""),
+                "way": g.get("way", ""),
+                "manager": g.get("manager") or {},
+                "source": g.get("source") or {},
+                "changes": g.get("changes") or [],
+                "fragment": g.get("fragment", ""),
+                "by": a.get("user", ""),
+            }
+        )
+    return out
+
+
+WAY = {
+    "suspend": "its manager suspended first: resume it once the change is in Git",
+    "annotate": "the object excluded from Flux: give it back once the change is in Git",
+    "anyway": "made anyway: Flux reverts it at its next reconcile unless it is in Git",
+}
+
+
+def git_section(changes: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "",
+        "## Changes to bring back to Git",
+        "",
+        "Made by hand on objects Flux applies: commit each to its source, or the next"
+        " reconcile undoes it.",
+    ]
+    if not changes:
+        out += ["", "None: no change was made to an object Flux applies."]
+    for c in changes:
+        m, src = c["manager"], c["source"]
+        fence = "````" if "```" in c["fragment"] else "```"
+        out += [
+            "",
+            f"### {cell(c['object'])}: {cell(c['action'])} at {c['time']} UTC",
+            "",
+            f"- Applied by {cell(m.get('kind', ''))} {cell(m.get('namespace', ''))}/"
+            f"{cell(m.get('name', ''))}, path `{cell(m.get('path', '') or '?')}`"
+            f" (interval {cell(m.get('interval', '') or '?')})",
+            f"- Source {cell(src.get('kind', ''))} {cell(src.get('namespace', ''))}/"
+            f"{cell(src.get('name', ''))}: {cell(src.get('url', '') or '?')} at"
+            f" {cell(src.get('revision', '') or '?')}",
+            f"- {WAY.get(c['way'], c['way'])}",
+            "",
+            "| field | old | new |",
+            "|---|---|---|",
+            *(f"| {cell(f)} | {cell(old)} | {cell(new)} |" for f, old, new in c["changes"]),
+            "",
+            f"{fence}yaml",
+            c["fragment"],
+            fence,
+        ]
+    return out
+
+
 def build(entries: list[dict[str, Any]], since: float, until: float, source: str, bad: int) -> str:
     chosen = [e for e in entries if since <= e["_at"] <= until]
     spans: dict[str, FindingSpan] = {}
@@ -238,10 +305,35 @@ def build(entries: list[dict[str, Any]], since: float, until: float, source: str
             f" | {cell(a.get('outcome'))} | {cell(a.get('equivalent', ''))}"
             f" | {cell(a.get('message', ''))} |"
         )
+    out += git_section(git_changes(actions))
     return "\n".join(out) + "\n"
 
 
-def report_command(path: str | None, since_text: str, output: str | None) -> int:
+def build_json(
+    entries: list[dict[str, Any]], since: float, until: float, source: str, bad: int
+) -> dict[str, Any]:
+    """The same record as data: the actions as audited, the findings' spans, the changes
+    to bring back to Git."""
+    chosen = [e for e in entries if since <= e["_at"] <= until]
+    actions = [e for e in chosen if "action" in e]
+    return {
+        "since": hhmm(since),
+        "until": hhmm(until),
+        "source": source,
+        "unreadable_lines": bad,
+        "findings": [
+            {k: v for k, v in e.items() if k != "_at"}
+            for e in chosen
+            if "event" in e and "key" in e
+        ],
+        "actions": [{k: v for k, v in e.items() if k != "_at"} for e in actions],
+        "git_changes": git_changes(actions),
+    }
+
+
+def report_command(
+    path: str | None, since_text: str, output: str | None, as_json: bool = False
+) -> int:
     source = Path(path).expanduser() if path else default_path()
     try:
         since = parse_since(since_text)
@@ -259,7 +351,11 @@ def report_command(path: str | None, since_text: str, output: str | None) -> int
     except OSError as e:
         print(f"incident-console: cannot read {source}: {e.strerror}", file=sys.stderr)
         return 2
-    text = build(entries, since, time.time(), str(source), bad)
+    if as_json:
+        data = build_json(entries, since, time.time(), str(source), bad)
+        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+    else:
+        text = build(entries, since, time.time(), str(source), bad)
     if output:
         Path(output).write_text(text)
     else:

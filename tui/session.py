@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from tui.config import Settings
-from tui.sources.client import Kube, KubeConfigError, NoCluster
+from tui.sources.client import Kube, NoCluster, connect
 from tui.sources.cluster import api_server, no_cluster
 from tui.sources.discovery import ApiKind, Discovery, discover
 from tui.sources.flux import discover_status
@@ -39,32 +39,13 @@ from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
 from tui.store.models import parse_certificate, parse_endpointslice
+from tui.store.store import tune_gc
 from tui.triage import Finding, TimelineEntry, Tracker, evaluate
 
 JOIN_TIMEOUT = 2.0  # seconds stop() waits for each feed's thread
 
 
-def tune_gc() -> None:
-    """Keep the cyclic garbage collector from freezing the UI.
-
-    Parsing a list allocates objects fast; with the default thresholds, full
-    collections walk the whole store every few hundred milliseconds, holding the GIL
-    for 60-90 ms each (measured with 10,000 pods). The store's objects are acyclic
-    (frozen dataclasses, dicts, tuples), so reference counting frees them; collect
-    rarely, and freeze what a complete list leaves behind (see drain).
-    """
-    gc.set_threshold(50_000, 20, 100)
-
-
-def connect(settings: Settings) -> Kube:
-    """The cluster's client, or a NoCluster naming why there is none (hosts first).
-    KubeConfigError when the operator named a kubeconfig or context that is wrong."""
-    try:
-        return Kube.from_kubeconfig(settings.kubeconfig, settings.context)
-    except KubeConfigError as e:
-        if e.named:
-            raise
-        return NoCluster(str(e))
+__all__ = ["Session", "connect", "tune_gc"]
 
 
 class Feed(Protocol):
@@ -99,7 +80,9 @@ class Session:
         self.discovered = threading.Event()  # Flux and cert-manager looked for
         self._stopped = False  # no feed starts after stop_feeds()
         self.discovery: Discovery | None = None  # every kind served, once asked
-        self._kind_feed: tuple[ListWatch, threading.Thread] | None = None
+        # the on-demand kinds (`:kind`), one feed per view kind and namespace, counted: a
+        # view on the screen stack keeps its feed live until it is closed
+        self._kind_feeds: dict[str, tuple[ListWatch, int]] = {}
         self.flushes = 0
         self.freeze_due = False  # a complete list arrived: freeze() it
         self._poll = True
@@ -222,30 +205,36 @@ class Session:
         return found if found is not None else self.kinds(refresh=True).resolve(name)
 
     def open_kind(self, kind: ApiKind, namespace: str | None = None) -> str:
-        """Watch one more kind's rows (the one before it stops): its key in the store."""
-        self.close_kind()
+        """Watch a kind's rows (the views already open stay live): its key in the store."""
         feed = resource_feed(
             self.kube, kind, self.buffer, namespace, self.clock, **self._watch_options
         )
-        thread = self._spawn(feed, f"watch:{feed.spec.name}")
-        if thread is not None:
-            self._kind_feed = (feed, thread)
-        return feed.spec.name
+        key = feed.spec.name
+        if key in self._kind_feeds:  # already watched for another view: share it
+            running, views = self._kind_feeds[key]
+            self._kind_feeds[key] = (running, views + 1)
+            return key
+        if self._spawn(feed, f"watch:{key}") is not None:
+            self._kind_feeds[key] = (feed, 1)
+        return key
 
-    def close_kind(self) -> None:
-        """Stop the on-demand kind's feed and forget its rows."""
-        if self._kind_feed is None:
-            return
-        feed, thread = self._kind_feed
-        self._kind_feed = None
-        feed.stop()
-        thread.join(JOIN_TIMEOUT)
-        with self._lock:
-            if feed in self.feeds:
-                self.feeds.remove(feed)
-            if thread in self._threads:
-                self._threads.remove(thread)
-        self.buffer.put(Replace(feed.spec.name, ()))
+    def close_kind(self, key: str | None = None) -> None:
+        """A view of a kind closed: its feed stops when no other view needs it, and its
+        rows go. The thread ends by itself (it is never joined on the caller's thread);
+        stop() joins what is left. No key: every on-demand kind."""
+        for k in [key] if key is not None else list(self._kind_feeds):
+            if k not in self._kind_feeds:
+                continue
+            feed, views = self._kind_feeds[k]
+            if key is not None and views > 1:
+                self._kind_feeds[k] = (feed, views - 1)
+                continue
+            del self._kind_feeds[k]
+            feed.stop()
+            with self._lock:
+                if feed in self.feeds:
+                    self.feeds.remove(feed)
+            self.buffer.put(Replace(k, ()))
 
     def _start_hosts(self) -> None:
         """The hosts named on the command line and in [hosts] are not the cluster's: they
@@ -338,7 +327,8 @@ class Session:
         self.store.clear()
         self.tracker = Tracker()
         self.discovered.clear()
-        self.discovery, self._kind_feed = None, None
+        self.discovery = None
+        self._kind_feeds = {}
         self._stopped = False
         self.start()
 
@@ -387,12 +377,13 @@ class Session:
         """The rules once; what was seen or cleared since the last time (the timeline's
         new entries, which the flow records with the actions)."""
         now = self.clock() if now is None else now
-        found = evaluate(self.store, now)
+        after = self.settings.gitops_critical_after
+        found = evaluate(self.store, now, after)
         if self.watched:  # several clusters: every finding says whose it is
             found = [replace(f, context=self.kube.info.context) for f in found]
             for name, other in self.watched.items():
                 if other.triage_ready:
-                    found += [replace(f, context=name) for f in evaluate(other.store, now)]
+                    found += [replace(f, context=name) for f in evaluate(other.store, now, after)]
         return self.tracker.update(found, now)
 
     def findings(self) -> list[Finding]:

@@ -141,6 +141,7 @@ class ResourcePane(Pane):
     DEFAULT_CSS = """
     ResourcePane Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
     ResourcePane Input.-active { display: block; }
+    ResourcePane Input:focus { border: none; background: $accent 30%; }
     ResourcePane .detail { height: 2; color: $text-muted; padding: 0 1; }
     """
 
@@ -166,7 +167,7 @@ class ResourcePane(Pane):
         found = list(self.store.objects.get(self.key, {}).values())
         words = self.filter_text.lower().split()
         matching = [r for r in found if all(w in r.haystack for w in words)]
-        if self.key in ("resource/services", "resource/ingresses.networking.k8s.io"):
+        if self.key.split("@")[0] in ("resource/services", "resource/ingresses.networking.k8s.io"):
             rows = sorted(matching, key=lambda r: (-attention(r, self.store), r.namespace, r.name))
         else:
             rows = sorted(matching, key=attrgetter("order"))

@@ -38,7 +38,9 @@ def start_demo(
         clock.hold(still_at, seed=int(still_at))
         scenario = False
     emulator = Emulator(Cluster(), port=port).start()
-    demo = DemoCluster(emulator.cluster, scenario=scenario, workers=workers, worker_ip=worker_ip)
+    demo = DemoCluster(
+        emulator.cluster, scenario=scenario, workers=workers, worker_ip=worker_ip, drift=scenario
+    )
     demo.seed()
     if flux_release:
         seed_flux(emulator.cluster, flux_release)

@@ -9,6 +9,7 @@ crash-looping with kubelet's growing back-off, until its limit is raised to 1Gi.
 from __future__ import annotations
 
 import contextlib
+import copy
 import threading
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from tui.demo.objects import (
     STATIC_PODS,
     _ago,
     _rand_suffix,
+    flux_labels,
     make_deployment,
     make_node,
     template_hash,
@@ -41,6 +43,10 @@ class DemoCluster(Kubelet, EndpointsControllers):
     _ip: int = 10
     workers: int = 0
     worker_ip: str = "10.0.1.{n}"
+    # Flux's drift correction (a Kustomization re-applies Git's fields every interval)
+    drift: bool = False
+    git: dict[tuple[str, str], Obj] = field(default_factory=dict)  # Deployments as in Git
+    _slots: dict[str, int] = field(default_factory=dict)
 
     def seed(self) -> None:
         c = self.cluster
@@ -64,18 +70,28 @@ class DemoCluster(Kubelet, EndpointsControllers):
         c.put("Node", make_node())
         for n in range(1, self.workers + 1):  # agents joined to it (a larger cluster)
             c.put("Node", make_node(f"vps-worker-{n:02d}", self.worker_ip.format(n=n), False))
-        for ns, name, replicas, image, mem, cpu in DEPLOYMENTS:
+        for i, (ns, name, replicas, image, mem, cpu) in enumerate(DEPLOYMENTS):
             age = 86400 * (3 if ns == "default" else 40)
-            c.put("Deployment", make_deployment(ns, name, replicas, image, mem, cpu, age))
+            dep = make_deployment(ns, name, replicas, image, mem, cpu, age)
+            c.put("Deployment", dep)
+            spec = dep["spec"]
+            self.git[(ns, name)] = copy.deepcopy(
+                {"replicas": spec["replicas"], "template": spec["template"]}
+            )
             if ns == "default":
                 c.put(
                     "Service",
                     {
-                        "metadata": {"name": name, "namespace": ns, "labels": {"app": name}},
+                        "metadata": {
+                            "name": name,
+                            "namespace": ns,
+                            "labels": {"app": name, **flux_labels(ns, name)},
+                            "creationTimestamp": _ago(age),
+                        },
                         "spec": {
                             "selector": {"app": name},
                             "ports": [{"port": 80, "targetPort": 8080}],
-                            "clusterIP": f"10.43.{len(name)}.{len(ns) * 7}",
+                            "clusterIP": f"10.43.{40 + i * 3}.{(i * 37) % 250 + 2}",
                             "type": "ClusterIP",
                         },
                     },
@@ -254,13 +270,18 @@ class DemoCluster(Kubelet, EndpointsControllers):
             c.put("Deployment", dict(dep, status=status))
 
     def _flux(self) -> None:
-        """Flux's controllers: a reconcile request is handled (lastHandledReconcileAt)."""
-        from tui.demo.fluxplay import play_reconcile
+        """Flux's controllers: a reconcile request is handled (lastHandledReconcileAt), and
+        with drift on, a Kustomization re-applies Git's fields on its interval."""
+        from tui.demo.fluxplay import apply_from_git, play_drift, play_reconcile
 
         for r in list(self.cluster.resources.values()):
             if r.group.endswith(".toolkit.fluxcd.io"):
                 for obj in self.cluster.list(r.kind):
-                    play_reconcile(self.cluster, r.kind, obj)
+                    handled = play_reconcile(self.cluster, r.kind, obj)
+                    if handled and self.drift and r.kind == "Kustomization":
+                        apply_from_git(self.cluster, obj, self.git)
+        if self.drift:
+            play_drift(self.cluster, self.git, self._slots, clock.now())
 
     def _pods_of(self, ns: str, rs_name: str) -> list[Obj]:
         return [

@@ -118,7 +118,7 @@ def flux_objects() -> list[tuple[str, Obj]]:
                 {
                     "path": "./apps/production",
                     "prune": True,
-                    "interval": "5m",
+                    "interval": "1m",  # short in the demo: drift is corrected on screen
                     "dependsOn": [{"name": "infrastructure"}],
                     "decryption": {"provider": "sops", "secretRef": {"name": "sops-age"}},
                     "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
@@ -168,7 +168,11 @@ def flux_objects() -> list[tuple[str, Obj]]:
                         "spec": {
                             "chart": "kube-prometheus-stack",
                             "version": "65.x",
-                            "sourceRef": {"kind": "HelmRepository", "name": "prometheus-community"},
+                            "sourceRef": {
+                                "kind": "HelmRepository",
+                                "name": "prometheus-community",
+                                "namespace": "flux-system",
+                            },
                         }
                     },
                 },

@@ -282,6 +282,26 @@ def make_node(name: str = NODE, ip: str = NODE_IP, server: bool = True) -> Obj:
     }
 
 
+def flux_labels(ns: str, name: str) -> dict[str, str]:
+    """Who applies an object, as Flux labels it: the apps from the Kustomization `apps`,
+    Flux itself from `flux-system`, cert-manager from `infrastructure`, the monitoring
+    stack and the Strimzi operator from their HelmReleases; K3s's own are not Flux's."""
+    if ns == "default":
+        return {KS + "name": "apps", KS + "namespace": "flux-system"}
+    if ns == "flux-system":
+        return {KS + "name": "flux-system", KS + "namespace": "flux-system"}
+    if ns == "cert-manager":
+        return {KS + "name": "infrastructure", KS + "namespace": "flux-system"}
+    if ns == "monitoring":
+        return {HR + "name": "kube-prometheus-stack", HR + "namespace": "monitoring"}
+    if name == "strimzi-cluster-operator":
+        return {HR + "name": "strimzi-kafka-operator", HR + "namespace": "kafka"}
+    return {}
+
+
+KS, HR = "kustomize.toolkit.fluxcd.io/", "helm.toolkit.fluxcd.io/"
+
+
 def make_deployment(
     ns: str, name: str, replicas: int, image: str, mem: str, cpu: str, age: float
 ) -> Obj:
@@ -305,7 +325,7 @@ def make_deployment(
             "name": name,
             "namespace": ns,
             "generation": 1,
-            "labels": {"app": name, "app.kubernetes.io/name": name},
+            "labels": {"app": name, "app.kubernetes.io/name": name, **flux_labels(ns, name)},
             "annotations": {"deployment.kubernetes.io/revision": "1"},
             "creationTimestamp": _ago(age),
         },

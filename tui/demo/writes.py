@@ -63,7 +63,8 @@ class Writes(Reads):
                     "UnsupportedMediaType",
                     f"the body of the request was in an unknown format: {ctype}",
                 )
-            meta = result.setdefault("metadata", {})
+            # a copy: the patch may share the stored metadata (a dry run must change nothing)
+            meta = result["metadata"] = dict(result.get("metadata") or {})
             for k in ("uid", "name", "namespace", "creationTimestamp"):
                 if k in current["metadata"]:
                     meta[k] = current["metadata"][k]

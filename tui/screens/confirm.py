@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from actions.base import Outcome, Plan
+from actions.gitops import Way
 
 
 def spaced(text: str) -> str:
@@ -19,11 +20,19 @@ def spaced(text: str) -> str:
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Dismissed with True only by Enter (or the typed name, for a dangerous action)."""
+    """Dismissed with True only by Enter (or the typed name, for a dangerous action).
+    On an object Flux applies, the ways to act are offered (1, 2, 3 or the arrows), the
+    safe one chosen first; `choice` is the one confirmed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
         Binding("enter", "confirm", "Confirm", id="confirm.confirm"),
+        Binding("up", "way(-1)", "Previous way", show=False, id="confirm.way-up"),
+        Binding("down", "way(1)", "Next way", show=False, id="confirm.way-down"),
+        *(
+            Binding(str(n), f"pick({n - 1})", f"Way {n}", show=False, id=f"confirm.way-{n}")
+            for n in (1, 2, 3)
+        ),
     ]
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -47,11 +56,18 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #host { text-style: bold; }
     ConfirmScreen #say { color: $warning; text-style: bold; padding: 1 0 0 0; }
     ConfirmScreen #keys { color: $text-muted; padding: 1 0 0 0; }
+    ConfirmScreen #flux { color: $warning; text-style: bold; margin: 1 0 0 0; }
+    ConfirmScreen #ways { margin: 1 0 1 2; }
     """
 
-    def __init__(self, plan: Plan, dry: Outcome) -> None:
+    def __init__(
+        self, plan: Plan, dry: Outcome, ways: list[Way] | None = None, flux: list[str] | None = None
+    ) -> None:
         super().__init__()
         self.plan, self.dry = plan, dry
+        self.ways = ways or []
+        self.flux = flux or []
+        self.choice = next((i for i, w in enumerate(self.ways) if w.available), 0)
         self.blocked = bool(plan.refusal) or not dry.ok
         if plan.dangerous:
             self.add_class("-dangerous")
@@ -69,6 +85,14 @@ class ConfirmScreen(ModalScreen[bool]):
             else:
                 where = f"namespace {p.target.namespace} · " if p.target.namespace else ""
                 yield Static(f"{where}{p.target.kind} {p.target.name or ''}".strip(), markup=False)
+            if self.flux:  # as many lines as it has (an auto height left blank lines)
+                flux = Static("\n".join(self.flux), id="flux", markup=False)
+                flux.styles.height = len(self.flux)
+                yield flux
+            if self.ways:
+                ways = Static(self.ways_text(), id="ways", markup=False)
+                ways.styles.height = len(self.ways)
+                yield ways
             with VerticalScroll(id="plan-body"):
                 yield Static(p.summary, markup=False)
                 if p.diff:
@@ -85,13 +109,13 @@ class ConfirmScreen(ModalScreen[bool]):
                     yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
                 else:
                     yield Static("Same as", classes="label", markup=False)
-                    yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
-                    yield Static("Request", classes="label", markup=False)
+                    yield Static(self.equivalents(), id="equivalent", markup=False)
                     yield Static(
-                        "\n\n".join(r.describe() for r in p.requests) or "(none)",
-                        id="request",
+                        "Requests, in order" if self.ways else "Request",
+                        classes="label",
                         markup=False,
                     )
+                    yield Static(self.requests_text(), id="request", markup=False)
             if p.refusal:
                 yield Static(f"✖ cannot run: {p.refusal}", id="dry", classes="-bad", markup=False)
             elif p.host:
@@ -121,7 +145,58 @@ class ConfirmScreen(ModalScreen[bool]):
                     else "Enter confirms · Esc cancels"
                 )
             )
+            if self.ways and not self.blocked:
+                keys = (
+                    "↑↓ choose the way · " if p.dangerous else "1 2 3 or ↑↓ choose the way · "
+                ) + keys
             yield Static(keys, id="keys", markup=False)
+
+    # -- the ways (a Flux-managed object) -------------------------------------------------
+    def steps(self) -> tuple[Plan, ...]:
+        return self.ways[self.choice].plans if self.ways else (self.plan,)
+
+    def ways_text(self) -> str:
+        lines = []
+        for i, w in enumerate(self.ways):
+            mark = "▶" if i == self.choice else " "
+            lines.append(
+                f"{mark} {i + 1}  {w.label}"
+                + (f"  (not offered: {w.why_not})" if w.why_not else "")
+            )
+        return "\n".join(lines)
+
+    def equivalents(self) -> str:
+        return "\n".join(f"$ {step.equivalent}" for step in self.steps())
+
+    def requests_text(self) -> str:
+        steps = self.steps()
+        if len(steps) == 1:
+            return "\n\n".join(r.describe() for r in steps[0].requests) or "(none)"
+        return "\n\n".join(
+            f"{n}. {step.title}\n" + "\n".join(r.describe() for r in step.requests)
+            for n, step in enumerate(steps, 1)
+        )
+
+    def action_way(self, step: int) -> None:
+        if not self.ways:
+            return
+        n = len(self.ways)
+        i = self.choice
+        for _ in range(n):
+            i = (i + step) % n
+            if self.ways[i].available:
+                break
+        self.action_pick(i)
+
+    def action_pick(self, index: int) -> None:
+        if not (0 <= index < len(self.ways)) or not self.ways[index].available:
+            if self.ways and 0 <= index < len(self.ways):
+                self.notify(f"not offered: {self.ways[index].why_not}", severity="warning")
+            return
+        self.choice = index
+        self.query_one("#ways", Static).update(self.ways_text())
+        self.query_one("#equivalent", Static).update(self.equivalents())
+        self.query_one("#request", Static).update(self.requests_text())
 
     def on_mount(self) -> None:
         if self.plan.dangerous and not self.blocked:

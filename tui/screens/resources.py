@@ -39,6 +39,7 @@ class ResourceScreen(Screen[None]):
         Binding("escape,q", "close", "Close", id="kind.close"),
         Binding("d", "view('describe')", "Describe", id="kind.describe"),
         Binding("y", "view('yaml')", "YAML", id="kind.yaml"),
+        Binding("t", "trace", "Trace (Flux)", id="kind.trace"),
         Binding("D", "delete", "Delete", id="kind.delete"),
         Binding("enter", "choose", "Actions", id="kind.actions"),
     ]
@@ -87,6 +88,10 @@ class ResourceScreen(Screen[None]):
     def action_view(self, mode: str) -> None:
         if self.row is not None:
             self.handlers.view(self.row, "yaml" if mode == "yaml" else "describe")
+
+    def action_trace(self) -> None:
+        if self.row is not None:
+            self.handlers.act("flux.trace", self.row)
 
     def action_delete(self) -> None:
         if self.row is not None:

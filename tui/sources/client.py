@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 import orjson
 
+from tui.config import Settings
+
 JSON = dict[str, Any]
 
 
@@ -76,6 +78,31 @@ def default_kubeconfig(home_config: Path | None = None, k3s: Path = K3S_KUBECONF
     return None
 
 
+def kubeconfig_shape(path: Path) -> str:
+    """Why a file cannot be a kubeconfig ("" when it may be): YAML that is not a mapping
+    (a lone string, a list) or whose clusters/contexts/users are not lists."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(errors="replace"))
+    except yaml.YAMLError as e:
+        return f"is not valid YAML: {one_line(e)}"
+    except OSError as e:
+        return f"cannot be read: {e.strerror}"
+    if data is None:
+        return "is empty: it needs clusters, users and contexts (kubectl config view)"
+    if not isinstance(data, dict):
+        what = type(data).__name__.replace("str", "a string").replace("list", "a list")
+        return (
+            f"is not a kubeconfig: it holds {what}, not a mapping of clusters, users and "
+            "contexts (kubectl config view shows one)"
+        )
+    for key in ("clusters", "contexts", "users"):
+        if data.get(key) is not None and not isinstance(data.get(key), list):
+            return f"is not a kubeconfig: its {key} is not a list"
+    return ""
+
+
 def tried_paths(k3s: Path = K3S_KUBECONFIG) -> str:
     return f"{Path('~/.kube/config').expanduser()}, {k3s}"
 
@@ -115,6 +142,10 @@ def load_config(kubeconfig: str | None, context: str | None) -> tuple[Any, Clust
         joined = os.pathsep.join(str(p) for p in paths)
         raise KubeConfigError(f"no kubeconfig found in KUBECONFIG={joined}: fix KUBECONFIG")
     where = os.pathsep.join(str(p) for p in readable)
+    for p in readable:  # the client's own message for these is a Python error's
+        shape = kubeconfig_shape(p)
+        if shape:
+            raise KubeConfigError(f"kubeconfig {p} {shape}", named=named)
     try:
         contexts, active = config.list_kube_config_contexts(config_file=where)
     except (ConfigException, ValueError, TypeError, AttributeError, KeyError) as e:
@@ -335,3 +366,14 @@ def iter_lines(resp: Any, chunk: int = 65536) -> Iterator[bytes]:
             buf = buf[i + 1 :]
     if buf:
         yield buf
+
+
+def connect(settings: Settings) -> Kube:
+    """The cluster's client, or a NoCluster naming why there is none (hosts first).
+    KubeConfigError when the operator named a kubeconfig or context that is wrong."""
+    try:
+        return Kube.from_kubeconfig(settings.kubeconfig, settings.context)
+    except KubeConfigError as e:
+        if e.named:
+            raise
+        return NoCluster(str(e))

@@ -20,8 +20,10 @@ TABLE_ACCEPT = (
 )
 
 
-def store_key(kind: ApiKind) -> str:
-    return f"resource/{kind.name}"
+def store_key(kind: ApiKind, namespace: str | None = None) -> str:
+    """Where a kind's rows live in the store: one key per kind and namespace, so that two
+    views of it (all namespaces, one namespace) can both be open."""
+    return f"resource/{kind.name}" + (f"@{namespace}" if namespace and kind.namespaced else "")
 
 
 class TableDecoder:
@@ -89,7 +91,9 @@ def resource_feed(
     clock: Callable[[], float],
     **options: Any,
 ) -> ListWatch:
-    """The feed of one kind's rows into the store, under `resource/<kind.name>`."""
-    spec = KindSpec(store_key(kind), kind.group, kind.version, kind.plural, kind.namespaced)
+    """The feed of one kind's rows into the store, under `resource/<kind.name>[@ns]`."""
+    spec = KindSpec(
+        store_key(kind, namespace), kind.group, kind.version, kind.plural, kind.namespaced
+    )
     decoder = TableDecoder(kind, lambda: printer_columns(kube, kind), clock)
     return ListWatch(kube, spec, sink, namespace=namespace, decoder=decoder, **options)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tui.store.meta import JSON, Object, _d, _l, _s, parse_meta
+from tui.store.meta import CONSOLE_BY, CONSOLE_SUSPENDED_AT, JSON, Object, _d, _l, _s, parse_meta
 from tui.store.units import parse_time
 
 # The CLI's order in `flux get all`: sources, image objects, HelmReleases, Kustomizations.
@@ -81,6 +81,16 @@ class FluxObject(Object):
     source_namespace: str
     extra: tuple[tuple[str, str], ...]  # image kinds: (LAST SCAN|IMAGE|TAG|LAST RUN, value)
     sops_failure: bool
+    # What a trace and a GitOps confirmation read (flux trace): how often it re-applies,
+    # from where, and whether this console suspended it.
+    interval: str = ""  # spec.interval, verbatim ("5m")
+    path: str = ""  # Kustomization: spec.path in its source
+    url: str = ""  # sources: spec.url
+    full_revision: str = ""  # lastAppliedRevision / artifact.revision, untruncated
+    ready_since: float | None = None  # the Ready condition's last transition
+    suspended_by_console: float | None = None  # incident-console.io/suspended-at
+    suspended_by: str = ""  # incident-console.io/by
+    drift_detection: str = ""  # HelmRelease: spec.driftDetection.mode (enabled|warn|disabled)
 
     @property
     def failing(self) -> bool:
@@ -169,6 +179,16 @@ def parse_flux(obj: JSON) -> FluxObject:
         source_namespace=_s(source, "namespace", 253) or m.namespace,
         extra=tuple(extra),
         sops_failure=ready == "False" and any(s in message.lower() for s in SOPS_MARKERS),
+        interval=_s(spec, "interval", 32),
+        path=_s(spec, "path", 512),
+        url=_s(spec, "url", 1024),
+        full_revision=revision,
+        ready_since=ready_c.last_transition if ready_c else None,
+        suspended_by_console=parse_time(_d(meta, "annotations").get(CONSOLE_SUSPENDED_AT))
+        if spec.get("suspend") is True
+        else None,
+        suspended_by=_s(_d(meta, "annotations"), CONSOLE_BY, 128),
+        drift_detection=_s(_d(spec, "driftDetection"), "mode", 16),
     )
 
 

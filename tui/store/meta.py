@@ -50,6 +50,42 @@ def _owner(meta: JSON) -> tuple[str, str]:
     return "", ""
 
 
+# Flux provenance, as `flux trace` reads it: the labels kustomize-controller and
+# helm-controller put on every object they apply.
+KUSTOMIZE_NAME = "kustomize.toolkit.fluxcd.io/name"
+KUSTOMIZE_NAMESPACE = "kustomize.toolkit.fluxcd.io/namespace"
+HELM_NAME = "helm.toolkit.fluxcd.io/name"
+HELM_NAMESPACE = "helm.toolkit.fluxcd.io/namespace"
+RECONCILE = "kustomize.toolkit.fluxcd.io/reconcile"  # "disabled": Flux leaves the object alone
+# What this console writes beside its own GitOps changes, so that what it left suspended
+# or excluded from Flux is seen (a finding) by any console, after any restart.
+CONSOLE_SUSPENDED_AT = "incident-console.io/suspended-at"
+CONSOLE_DISABLED_AT = "incident-console.io/reconcile-disabled-at"
+CONSOLE_BY = "incident-console.io/by"
+
+
+def flux_manager(meta: JSON) -> tuple[str, str, str]:
+    """(Kustomization|HelmRelease, namespace, name) from an object's own labels, or
+    ("", "", "") when neither controller's labels are there."""
+    labels = _d(meta, "labels")
+    for kind, name_key, ns_key in (
+        ("Kustomization", KUSTOMIZE_NAME, KUSTOMIZE_NAMESPACE),
+        ("HelmRelease", HELM_NAME, HELM_NAMESPACE),
+    ):
+        name = _s(labels, name_key, 253)
+        if name:
+            return kind, _s(labels, ns_key, 253) or _s(meta, "namespace", 253), name
+    return "", "", ""
+
+
+def reconcile_disabled(meta: JSON) -> bool:
+    """Flux reads the annotation, or the label, `kustomize.toolkit.fluxcd.io/reconcile`."""
+    return "disabled" in (
+        _s(_d(meta, "annotations"), RECONCILE, 16),
+        _s(_d(meta, "labels"), RECONCILE, 16),
+    )
+
+
 @dataclass(slots=True, frozen=True)
 class Object:
     """What every kind the store holds has: who it is and since when. A model is built

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.store.meta import JSON, Object, _d, _i, _l, _owner, _s, parse_meta
+from tui.store.meta import (
+    CONSOLE_DISABLED_AT,
+    JSON,
+    Object,
+    _d,
+    _i,
+    _l,
+    _owner,
+    _s,
+    flux_manager,
+    parse_meta,
+    reconcile_disabled,
+)
 from tui.store.pods import parse_pod
 from tui.store.units import parse_quantity, parse_time
 from tui.text import clean
@@ -142,6 +154,9 @@ class Deployment(Object):
     containers: tuple[tuple[str, dict[str, str], dict[str, str]], ...]  # name, requests, limits
     progressing_message: str
     unavailable_since: float | None = None  # when Available last turned False
+    manager: tuple[str, str, str] = ("", "", "")  # Flux: (Kustomization|HelmRelease, ns, name)
+    reconcile_disabled: bool = False  # kustomize.toolkit.fluxcd.io/reconcile: disabled
+    disabled_by_console: float | None = None  # when this console set that annotation
 
 
 def parse_deployment(obj: JSON) -> Deployment:
@@ -181,6 +196,11 @@ def parse_deployment(obj: JSON) -> Deployment:
         containers=containers,
         progressing_message=msg,
         unavailable_since=unavailable_since,
+        manager=flux_manager(_d(obj, "metadata")),
+        reconcile_disabled=reconcile_disabled(_d(obj, "metadata")),
+        disabled_by_console=parse_time(
+            _d(_d(obj, "metadata"), "annotations").get(CONSOLE_DISABLED_AT)
+        ),
     )
 
 

@@ -15,6 +15,7 @@ import time
 
 from tui.store import Store
 from tui.triage.findings import Finding, Severity, Subject, TimelineEntry, Tracker, due, ordered
+from tui.triage.gitops import CRITICAL_AFTER, gitops_rules
 from tui.triage.hosts import api_host, api_rules, cluster_rules, host_rules
 from tui.triage.workloads import (
     deployment_rules,
@@ -39,12 +40,16 @@ RULES = (
 MAX_PER_RULE = 50  # past this, a rule's other subjects are one finding, with their count
 
 
-def evaluate(store: Store, now: float | None = None) -> list[Finding]:
-    """Every rule on the store as it is now (holds not applied: see Tracker / due())."""
+def evaluate(
+    store: Store, now: float | None = None, gitops_after: float = CRITICAL_AFTER
+) -> list[Finding]:
+    """Every rule on the store as it is now (holds not applied: see Tracker / due()).
+    `gitops_after`: how long what the console left out of Flux stays a warning."""
     now = time.time() if now is None else now
     out: list[Finding] = []
     for rule in RULES:
         out += folded(rule(store, now))
+    out += folded(gitops_rules(store, now, gitops_after))
     return out
 
 
