@@ -68,6 +68,8 @@ async def test_filter_and_not_healthy_toggle(small_cluster: Cluster, kubeconfig:
         await until(
             pilot, lambda: table.row_count == 1 and "healthy-3" in screen_text(app, "#pods-table")
         )
+        # what is typed is seen where it is typed (issue 28.2: only the borders showed)
+        await until(pilot, lambda: "healthy-3" in "".join(lines(app.query_one("#pods-filter"))))
         await pilot.press("escape")
         await until(pilot, lambda: table.row_count == 6)
         assert table.has_focus

@@ -118,3 +118,50 @@ def test_hosts_from_flags_and_config() -> None:
     assert [(type(h), h.name) for h in only_local] == [(LocalHost, "vps-6227e9e1")]
     both = build_hosts(Settings(ssh=["h1"], local=True), local_name="me")
     assert [h.name for h in both] == ["h1", "me"]
+
+
+def test_a_kubeconfig_that_is_a_string_says_what_it_holds(tmp_path: Path) -> None:
+    """Issue 28.7: it said "'str' object does not support item assignment"."""
+    lone = tmp_path / "lone.yaml"
+    lone.write_text('"https://10.0.0.1:6443"\n')
+    line = one_line_error(run("--kubeconfig", str(lone)))
+    assert f"kubeconfig {lone} is not a kubeconfig: it holds a string" in line
+    listed = tmp_path / "listed.yaml"
+    listed.write_text("- a\n- b\n")
+    assert "it holds a list" in one_line_error(run("--kubeconfig", str(listed)))
+
+
+def test_actions_piped_into_head_ends_quietly() -> None:
+    """Issue 28.6: `actions | head -1` ended in a BrokenPipeError traceback, rc 1."""
+    proc = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m tui actions | head -1",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ID") and proc.stderr == ""
+
+
+def test_check_demo_and_demo_check_run_on_the_embedded_cluster(tmp_path: Path) -> None:
+    """Issue 28.5: `check --demo` was a usage error; `--demo check` ignored --demo."""
+    for args in (("check", "--demo", "--json", "--no-hosts"), ("--demo", "check", "--json")):
+        proc = run(*args, "--timeout", "20")
+        assert "Traceback" not in proc.stderr
+        assert proc.returncode == 2, proc.stderr  # the demo's OOM is critical
+        assert '"oomkilled"' in proc.stdout and "api-gateway" in proc.stdout
+
+
+def test_report_demo_reads_the_demos_own_record(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    demo_log = state / "incident-console" / "demo" / "audit.jsonl"
+    demo_log.parent.mkdir(parents=True)
+    demo_log.write_text(
+        '{"time":"2026-12-06T20:00:00Z","action":"deployment.restart","outcome":"succeeded",'
+        '"target":{"kind":"deployment","namespace":"default","name":"api-gateway"}}\n'
+    )
+    proc = run("report", "--demo", "--since", "2026-12-01", env={"XDG_STATE_HOME": str(state)})
+    assert proc.returncode == 0, proc.stderr
+    assert str(demo_log) in proc.stdout and "deployment.restart" in proc.stdout

@@ -120,6 +120,7 @@ class PodsPane(Pane):
     DEFAULT_CSS = """
     PodsPane Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
     PodsPane Input.-active { display: block; }
+    PodsPane Input:focus { border: none; background: $accent 30%; }
     PodsPane .detail { height: 1; color: $text-muted; padding: 0 1; }
     """
 
