@@ -101,6 +101,7 @@ class Context:
     hosts: HostRunner | None = None  # runs host commands (tui.sources.host.HostManager)
     api_server: str = ""  # the API server's URL, for the connectivity checks
     clock: Callable[[], float] = time.time  # the console's time (restartedAt, requestedAt)
+    read_only: bool = False  # the request layer refuses every mutation, whatever asks
 
 
 class CommandResult(Protocol):
@@ -122,6 +123,7 @@ class HostRunner(Protocol):
         on_line: Callable[[str], None],
         stop: threading.Event,
         timeout: float | None = ...,
+        mutating: bool = ...,
     ) -> CommandResult: ...
 
     def is_root(self, host_name: str) -> bool: ...

@@ -158,7 +158,7 @@ class HostAction(Action):
                 break
             emit(f"$ {shlex.join(argv)}")
             timeout = None if step.role == "follow" else step.timeout
-            result = ctx.hosts.run(plan.target.name, argv, emit, stop, timeout)
+            result = ctx.hosts.run(plan.target.name, argv, emit, stop, timeout, self.mutating)
             if result.error and result.error != "stopped":
                 emit(f"✖ {result.error}")
             elif result.timed_out:

@@ -33,9 +33,12 @@ class ApiFailure(Exception):
 
 
 def send(ctx: Context, request: Request, dry_run: bool = False) -> Any:
-    """Send one request; a server error becomes ApiFailure with the server's message."""
+    """Send one request; a server error becomes ApiFailure with the server's message.
+    In read-only mode only reads and dry runs leave: the last guard, below the UI's."""
     from tui.sources.client import ApiError
 
+    if ctx.read_only and request.method != "GET" and not dry_run:
+        raise ApiFailure(f"read-only mode: {request.method} {request.path} refused, nothing sent")
     try:
         return ctx.client.json(
             request.method,

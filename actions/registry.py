@@ -34,9 +34,16 @@ def _load() -> dict[str, Action]:
     return _REGISTRY
 
 
+def offered(action_id: str, read_only: bool) -> bool:
+    """The one place that says what read-only mode removes: every mutation. An id that
+    is no action (a pane's key) is always offered."""
+    action = _load().get(action_id)
+    return action is None or not (read_only and action.mutating)
+
+
 def all_actions(read_only: bool = False) -> list[Action]:
     """Every action; in read-only mode only those that change nothing."""
-    return [a for a in _load().values() if not (read_only and a.mutating)]
+    return [a for a in _load().values() if offered(a.id, read_only)]
 
 
 def get(action_id: str) -> Action:

@@ -47,3 +47,13 @@ def test_no_module_is_over_400_lines_and_the_app_is_at_most_300() -> None:
     }
     assert {p: n for p, n in sizes.items() if n > 400} == {}
     assert sizes["tui/app.py"] <= 300
+
+
+def test_the_licence_is_an_spdx_expression() -> None:
+    """Issue 28.10: a TOML table for project.license is deprecated (setuptools warned at
+    every install); an SPDX string needs setuptools 77."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "Apache-2.0"
+    assert "setuptools>=77" in project["build-system"]["requires"]

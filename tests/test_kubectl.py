@@ -144,3 +144,27 @@ def test_deleted_pod_is_replaced_and_logs_are_served(demo_kubeconfig: Path) -> N
         lambda: kubectl(demo_kubeconfig, "logs", "-n", "default", new, "--tail=1").strip(),
         "a log line",
     )
+
+
+def test_the_demos_services_have_their_own_addresses_and_their_pods_age(
+    demo_kubeconfig: Path,
+) -> None:
+    """Issue 28.9: api-enrichment and api-generation shared 10.43.14.49; Services were
+    65 s old beside pods of 3 days."""
+    out = kubectl(
+        demo_kubeconfig,
+        "get",
+        "svc",
+        "-n",
+        "default",
+        "-o",
+        "jsonpath={range .items[*]}{.spec.clusterIP} {.metadata.creationTimestamp}{'\\n'}{end}",
+    )
+    rows = [line.split() for line in out.splitlines() if line.strip()]
+    ips = [ip for ip, _ in rows]
+    assert len(ips) == 3 and len(set(ips)) == 3
+    from datetime import datetime
+
+    for _, created in rows:
+        age = time.time() - datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+        assert age > 2 * 86400

@@ -21,7 +21,7 @@ from tui.config import Settings
 from tui.flow import ActionFlow, AppScreens
 from tui.kinds import KindCommands
 from tui.palette import ConsoleCommands, FindingCommands
-from tui.screens.help import HelpScreen, action_bindings
+from tui.screens.help import HelpScreen, QuitScreen, action_bindings
 from tui.session import Session, tune_gc
 from tui.sources.client import Kube, KubeConfigError
 from tui.sources.host import Host
@@ -58,11 +58,12 @@ class IncidentApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "incident-console"
     COMMANDS = App.COMMANDS | {ConsoleCommands, KindCommands}
+    SCREENS = {"help": HelpScreen, "quit": QuitScreen}  # both read the App when shown
     BINDINGS: ClassVar[list[BindingType]] = [
         *action_bindings(),
         Binding("ctrl+p,colon", "command_palette", "Palette", key_display="^p :", id="app.palette"),
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("q", "push_screen('quit')", "Quit", id="app.quit"),
+        Binding("question_mark", "push_screen('help')", "Help", key_display="?", id="app.help"),
         Binding("1", "focus_pane('pods')", "Pods", show=False, id="app.focus-pods"),
         Binding("2", "focus_pane('nodes')", "Nodes", show=False, id="app.focus-nodes"),
         Binding("3", "focus_pane('events')", "Events", show=False, id="app.focus-events"),
@@ -116,7 +117,8 @@ class IncidentApp(App[int]):
         yield Static("", id="banner", markup=False)
         store, clock = self.store, self.clock
         with Horizontal(id="top"):
-            yield FindingsPane(self.session.tracker, id="findings", clock=clock)
+            offers = lambda action_id: registry.offered(action_id, self.settings.read_only)  # noqa: E731
+            yield FindingsPane(self.session.tracker, offers, id="findings", clock=clock)
             yield HostMetricsPane(store, self.settings.host_interval, id="hostmetrics", clock=clock)
         yield NodesPane(store, id="nodes", clock=clock)
         yield PodsPane(store, namespace=self.settings.namespace, id="pods", clock=clock)
@@ -294,7 +296,3 @@ class IncidentApp(App[int]):
         # At once, not after the next refresh as Widget.focus() does: a key typed right
         # after (`f` then Enter) goes to the pane just chosen.
         self.screen.set_focus(self.query_one(f"#{pane}-table"))
-
-    def action_help(self) -> None:
-        panes = {"pods": PodsPane, "events": EventsPane, "tables": VirtualTable}
-        self.push_screen(HelpScreen.of(self.BINDINGS, panes, self.settings.read_only))

@@ -104,8 +104,12 @@ def event_lines(events: list[dict[str, Any]], now: float) -> list[str]:
 
 def yaml_lines(obj: dict[str, Any]) -> list[str]:
     """`kubectl get -o yaml` of an object already redacted (Secret values, managedFields):
-    every line inert."""
-    text = yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=140)
+    every line inert; apiVersion, kind, metadata first, as kubectl prints them."""
+    first = ("apiVersion", "kind", "metadata", "spec", "status")
+    ordered = {k: obj[k] for k in first if k in obj} | {
+        k: v for k, v in obj.items() if k not in first
+    }
+    text = yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False, width=140)
     return [clean(line, 4096) for line in text.splitlines()]
 
 

@@ -59,7 +59,7 @@ class ActionFlow:
     # -- what is offered, and on what ---------------------------------------------------
     def offers(self, action: Action) -> bool:
         """Read-only mode offers no mutation; with no cluster, only the host actions."""
-        if self.session.settings.read_only and action.mutating:
+        if not registry.offered(action.id, self.session.settings.read_only):
             return False
         return self.session.connected or action.target_kind == "host"
 
@@ -79,6 +79,7 @@ class ActionFlow:
             hosts=s.host_manager,
             api_server=s.kube.info.server,
             clock=s.clock,
+            read_only=s.settings.read_only,
         )
 
     def record_timeline(self, entries: list[TimelineEntry]) -> None:
@@ -100,7 +101,7 @@ class ActionFlow:
     async def walk(self, action_id: str, target: Target | None = None) -> None:
         say = self.screens.say
         action = registry.get(action_id)
-        if self.session.settings.read_only and action.mutating:
+        if not registry.offered(action_id, self.session.settings.read_only):
             what = "the host" if action.target_kind == "host" else "the cluster"
             say(f"{action_id} changes {what}: not in read-only mode", "error")
             return

@@ -23,6 +23,7 @@ from tui.session import Session
 from tui.sources.discovery import ApiKind, Discovery
 from tui.store.resources import Row
 
+EXACT = 100.0  # Textual's fuzzy scores are not bounded by 1
 RUNBOOK_KINDS = ("svc", "ep", "ing", "cert", "kafka", "kafkatopic", "pvc", "deploy", "sts", "ds")
 
 
@@ -146,9 +147,9 @@ class KindCommands(Provider):
         name, namespace = words[0], (words[1] if len(words) > 1 else None)
         found = self.discovery
         exact = found.resolve(name) if found is not None else None
-        if exact is not None and exact.listable:
+        if exact is not None and exact.listable:  # above any fuzzy match ("Keys" for ks: 3.75)
             text, callback, help_text = self._hit_for(exact, namespace)
-            yield Hit(1.0, text, callback, help=help_text)
+            yield Hit(EXACT, text, callback, help=help_text)
         elif exact is None and (found is None or "." in name):  # kinds not known yet, or a CRD
             ask = partial(self.app.run_worker, look_again(self.app, name, namespace))
             yield Hit(0.6, f"Look for a kind named {name!r} on the server", ask, help="discovery")

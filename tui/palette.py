@@ -41,7 +41,7 @@ class ConsoleCommands(Provider):
         app = self.console
         flow, session = app.flow, app.session
         out: list[Command] = []
-        for action in registry.all_actions(session.settings.read_only):
+        for action in registry.all_actions():  # flow.offers: read-only mode, the cluster
             if not flow.offers(action) or action.target_kind == "resource":  # rows of :kind
                 continue
             target = flow.target_for(action)

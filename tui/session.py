@@ -242,6 +242,7 @@ class Session:
         wanted = self.hosts or self.settings.hosts_default
         if wanted and self.host_manager is None:
             self.host_manager = HostManager(self.hosts, self.buffer, self.settings.host_interval)
+            self.host_manager.read_only = self.settings.read_only
             self.host_manager.start()
 
     def derive_hosts(self) -> None:

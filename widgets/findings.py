@@ -6,6 +6,7 @@ finding asks the app for the palette narrowed to its actions (a FindingChosen me
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -50,7 +51,7 @@ def row_cells(row: Row, now: float) -> tuple[Cells, str]:
     return cells, "critical" if f.severity is Severity.CRITICAL else "warning"
 
 
-def detail_text(row: Row | None) -> str:
+def detail_text(row: Row | None, offers: Callable[[str], bool] = lambda _id: True) -> str:
     if row is None:
         return ""
     f = row.finding
@@ -58,7 +59,8 @@ def detail_text(row: Row | None) -> str:
         took = human_duration(row.cleared - row.first_seen)
         at = time.strftime("%H:%M:%S", time.localtime(row.cleared))
         return f"{f.subject}: cleared at {at}, after {took} · was: {f.evidence}"
-    actions = ", ".join(f.actions) if f.actions else "no action: see the runbook"
+    offered = [a for a in f.actions if offers(a)]  # read-only mode: no mutation named
+    actions = ", ".join(offered) if offered else "no action here: see the runbook"
     where = f"context {f.context} · " if f.context else ""
     return f"{where}Enter: {actions} · runbook: {f.section}\n{f.subject}: {f.evidence}"
 
@@ -78,9 +80,12 @@ class FindingsPane(Pane):
             super().__init__()
             self.finding = finding
 
-    def __init__(self, tracker: Tracker, **kw: Any) -> None:
+    def __init__(
+        self, tracker: Tracker, offers: Callable[[str], bool] = lambda _id: True, **kw: Any
+    ) -> None:
         super().__init__(**kw)
         self.tracker = tracker
+        self.offers = offers  # whether an action is offered (read-only mode: no mutation)
         self.table = VirtualTable[Row](
             COLUMNS,
             render=lambda r: row_cells(r, self.clock()),
@@ -129,4 +134,4 @@ class FindingsPane(Pane):
             self.post_message(self.Chosen(row.finding))
 
     def show_detail(self) -> None:
-        self.detail.update(detail_text(self.table.selected), layout=False)
+        self.detail.update(detail_text(self.table.selected, self.offers), layout=False)

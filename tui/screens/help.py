@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -12,6 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from actions import registry
+from widgets.events import EventsPane
+from widgets.pods import PodsPane
+from widgets.table import VirtualTable
 
 
 def action_bindings() -> list[BindingType]:
@@ -37,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str, str]] | None = None) -> None:
         super().__init__()
         self.rows = rows
 
@@ -45,25 +49,42 @@ class HelpScreen(ModalScreen[None]):
     def of(
         cls, everywhere: list[BindingType], panes: dict[str, Any], read_only: bool
     ) -> HelpScreen:
-        """The keys everywhere (read-only mode: without the mutations), then each pane's."""
-        mutating = {a.id for a in registry.all_actions() if a.mutating}
+        """The keys everywhere (read-only mode: without the mutations), then each pane's,
+        then the `:kind` screen's."""
+        from tui.screens.resources import ResourceScreen
+
         shown = [
             b
             for b in everywhere
-            if not (read_only and isinstance(b, Binding) and b.id and b.id in mutating)
+            if not (isinstance(b, Binding) and b.id and not registry.offered(b.id, read_only))
         ]
         sources = [("everywhere", shown)]
         sources += [(where, list(pane.BINDINGS)) for where, pane in panes.items()]
-        return cls(binding_rows(sources))
+        sources.append((":kind views", list(ResourceScreen.BINDINGS)))
+        rows = binding_rows(sources)
+        rows.insert(
+            1,
+            (
+                "palette",
+                ":KIND [NS]",
+                "any kind the server serves, live on its own screen (:svc, :ks, :cert default)",
+                "",
+            ),
+        )
+        return cls(rows)
 
     def compose(self) -> ComposeResult:
+        if self.rows is None:  # pushed by name: read the App's keys and mode
+            app: Any = self.app
+            panes = {"pods": PodsPane, "events": EventsPane, "tables": VirtualTable}
+            self.rows = HelpScreen.of(app.BINDINGS, panes, app.settings.read_only).rows or []
         table = Table(title="Keys", expand=True, show_edge=False)
         table.add_column("where")
         table.add_column("key", style="bold")
         table.add_column("what")
-        table.add_column("id (for [keys] in config.toml)")
+        table.add_column(Text("id (for [keys] in config.toml)"))
         for where, key, what, bid in self.rows:
-            table.add_row(where, key, what, bid)
+            table.add_row(Text(where), Text(key), Text(what), Text(bid))
         with VerticalScroll():
             yield Static(table)
             yield Static(
@@ -79,3 +100,27 @@ def binding_rows(sources: list[tuple[str, list[BindingType]]]) -> list[tuple[str
             if isinstance(b, Binding):
                 rows.append((where, b.key_display or b.key, b.description, b.id or ""))
     return rows
+
+
+class QuitScreen(ModalScreen[bool]):
+    """`q` on the dashboard asks first: a second `q` typed to close a view must not end
+    the console (and its tails, its watches) by surprise."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "leave", "Quit", id="quit.yes"),
+        Binding("escape,n", "stay", "Stay", id="quit.no"),
+    ]
+    DEFAULT_CSS = """
+    QuitScreen { align: center middle; }
+    QuitScreen > Static { width: 60; height: 5; border: thick $warning; background: $surface;
+        content-align: center middle; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("Quit incident-console?\ny or Enter quits · Esc stays", markup=False)
+
+    def action_leave(self) -> None:
+        self.app.exit(0)
+
+    def action_stay(self) -> None:
+        self.dismiss(False)

@@ -41,6 +41,7 @@ class HostManager:
         self.thread = threading.Thread(target=self._main, name="hosts", daemon=True)
         self._tasks: list[asyncio.Task[None]] = []
         self.sampled = 0
+        self.read_only = False  # refuse every mutating command, whoever asks
 
     def start(self) -> None:
         self.thread.start()
@@ -133,8 +134,13 @@ class HostManager:
         on_line: Line,
         stop: threading.Event,
         timeout: float | None = COMMAND_TIMEOUT,
+        mutating: bool = True,
     ) -> CommandResult:
-        """From a worker thread: run one command on a host, until it ends, times out or `stop`."""
+        """From a worker thread: run one command on a host, until it ends, times out or
+        `stop`. In read-only mode a mutating command is refused here too, not only by the
+        UI, so no future path can run one."""
+        if self.read_only and mutating:
+            return CommandResult(None, error=f"read-only mode: {argv[0]} refused, nothing ran")
         host = self.hosts.get(host_name)
         if host is None:
             return CommandResult(None, error=f"no host named {host_name}")
