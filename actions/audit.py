@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
 import threading
@@ -20,10 +21,29 @@ def default_path() -> Path:
 
 
 def local_user() -> str:
+    """Who is at the keyboard: under sudo (as the README suggests on a node) the operator
+    who ran sudo, not root; else the login name, else the uid."""
+    sudo = os.environ.get("SUDO_USER", "")
+    if sudo and sudo != "root":
+        return sudo
     try:
         return getpass.getuser()
     except Exception:
         return str(os.getuid())
+
+
+def who() -> dict[str, Any]:
+    """What every audit line says of the person: the name, the uid the console runs as,
+    the sudo caller's uid, and the viewer of `serve` where the console is one."""
+    out: dict[str, Any] = {"user": local_user(), "uid": os.getuid()}
+    if os.environ.get("SUDO_USER"):
+        out["sudo_user"] = os.environ["SUDO_USER"]
+        if os.environ.get("SUDO_UID", "").isdigit():
+            out["sudo_uid"] = int(os.environ["SUDO_UID"])
+    viewer = os.environ.get("INCIDENT_CONSOLE_VIEWER", "")
+    if viewer:
+        out["viewer"] = viewer[:200]
+    return out
 
 
 class AuditLog:
@@ -43,7 +63,7 @@ class AuditLog:
         """Append one line: outcome is succeeded, failed, cancelled, refused or dry-run-failed."""
         entry = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "user": local_user(),
+            **who(),
             "kube_context": plan.context,
             "kube_user": self.kube_user,
             "action": plan.action_id,
@@ -96,7 +116,7 @@ class AuditLog:
                     "time": datetime.now(UTC)
                     .isoformat(timespec="milliseconds")
                     .replace("+00:00", "Z"),
-                    "user": local_user(),
+                    **who(),
                     "event": "action-starting",
                     "id": plan.action_id,
                     "kube_context": plan.context,
@@ -114,7 +134,7 @@ class AuditLog:
     def record_event(self, event: dict[str, Any]) -> None:
         """A line of the incident's timeline that is not an action (a finding seen or
         cleared): the same file, so `incident-console report` reads one record."""
-        self._append({"user": local_user(), **event})
+        self._append({**who(), **event})
 
     def _append(self, entry: dict[str, Any]) -> None:
         line = orjson.dumps(entry) + b"\n"
@@ -122,7 +142,12 @@ class AuditLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, line)
+                view = memoryview(line)
+                while view:  # a short write (a full disk, a size limit) is not a line written
+                    written = os.write(fd, view)
+                    if written <= 0:
+                        raise OSError(errno.ENOSPC, "the line was cut: no space left")
+                    view = view[written:]
                 os.fsync(fd)
             finally:
                 os.close(fd)

@@ -84,3 +84,30 @@ async def test_a_confirmed_action_writes_its_start_before_it_runs(
     start = kinds.index(("action-starting", None))
     assert kinds[start + 1][0] == "pod.delete"  # its outcome follows (stopped by Esc here)
     assert lines[start]["target"]["name"] == victim and lines[start]["id"] == "pod.delete"
+
+
+def test_a_short_write_is_no_line_written(tmp_path: Path) -> None:
+    """Issue 28.12: a short os.write counted as written, so a cut `action-starting` line
+    let the mutation run. A real file-size limit (RLIMIT_FSIZE, as a full disk does)
+    cuts the write; the log must then refuse, saying why."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "audit.jsonl"
+    log.write_bytes(b'{"time": 1}\n')
+    script = f"""
+import resource, signal
+from actions.audit import AuditLog
+from actions.base import Plan, Target
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = {log.stat().st_size} + 40  # the next line cannot fit whole
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+plan = Plan("deployment.restart", "t", Target("deployment", "default", "api-gateway"),
+            "ctx", (), "kubectl ...", "")
+from pathlib import Path
+print(repr(AuditLog(Path({str(log)!r})).record_start(plan)))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    said = out.stdout.strip()
+    assert "cannot be written" in said and "no mutation runs unaudited" in said, said

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 
 from tests.conftest import make_app, until
@@ -99,3 +100,19 @@ async def test_pod_gone_ends_the_tail_and_says_so(
         cluster.remove("Pod", "kafka", pod.name)
         await until(pilot, lambda: "stream ended; reconnecting" in log_text(app))
         await until(pilot, lambda: "pod kafka/mercurious-cluster-kafka-0 is gone" in log_text(app))
+
+
+async def test_saving_into_an_unwritable_state_dir_says_so_and_the_tail_goes_on(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 28.11: `s` raised out of the app when the state directory was not writable."""
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the state directory should be\n")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))
+    app = Host(lines_producer(["one", "two"]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TailScreen) and app.screen.finished)
+        await pilot.press("s")
+        await until(pilot, lambda: "not saved:" in log_text(app))
+        assert "cannot be written" in log_text(app) and app.is_running
+        assert app.screen.saved is None  # type: ignore[attr-defined]

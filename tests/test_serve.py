@@ -199,3 +199,50 @@ def test_allow_actions_warns_and_viewers_are_not_read_only(
     finally:
         os.killpg(served.proc.pid, signal.SIGTERM)
         served.proc.wait(timeout=30)
+
+
+def test_no_token_in_the_logs_headers_that_forbid_framing_and_the_websocket_for_its_page(
+    small_cluster: Cluster, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """Issue 28.20: the token was in aiohttp's access log on every request. 28.21: the
+    websocket took any Origin; no CSP, no X-Frame-Options."""
+    import asyncio
+
+    import aiohttp
+
+    served = start_serve(kubeconfig, tmp_path)
+    token = served.url.split("token=")[1]
+    base = served.url.split("/?")[0]
+    port = base.rsplit(":", 1)[1]
+    try:
+        with urllib.request.urlopen(served.url, timeout=10) as page:
+            headers = page.headers
+        assert headers["X-Frame-Options"] == "DENY"
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+
+        async def handshake(origin: str) -> int:
+            async with aiohttp.ClientSession() as session:
+                try:
+                    async with session.ws_connect(
+                        f"{base.replace('http', 'ws')}/ws?token={token}&width=80&height=24",
+                        headers={"Origin": origin},
+                    ) as ws:
+                        await ws.close()
+                        return 101
+                except aiohttp.WSServerHandshakeError as e:
+                    return e.status
+
+        assert asyncio.run(handshake("http://evil.example")) == 403
+        assert asyncio.run(handshake(base)) == 101
+        out = tmp_path / f"serve-{port}.out"
+        wait_for(lambda: "GET /ws" in out.read_text() or "/ws" in out.read_text(), 10, "logged")
+        logged = [
+            line
+            for line in out.read_text().splitlines()
+            if token in line and not line.startswith(("open: ", "from another machine"))
+        ]
+        assert logged == []
+    finally:
+        os.killpg(served.proc.pid, signal.SIGTERM)
+        served.proc.wait(timeout=30)

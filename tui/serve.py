@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import secrets
 import shlex
 import socket
@@ -58,6 +59,31 @@ def refusal(host: str, port: int, allow_remote: bool) -> str:
     )
 
 
+def csp(host: str) -> str:
+    """The page loads its own script and styles (textual-serve's page has inline ones)
+    and talks to its own websocket; nothing else, and no one frames it."""
+    return (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+        f"connect-src 'self' ws://{host} wss://{host}; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+class TokenFilter(logging.Filter):
+    """No token in any log line: aiohttp's access log prints each request's query."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self.token in text:
+            record.msg, record.args = text.replace(self.token, "<token>"), ()
+        return True
+
+
 class ConsoleServer(Server):
     """textual-serve's server, behind a token, with a cap on viewers."""
 
@@ -91,6 +117,11 @@ class ConsoleServer(Server):
                 text="incident-console: this URL needs the token printed by serve\n"
             )
         if request.path == "/ws":
+            # a page of another origin holding the cookie must not drive a console
+            if request.headers.get("Origin") != f"{request.scheme}://{request.host}":
+                raise web.HTTPForbidden(
+                    text="incident-console: the websocket is for the console's own page\n"
+                )
             if self.viewers >= self.max_viewers:
                 raise web.HTTPServiceUnavailable(
                     text=f"incident-console: {self.max_viewers} viewers already (--max-viewers)\n"
@@ -110,6 +141,9 @@ class ConsoleServer(Server):
             response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict")
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"  # the token stays in this tab
+        response.headers["X-Frame-Options"] = "DENY"  # no page frames the console
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = csp(request.host)
         return response
 
     async def _make_app(self) -> web.Application:
@@ -119,6 +153,14 @@ class ConsoleServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         """Say where to point a browser (textual-serve's banner would print the command)."""
+
+    def initialize_logging(self) -> None:
+        super().initialize_logging()
+        hide = TokenFilter(self.token)
+        for name in ("aiohttp.access", "aiohttp.server", "aiohttp.web", "textual-serve", ""):
+            logging.getLogger(name).addFilter(hide)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(hide)
 
     async def handle_index(self, request: web.Request) -> Any:
         # The page's script and websocket URLs are built from public_url: make them the

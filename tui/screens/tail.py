@@ -66,6 +66,7 @@ class TailScreen(Screen[None]):
         self.buffer = LineBuffer()
         self.stop_event = threading.Event()
         self.finished = False
+        self.saved: Path | None = None  # the last file the tail was saved to
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="tail-title", markup=False)
@@ -193,10 +194,19 @@ class TailScreen(Screen[None]):
 
     def action_save(self) -> None:
         folder = state_dir() / "logs"
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.name_for_save}-{time.strftime('%Y%m%dT%H%M%S')}.log"
         lines = self.log_view.text_lines()
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        except OSError as e:  # a full disk, a read-only state dir: said, and the tail goes on
+            why = e.strerror or type(e).__name__
+            self.log_view.notice(
+                f"✖ not saved: {path} cannot be written ({why}); free the disk"
+                " or set XDG_STATE_HOME to a writable place"
+            )
+            self.notify(f"log not saved: {why}", severity="error")
+            return
         self.log_view.notice(f"saved {len(lines)} lines to {path}")
         self.saved = Path(path)
 
