@@ -66,11 +66,11 @@ DIAGNOSTICS: dict[str, tuple[str, ...]] = {
     "resolv-conf": ("cat", "/etc/resolv.conf"),
     "firewall": ("ufw", "status", "verbose"),
     "listening": ("ss", "-tlnp"),
-    "api-dns": ("getent", "hosts", "{api_host}"),
+    "api-dns": ("getent", "hosts", "--", "{api_host}"),
     "api-port": ("sh", "-c", API_PORT_CHECK, "sh", "{api_host}", "{api_port}"),
 }
 RETENTION = re.compile(r"^(?P<n>[1-9][0-9]{0,5})(?P<unit>s|min|h|d|w|months|y|K|M|G)$")
-HOSTNAME = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
+HOSTNAME = re.compile(r"^[A-Za-z0-9.:][A-Za-z0-9.:-]{0,252}$")  # never an option ("-x")
 
 
 def api_endpoint(server: str) -> tuple[str, str] | None:
@@ -228,7 +228,9 @@ class ServiceRestart(UnitAction):
         )
 
     def confirm_word(self, target: Target, params: JSON) -> str:
-        return str(params.get("unit", "")).strip().removesuffix(".service") or target.name
+        """HOST/UNIT: "k3s" alone is the same word on every node; the host says which."""
+        unit = str(params.get("unit", "")).strip().removesuffix(".service")
+        return f"{target.name}/{unit}" if unit else target.name
 
 
 class ServiceStatus(UnitAction):

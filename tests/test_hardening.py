@@ -153,3 +153,113 @@ async def test_8_typing_a_kinds_short_name_ranks_the_kind_first(typed: str, tmp_
             assert first().startswith("Show kustomizations"), first()
     finally:
         emulator.stop()
+
+
+def test_22_an_api_host_that_looks_like_an_option_never_reaches_a_command() -> None:
+    from actions.host import api_endpoint
+
+    assert api_endpoint("https://-oProxyCommand=x:6443") is None
+    assert api_endpoint("https://k3s.example:6443") == ("k3s.example", "6443")
+
+
+async def test_22_a_namespace_that_is_no_name_is_said_and_never_reaches_the_api(
+    tmp_path: Path,
+) -> None:
+    from textual.command import CommandPalette
+
+    from tui.demo import start_demo
+
+    emulator, _demo, path = start_demo(kubeconfig=tmp_path / "kubeconfig", scenario=False)
+    try:
+        app = make_app(path)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.session.discovered.is_set(), 15)
+            app.session.kinds()
+            await pilot.press("ctrl+p")
+            await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*"svc ../../api")
+            options = app.screen.query_one("CommandList")
+            await until(pilot, lambda: options.option_count > 0)
+            first = str(options.get_option_at_index(0).prompt)
+            assert first.startswith("'../../api' is not a namespace name")
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            paths = [r.path for r in emulator.cluster.requests]
+            assert not [p for p in paths if ".." in p]
+    finally:
+        emulator.stop()
+
+
+class FakePrometheus:
+    """A local HTTP server answering the query API, 401 without the right credentials;
+    it records the Authorization header of each request."""
+
+    def __init__(self, wanted: str) -> None:
+        import http.server
+        import threading as t
+
+        self.seen: list[str] = []
+        seen = self.seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                got = self.headers.get("Authorization", "")
+                seen.append(got)
+                ok = got == wanted
+                body = b'{"status":"success","data":{"resultType":"vector","result":[]}}'
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body if ok else b'{"status":"error","error":"unauthorized"}')
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        t.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_19_prometheus_credentials_are_sent_as_a_header_and_never_shown(
+    small_cluster: Cluster, kubeconfig: Path, tmp_path: Path
+) -> None:
+    import base64
+    import subprocess
+    import sys
+
+    from tui.sources.prometheus import endpoint, query_error_rate
+    from tui.store import State
+
+    fake = FakePrometheus("Basic " + base64.b64encode(b"ops:s3cret").decode())
+    try:
+        good = query_error_rate(endpoint(f"http://ops:s3cret@127.0.0.1:{fake.port}"))
+        assert good.status.state is State.LIVE and fake.seen[-1].startswith("Basic ")
+        bad = query_error_rate(endpoint(f"http://ops:wrong@127.0.0.1:{fake.port}"))
+        assert bad.status.state is State.ERROR and "HTTP 401" in bad.status.message
+        assert f"http://127.0.0.1:{fake.port}" in bad.status.message
+        assert "wrong" not in bad.status.message and "ops" not in bad.status.message
+        # the bearer token from the config
+        (tmp_path / "config.toml").write_text(
+            f'[prometheus]\nurl = "http://127.0.0.1:{fake.port}"\nbearer_token = "tok-123"\n'
+        )
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", "--config", str(tmp_path / "config.toml"),
+             "check", "--json", "--no-hosts", "--kubeconfig", str(kubeconfig),
+             "--timeout", "15"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert "Bearer tok-123" in fake.seen and "tok-123" not in proc.stdout + proc.stderr
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", "check", "--json", "--no-hosts",
+             "--kubeconfig", str(kubeconfig), "--timeout", "15",
+             "--prometheus", f"http://ops:wrong@127.0.0.1:{fake.port}"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        said = proc.stdout + proc.stderr
+        assert "Prometheus unavailable" in said and "HTTP 401" in said
+        assert "wrong" not in said and "ops:" not in said
+    finally:
+        fake.close()

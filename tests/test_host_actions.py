@@ -128,7 +128,7 @@ EXPECTED = {
         "cat /etc/resolv.conf",
         "ufw status verbose",
         "ss -tlnp",
-        "getent hosts 10.0.0.5",
+        "getent hosts -- 10.0.0.5",
         'sh -c \'timeout 5 bash -c \'"\'"\'exec 3<>"/dev/tcp/$0/$1"\'"\'"\' "$1" "$2"'
         ' && echo "$1:$2 open"\' sh 10.0.0.5 6443',
     ],
@@ -171,9 +171,10 @@ def test_words_from_outside_the_fixed_lists_are_refused_before_anything_is_sent(
     assert "it has: k3s, systemd-resolved" in rig.plan("host.service-restart", unit="x").refusal
 
 
-def test_a_restart_confirms_with_the_unit_name_and_a_down_host_refuses(rig: Rig) -> None:
+def test_a_restart_confirms_with_the_host_and_unit_and_a_down_host_refuses(rig: Rig) -> None:
     plan = rig.plan("host.service-restart", unit="k3s")
-    assert plan.dangerous and plan.confirm_word == "k3s"
+    # issue 28.22: "k3s" alone was the same word on every host
+    assert plan.dangerous and plan.confirm_word == "vps-1/k3s"
     assert "the API server on this node" in plan.summary
     rig.store.apply([HostUpdate("vps-1", KindStatus(State.UNREACHABLE, "lost vps-1"))])
     assert "host vps-1 is unreachable: lost vps-1" in rig.plan("host.drop-caches").refusal

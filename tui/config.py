@@ -31,7 +31,8 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     prometheus_url = "http://prometheus.monitoring:9090"
     # The query giving the fraction of failed requests (default: Traefik's 5xx over 5 min)
     prometheus_query = 'sum(rate(traefik_service_requests_total{code=~"5.."}[5m])) / ...'
-    # (or as a table: [prometheus] url = "...", query = "...")
+    # (or as a table: [prometheus] url = "...", query = "...", and its credentials:
+    # username = "...", password = "..." or bearer_token = "...", sent, never shown)
 
     [hosts]  # node name = SSH target ([user@]host[:port] or a ~/.ssh/config alias), or "local"
     "vps-6227e9e1" = "root@203.0.113.10"
@@ -77,6 +78,11 @@ class Settings:
     hosts: dict[str, str] = field(default_factory=dict)
     prometheus_url: str | None = None
     prometheus_query: str | None = None
+    # [prometheus] username/password (basic auth) or bearer_token: sent as a header, never
+    # shown; user:password@ in the URL works too and is stripped from every message
+    prometheus_username: str | None = None
+    prometheus_password: str | None = None
+    prometheus_bearer_token: str | None = None
     hosts_default: str | None = None  # [hosts] default: every node's SSH target
     gitops_critical_after: float = 1800.0  # [gitops] critical_after (minutes), in seconds
     # from the command line only
@@ -119,6 +125,9 @@ TYPES: dict[str, tuple[type, ...]] = {
     "hosts": (dict,),
     "prometheus_url": (str,),
     "prometheus_query": (str,),
+    "prometheus_username": (str,),
+    "prometheus_password": (str,),
+    "prometheus_bearer_token": (str,),
 }
 
 
@@ -145,8 +154,12 @@ def load_settings(path: Path | None = None) -> Settings:
     known = {f.name for f in fields(Settings)} - cli_only
     table = data.pop("prometheus", None)
     if table is not None:
-        if not isinstance(table, dict) or set(table) - {"url", "query"}:
-            raise ConfigError(f"config file {path}: [prometheus] takes url and query")
+        keys = {"url", "query", "username", "password", "bearer_token"}
+        if not isinstance(table, dict) or set(table) - keys:
+            raise ConfigError(
+                f"config file {path}: [prometheus] takes url, query, username, password, "
+                "bearer_token"
+            )
         data.update({f"prometheus_{k}": v for k, v in table.items()})
     gitops = data.pop("gitops", None)
     if gitops is not None:

@@ -8,6 +8,7 @@ screen of its own, live; Enter on a row lists the actions that apply to it.
 from __future__ import annotations
 
 import asyncio
+import re
 from functools import partial
 from typing import Any, Protocol
 
@@ -23,6 +24,8 @@ from tui.session import Session
 from tui.sources.discovery import ApiKind, Discovery
 from tui.store.resources import Row
 
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # RFC 1123 label
+WHY = "lowercase letters, digits and '-', 63 at most: as kubectl get ns lists them"
 EXACT = 100.0  # Textual's fuzzy scores are not bounded by 1
 RUNBOOK_KINDS = ("svc", "ep", "ing", "cert", "kafka", "kafkatopic", "pvc", "deploy", "sts", "ds")
 
@@ -145,6 +148,9 @@ class KindCommands(Provider):
         if not words or not console.session.connected:
             return
         name, namespace = words[0], (words[1] if len(words) > 1 else None)
+        if namespace is not None and not NAMESPACE.match(namespace):  # never into a path
+            yield Hit(EXACT, f"{namespace!r} is not a namespace name", lambda: None, help=WHY)
+            return
         found = self.discovery
         exact = found.resolve(name) if found is not None else None
         if exact is not None and exact.listable:  # above any fuzzy match ("Keys" for ks: 3.75)

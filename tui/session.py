@@ -34,7 +34,7 @@ from tui.sources.kube import (
 )
 from tui.sources.metrics import MetricsPoller
 from tui.sources.nodeexporter import NodeExporterFeed
-from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, query_error_rate
+from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, endpoint_of, query_error_rate
 from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
@@ -105,7 +105,7 @@ class Session:
             if not other.started:
                 other.start(poll=poll)
         self._start_hosts()
-        url = self.settings.prometheus_url
+        url = endpoint_of(self.settings)
         if url:  # every node's figures; with no cluster too (the exporters are the nodes)
             nodes = NodeExporterFeed(
                 url, self.buffer, self.settings.host_interval, clock=self.clock
@@ -124,7 +124,7 @@ class Session:
             self._spawn(self._watch(spec), f"watch:{spec.name}")
         self._spawn_thread(self._discover, "discover")
         ns = self.settings.namespace
-        prometheus = self.settings.prometheus_url
+        prometheus = endpoint_of(self.settings)
         query = self.settings.prometheus_query or DEFAULT_QUERY
         metrics = MetricsPoller(
             self.kube, self.buffer, namespace=ns, interval=self.settings.metrics_interval

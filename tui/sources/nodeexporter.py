@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.sources.procfs import PSEUDO_FS
-from tui.sources.prometheus import PromError, api_get
+from tui.sources.prometheus import Endpoint, PromError, api_get, endpoint
 from tui.store import ChangeBuffer, KindStatus, State
 from tui.store.fleet import Exporter, NodeMetrics
 from tui.store.host import HISTORY_SECONDS, Filesystem, HostSample, Memory, Point
@@ -175,13 +175,15 @@ class NodeExporterFeed:
 
     def __init__(
         self,
-        url: str,
+        url: str | Endpoint,
         buffer: ChangeBuffer,
         interval: float = 2.0,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.url, self.buffer, self.interval, self.timeout = url, buffer, interval, timeout
+        self.endpoint = url if isinstance(url, Endpoint) else endpoint(url)
+        self.url = self.endpoint.url  # without credentials: the one every message shows
+        self.buffer, self.interval, self.timeout = buffer, interval, timeout
         self.clock = clock
         self._stop = threading.Event()
         self._backfilled: set[str] = set()
@@ -193,7 +195,7 @@ class NodeExporterFeed:
         started = time.perf_counter()
         try:
             answers = {
-                name: api_get(self.url, "/api/v1/query", {"query": q}, self.timeout)
+                name: api_get(self.endpoint, "/api/v1/query", {"query": q}, self.timeout)
                 for name, q in QUERIES.items()
             }
         except PromError as e:
@@ -220,7 +222,9 @@ class NodeExporterFeed:
         params["step"] = f"{self.step:g}"
         return build_history(
             {
-                name: api_get(self.url, "/api/v1/query_range", {"query": q, **params}, self.timeout)
+                name: api_get(
+                    self.endpoint, "/api/v1/query_range", {"query": q, **params}, self.timeout
+                )
                 for name, q in HISTORY.items()
             }
         )

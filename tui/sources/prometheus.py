@@ -7,21 +7,74 @@ fraction of requests that failed. The default query reads K3s's ingress, Traefik
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from tui.config import Settings
 from tui.store import ChangeBuffer, KindStatus, PrometheusUpdate, State
 
 DEFAULT_QUERY = (
     'sum(rate(traefik_service_requests_total{code=~"5.."}[5m]))'
     " / sum(rate(traefik_service_requests_total[5m]))"
 )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A Prometheus URL without its user-info (the only form any message shows) and the
+    Authorization header to send: basic auth from the URL's user:password or the
+    config's username/password, else a bearer token from the config. urllib ignores
+    user-info in a URL: it has to become a header."""
+
+    url: str
+    authorization: str = field(default="", repr=False)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def redact(url: str) -> str:
+    """The URL without user:password@ (for every message, finding and log line)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def endpoint(url: str, username: str = "", password: str = "", bearer: str = "") -> Endpoint:
+    parts = urllib.parse.urlsplit(url)
+    user = urllib.parse.unquote(parts.username or "") or username
+    secret = urllib.parse.unquote(parts.password or "") or password
+    if bearer:
+        return Endpoint(redact(url), f"Bearer {bearer}")
+    if user:
+        pair = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        return Endpoint(redact(url), f"Basic {pair}")
+    return Endpoint(redact(url))
+
+
+def endpoint_of(settings: Settings) -> Endpoint | None:
+    """The configured Prometheus, credentials in a header (None: no Prometheus)."""
+    s = settings
+    if not s.prometheus_url:
+        return None
+    return endpoint(
+        s.prometheus_url,
+        s.prometheus_username or "",
+        s.prometheus_password or "",
+        s.prometheus_bearer_token or "",
+    )
 
 
 class PromError(Exception):
@@ -32,11 +85,17 @@ class PromError(Exception):
         self.status = KindStatus(state, message)
 
 
-def api_get(url: str, path: str, params: dict[str, str], timeout: float = 10.0) -> Any:
-    """GET one query API path; its `data`, or PromError saying what went wrong."""
+def api_get(where: str | Endpoint, path: str, params: dict[str, str], timeout: float = 10.0) -> Any:
+    """GET one query API path; its `data`, or PromError saying what went wrong (naming
+    the URL without its credentials)."""
+    ep = where if isinstance(where, Endpoint) else endpoint(where)
+    url = ep.url
     full = url.rstrip("/") + path + "?" + urllib.parse.urlencode(params)
+    request = urllib.request.Request(full)
+    if ep.authorization:
+        request.add_header("Authorization", ep.authorization)
     try:
-        with urllib.request.urlopen(full, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             body = orjson.loads(response.read())
     except urllib.error.HTTPError as e:
         detail = ""
@@ -56,7 +115,7 @@ def api_get(url: str, path: str, params: dict[str, str], timeout: float = 10.0) 
 
 
 def query_error_rate(
-    url: str, query: str = DEFAULT_QUERY, timeout: float = 10.0
+    url: str | Endpoint, query: str = DEFAULT_QUERY, timeout: float = 10.0
 ) -> PrometheusUpdate:
     """One query; every failure is a state with a message naming the URL."""
     try:
@@ -77,7 +136,11 @@ def query_error_rate(
 
 class PrometheusPoller:
     def __init__(
-        self, url: str, buffer: ChangeBuffer, query: str = DEFAULT_QUERY, interval: float = 30.0
+        self,
+        url: str | Endpoint,
+        buffer: ChangeBuffer,
+        query: str = DEFAULT_QUERY,
+        interval: float = 30.0,
     ) -> None:
         self.url, self.buffer, self.query, self.interval = url, buffer, query, interval
         self._stop = threading.Event()

@@ -4,6 +4,7 @@ plain list, the fallback columns (a CRD's printer columns read from its definiti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,9 @@ TABLE_ACCEPT = (
     "application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
     "application/json"
 )
+
+
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # RFC 1123 label
 
 
 def store_key(kind: ApiKind, namespace: str | None = None) -> str:
@@ -92,6 +96,8 @@ def resource_feed(
     **options: Any,
 ) -> ListWatch:
     """The feed of one kind's rows into the store, under `resource/<kind.name>[@ns]`."""
+    if namespace is not None and not NAMESPACE.match(namespace):
+        raise ValueError(f"{namespace!r} is not a namespace name")
     spec = KindSpec(
         store_key(kind, namespace), kind.group, kind.version, kind.plural, kind.namespaced
     )
