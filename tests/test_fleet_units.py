@@ -123,7 +123,7 @@ def test_config_prometheus_table_and_hosts_default(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"takes \{address\} and \{name\} only"):
         load_settings(path)
     path.write_text('[prometheus]\nuri = "x"\n')
-    with pytest.raises(ConfigError, match=r"\[prometheus\] takes url and query"):
+    with pytest.raises(ConfigError, match=r"\[prometheus\] takes url, query, username"):
         load_settings(path)
 
 
