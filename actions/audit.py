@@ -134,7 +134,8 @@ class AuditLog:
     def record_event(self, event: dict[str, Any]) -> None:
         """A line of the incident's timeline that is not an action (a finding seen or
         cleared): the same file, so `incident-console report` reads one record."""
-        self._append({**who(), **event})
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        self._append({"time": stamp, **who(), **event})
 
     def _append(self, entry: dict[str, Any]) -> None:
         line = orjson.dumps(entry) + b"\n"

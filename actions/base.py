@@ -82,6 +82,14 @@ class Outcome:
     ok: bool
     message: str
     responses: list[JSON] = field(default_factory=list)
+    # what the audit records when it is neither "succeeded" nor "failed": the change was
+    # made, and the operator stopped following it ("done-not-followed")
+    audited_as: str = ""
+
+
+def not_followed(what: str) -> Outcome:
+    """Esc while following a change the server accepted: done, only not watched to the end."""
+    return Outcome(True, f"not followed to the end: {what}", audited_as="done-not-followed")
 
 
 class Client(Protocol):

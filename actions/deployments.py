@@ -8,7 +8,18 @@ import time
 
 import orjson
 
-from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Target, kubectl
+from actions.base import (
+    JSON,
+    Action,
+    Context,
+    Emit,
+    Outcome,
+    Plan,
+    Request,
+    Target,
+    kubectl,
+    not_followed,
+)
 from actions.kubernetes import (
     POLL,
     ROLLOUT_TIMEOUT,
@@ -51,6 +62,10 @@ def follow_rollout(
             pods = send(ctx, Request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector={sel}"))
         except ApiFailure as e:
             emit(f"✖ {e}")
+            if time.monotonic() - start > timeout:  # the API failing does not stop the clock
+                msg = f"rollout not confirmed after {timeout:.0f}s: the API kept failing ({e})"
+                emit(f"✖ {msg}")
+                return Outcome(False, msg)
             stop.wait(POLL)
             continue
         d = parse_deployment(dep)
@@ -103,7 +118,7 @@ def follow_rollout(
             emit(f"✖ {msg}")
             return Outcome(False, msg)
         stop.wait(POLL)
-    return Outcome(False, "stopped following (the change itself was made)")
+    return not_followed(f"the change to {name} was made; its rollout was not watched to the end")
 
 
 def patch_request(target: Target, body: JSON) -> Request:

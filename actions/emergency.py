@@ -101,8 +101,11 @@ class EmergencyScaleRestore(Action):
         )
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
-        requests, items = [], []
+        requests, items, bad = [], [], []
         for ns, name, replicas in params.get("remembered") or []:
+            if not (replicas.isdigit() and len(replicas) < 7):  # someone edited it: say so
+                bad.append(f"{ns}/{name} remembers {replicas[:20]!r}, not a replica count")
+                continue
             items.append((f"{ns}/{name}", replicas))
             requests.append(
                 Request(
@@ -123,7 +126,9 @@ class EmergencyScaleRestore(Action):
             tuple(requests),
             self.equivalent(target, ctx.context, {"deployments": items}),
             "Restore: " + (", ".join(f"{n} → {r}" for n, r in items) or "nothing remembered"),
-            refusal="" if requests else "no deployment carries a remembered replica count",
+            refusal="; ".join(bad)
+            + (" (fix or remove its annotation " + REPLICAS_ANNOTATION + ")" if bad else "")
+            or ("" if requests else "no deployment carries a remembered replica count"),
         )
 
     def run(self, ctx: Context, plan: Plan, emit: Emit, stop: threading.Event) -> Outcome:

@@ -6,7 +6,18 @@ from __future__ import annotations
 import threading
 import time
 
-from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Target, kubectl
+from actions.base import (
+    JSON,
+    Action,
+    Context,
+    Emit,
+    Outcome,
+    Plan,
+    Request,
+    Target,
+    kubectl,
+    not_followed,
+)
 from actions.kubernetes import (
     POLL,
     ApiFailure,
@@ -70,6 +81,10 @@ def follow_replacement(
             pods = send(ctx, Request("GET", f"/api/v1/namespaces/{target.namespace}/pods"))
         except ApiFailure as e:
             emit(f"✖ {e}")
+            if time.monotonic() - start > timeout:  # the API failing does not stop the clock
+                msg = f"no replacement confirmed after {timeout:.0f}s: the API kept failing ({e})"
+                emit(f"✖ {msg}")
+                return Outcome(False, msg)
             stop.wait(POLL)
             continue
         mine = [
@@ -98,7 +113,7 @@ def follow_replacement(
             emit(f"✖ {msg}")
             return Outcome(False, msg)
         stop.wait(POLL)
-    return Outcome(False, "stopped following (the pod was deleted)")
+    return not_followed(f"{target.name} was deleted; its replacement was not watched")
 
 
 def pod_and_events(ctx: Context, ns: str, name: str) -> tuple[JSON, list[JSON]]:

@@ -48,7 +48,12 @@ async def test_dry_run_precedes_confirmation_and_cancel_sends_nothing(
         await until(pilot, lambda: screen_is(app, ConfirmScreen))
         assert [(r.method, r.query["dryRun"]) for r in dry_runs(cluster)] == [("PATCH", ["All"])]
         assert mutations(cluster) == []
-        text = "\n".join(lines(w) and "\n".join(lines(w)) for w in app.screen.query("Static"))
+
+        def text_now() -> str:
+            return "\n".join("\n".join(lines(w)) for w in app.screen.query("Static"))
+
+        await until(pilot, lambda: "server dry run" in text_now())  # laid out
+        text = text_now()
         assert "C O N T E X T" not in text and "CONTEXT   T E S T" in text
         assert "kubectl --context test -n default rollout restart deployment/api-gateway" in text
         assert "server dry run OK" in text
@@ -91,9 +96,10 @@ async def test_palette_restart_enter_enter_restarts_and_the_tail_shows_new_pods(
         await pilot.press("escape")  # stop following: the restart was made, and is audited
         await until(pilot, lambda: audit_lines(audit), timeout=10)
         entry = audit_lines(audit)[0]
+        # Esc after the change: done, not followed; never "failed" (issue 28.13)
         assert entry["action"] == "deployment.restart" and entry["outcome"] in (
             "succeeded",
-            "failed",
+            "done-not-followed",
         )
 
 

@@ -263,3 +263,60 @@ def test_19_prometheus_credentials_are_sent_as_a_header_and_never_shown(
         assert "wrong" not in said and "ops:" not in said
     finally:
         fake.close()
+
+
+def test_13_following_gives_up_at_its_timeout_while_the_api_fails_and_esc_is_not_failed(
+    tmp_path: Path,
+) -> None:
+    from actions.deployments import follow_rollout
+    from actions.pods import follow_replacement
+    from tests.sshd import free_port
+    from tui.sources.client import Kube
+    from tui.store import Store
+
+    dead = tmp_path / "dead-kubeconfig"
+    dead.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        f"clusters: [{{name: x, cluster: {{server: 'http://127.0.0.1:{free_port()}'}}}}]\n"
+        "users: [{name: x, user: {token: t}}]\n"
+        "contexts: [{name: x, context: {cluster: x, user: x}}]\n"
+    )
+    ctx = Context(Kube.from_kubeconfig(str(dead), None), "x", Store())
+    results: list[Any] = []
+
+    def follow() -> None:
+        never = threading.Event()
+        results.append(follow_rollout(ctx, "default", "gw", lambda _l: None, never, timeout=0.5))
+        pod = Target("pod", "default", "gw-1")
+        results.append(follow_replacement(ctx, pod, "ReplicaSet/gw-x", lambda _l: None, never, 0.5))
+
+    runner = threading.Thread(target=follow, daemon=True)
+    runner.start()
+    runner.join(30)  # a deadline, not a measure: before the fix these never returned
+    assert not runner.is_alive(), "following ignored its timeout while the API failed"
+    assert [r.ok for r in results] == [False, False]
+    assert "the API kept failing" in results[0].message
+    stopped = threading.Event()
+    stopped.set()  # Esc: the change was made, only not watched
+    esc = follow_rollout(ctx, "default", "gw", lambda _l: None, stopped)
+    assert esc.ok and esc.audited_as == "done-not-followed"
+
+
+async def test_14_a_bad_remembered_replica_count_is_said_not_swallowed(
+    demo: Any, cluster: Cluster, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """Issue 28.14: emergency.scale-restore with a remembered count "two" showed nothing."""
+    from actions.emergency import REPLICAS_ANNOTATION
+    from tui.screens.confirm import ConfirmScreen
+
+    app = make_app(kubeconfig, audit_log=str(tmp_path / "audit.jsonl"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.deployment("default", "api-enrichment") is not None)
+        dep = cluster.get("Deployment", "default", "api-enrichment")
+        dep["metadata"].setdefault("annotations", {})[REPLICAS_ANNOTATION] = "two"
+        cluster.put("Deployment", dep)
+        app.flow.start("emergency.scale-restore")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 15)
+        await until(pilot, lambda: "not a replica count" in shown(app))
+        assert "default/api-enrichment remembers 'two'" in " ".join(shown(app).split())
+        assert mutations(cluster) == []

@@ -15,6 +15,7 @@ chosen way's requests run in order, each audited on its own line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -99,6 +100,18 @@ class ActionFlow:
         )
 
     async def walk(self, action_id: str, target: Target | None = None) -> None:
+        """The walk; a failure while preparing is said and recorded, never silent (the
+        worker that runs it would swallow it)."""
+        try:
+            await self._walk(action_id, target)
+        except Exception as e:
+            why = f"{action_id} could not be prepared: {type(e).__name__}: {e}"
+            self.screens.say(why, "error")
+            with contextlib.suppress(OSError):
+                self.audit.record_event({"event": "action-not-prepared", "id": action_id,
+                                         "error": why[:500]})  # fmt: skip
+
+    async def _walk(self, action_id: str, target: Target | None = None) -> None:
         say = self.screens.say
         action = registry.get(action_id)
         if not registry.offered(action_id, self.session.settings.read_only):
@@ -257,9 +270,8 @@ class ActionFlow:
                 )
                 raise
             ok = outcome.ok
-            self.record_outcome(
-                buffer, plan, "succeeded" if ok else "failed", outcome.message, started, extra
-            )
+            state = outcome.audited_as or ("succeeded" if ok else "failed")
+            self.record_outcome(buffer, plan, state, outcome.message, started, extra)
             buffer.put(
                 ("done: " if ok else "failed: ") + outcome.message, "notice" if ok else "error"
             )
