@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import quote
 
 import orjson
 
@@ -57,9 +58,13 @@ def follow_rollout(
             sel = selector(dep)
             rss = send(
                 ctx,
-                Request("GET", f"/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={sel}"),
+                Request(
+                    "GET", f"/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={quote(sel)}"
+                ),
             )
-            pods = send(ctx, Request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector={sel}"))
+            pods = send(
+                ctx, Request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector={quote(sel)}")
+            )
         except ApiFailure as e:
             emit(f"✖ {e}")
             if time.monotonic() - start > timeout:  # the API failing does not stop the clock

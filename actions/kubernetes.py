@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Target, kubectl
 
@@ -85,15 +86,28 @@ def send_all(ctx: Context, plan: Plan, emit: Emit) -> Outcome:
 
 
 def selector(dep: JSON) -> str:
-    labels = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return ",".join(f"{k}={v}" for k, v in labels.items())
+    """The workload's label selector as a labelSelector query: matchLabels and
+    matchExpressions (In, NotIn, Exists, DoesNotExist), as kubectl writes them."""
+    sel = (dep.get("spec") or {}).get("selector") or {}
+    words = [f"{k}={v}" for k, v in (sel.get("matchLabels") or {}).items()]
+    for e in sel.get("matchExpressions") or []:
+        key, op, values = e.get("key", ""), e.get("operator", ""), e.get("values") or []
+        if op == "In":
+            words.append(f"{key} in ({','.join(values)})")
+        elif op == "NotIn":
+            words.append(f"{key} notin ({','.join(values)})")
+        elif op == "Exists":
+            words.append(key)
+        elif op == "DoesNotExist":
+            words.append(f"!{key}")
+    return ",".join(words)
 
 
 def replicaset_names(ctx: Context, ns: str, name: str) -> set[str]:
     """The ReplicaSets a Deployment has now (so a follower can tell the new one)."""
     try:
         dep = send(ctx, Request("GET", deployment_path(ns, name)))
-        path = f"/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={selector(dep)}"
+        path = f"/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={quote(selector(dep))}"
         rss = send(ctx, Request("GET", path))
     except ApiFailure:
         return set()

@@ -320,3 +320,63 @@ async def test_14_a_bad_remembered_replica_count_is_said_not_swallowed(
         await until(pilot, lambda: "not a replica count" in shown(app))
         assert "default/api-enrichment remembers 'two'" in " ".join(shown(app).split())
         assert mutations(cluster) == []
+
+
+def test_15_a_local_line_over_64_kib_is_cut_and_the_output_goes_on() -> None:
+    """Issue 28.15: asyncio's 64 KiB line limit ended `journalctl -f` tails."""
+    import asyncio
+    import sys
+
+    from tui.sources.local import LocalHost
+
+    script = "import sys; print('x' * 100_000); print('after'); sys.stdout.flush()"
+    got: list[str] = []
+    code = asyncio.run(LocalHost("here").run([sys.executable, "-c", script], got.append, 30))
+    assert code == 0
+    assert got[-1] == "after"
+    assert got[0].startswith("x" * 1000) and len(got) == 2  # shown cut, once
+
+
+def test_17_a_stream_with_no_newline_is_not_held_without_bound() -> None:
+    from tui.sources.client import iter_lines
+
+    class Response:
+        def stream(self, chunk: int, decode_content: bool = True) -> Any:
+            yield from [b"a" * 100] * 10  # 1,000 bytes and no newline
+            yield b"tail of that line\nnext\n"
+
+    assert list(iter_lines(Response(), most=300)) == [b"a" * 300, b"next"]
+
+
+def test_17_the_followed_pods_are_the_selectors_with_its_match_expressions(
+    cluster: Cluster, kubeconfig: Path
+) -> None:
+    """A rollout's tail could follow another workload's pod: matchExpressions ignored."""
+    from actions.kubernetes import selector
+    from actions.pods import newest_pod
+    from tests import fixtures as fx
+    from tui.sources.client import Kube
+    from tui.store import Store
+
+    spec = {
+        "selector": {
+            "matchLabels": {"app": "gw"},
+            "matchExpressions": [
+                {"key": "track", "operator": "NotIn", "values": ["canary"]},
+                {"key": "tier", "operator": "Exists"},
+            ],
+        }
+    }
+    dep = {"metadata": {"name": "gw", "namespace": "default"}, "spec": spec}
+    assert selector(dep) == "app=gw,track notin (canary),tier"
+    cluster.put("Deployment", dep)
+    for name, labels, created in (
+        ("gw-stable", {"app": "gw", "tier": "web"}, "2026-01-01T00:00:00Z"),
+        ("gw-canary", {"app": "gw", "tier": "web", "track": "canary"}, "2026-01-02T00:00:00Z"),
+    ):
+        pod = fx.pod(name)
+        pod["metadata"]["labels"] = labels
+        pod["metadata"]["creationTimestamp"] = created
+        cluster.put("Pod", pod)
+    ctx = Context(Kube.from_kubeconfig(str(kubeconfig), None), "test", Store())
+    assert newest_pod(ctx, "default", "gw") == "gw-stable"  # the canary is newer, not its

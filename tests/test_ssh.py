@@ -238,3 +238,32 @@ def test_an_alias_from_ssh_config_with_its_port_user_and_key(sshd: Sshd) -> None
     with pytest.raises(HostError) as err:
         asyncio.run(SshHost(parse_target("vps-alias"), known_hosts=str(empty)).connect())
     assert sshd_fingerprint(sshd) in str(err.value)  # the alias resolved for the message too
+
+
+def idle_spares(sshd: Sshd) -> int:
+    """The spare shells waiting on the test sshd (its wrapper, blocked reading)."""
+    wrapper = str(sshd.wrapper)
+    return sum(
+        1
+        for p in psutil.process_iter(["cmdline"])
+        if wrapper in " ".join(p.info.get("cmdline") or [])
+    )
+
+
+def test_concurrent_commands_leave_one_spare_shell_not_one_each(sshd: Sshd) -> None:
+    """Issue 28.16: four commands at once left four to seven shells open (sshd's
+    MaxSessions is 10)."""
+
+    async def run() -> int:
+        host = ssh_host(sshd)
+        await asyncio.gather(*(host.run(["true"], lambda _l: None, 10) for _ in range(4)))
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        await asyncio.wait_for(asyncio.gather(*others, return_exceptions=True), 20)
+        deadline = time.monotonic() + 20  # the spare made after the last command logs in
+        while sshd.spares_ready() < 5 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        left = idle_spares(sshd)
+        await host.close()
+        return left
+
+    assert asyncio.run(run()) == 1

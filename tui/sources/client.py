@@ -353,18 +353,30 @@ def _api_error(resp: Any) -> ApiError:
     return ApiError(resp.status, reason, message or reason or f"HTTP {resp.status}")
 
 
-def iter_lines(resp: Any, chunk: int = 65536) -> Iterator[bytes]:
-    """Lines of a streamed (chunked) response as they arrive."""
+MAX_LINE = 16 * 2**20  # a watch event of the largest object etcd stores fits many times
+
+
+def iter_lines(resp: Any, chunk: int = 65536, most: int = MAX_LINE) -> Iterator[bytes]:
+    """Lines of a streamed (chunked) response as they arrive. A stream that sends more
+    than `most` bytes without a newline is not held without bound: what came is handed
+    on as one line (cut), and the rest of that line is dropped up to its newline."""
     buf = b""
+    skipping = False
     for data in resp.stream(chunk, decode_content=True):
         buf += data
         while True:
             i = buf.find(b"\n")
             if i < 0:
                 break
-            yield buf[:i]
+            if not skipping:
+                yield buf[:i]
+            skipping = False
             buf = buf[i + 1 :]
-    if buf:
+        if len(buf) > most:
+            if not skipping:
+                yield buf[:most]
+            skipping, buf = True, b""
+    if buf and not skipping:
         yield buf
 
 

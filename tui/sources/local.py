@@ -9,7 +9,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import psutil
 
@@ -126,8 +126,7 @@ class LocalHost:
         emit = Lines(on_line)
         try:
             async with asyncio.timeout(timeout):
-                async for raw in proc.stdout:
-                    emit(raw.decode(errors="replace"))
+                await read_lines(proc.stdout, emit)
                 return await proc.wait()
         finally:
             if proc.returncode is None:
@@ -137,6 +136,30 @@ class LocalHost:
 
     async def close(self) -> None:
         return None
+
+
+MAX_LINE = 64 * 1024  # a longer line is shown cut, and the command's output goes on
+
+
+async def read_lines(stream: asyncio.StreamReader, emit: Callable[[str], None]) -> None:
+    """Line by line, in chunks: `async for` on a StreamReader raises past its 64 KiB
+    limit, which ended a `journalctl -f` tail at the first long line."""
+    pending = b""
+    while chunk := await stream.read(65536):
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            emit(cut(raw))
+        if len(pending) > MAX_LINE:  # no newline yet: never held without bound
+            emit(cut(pending))
+            pending = b""
+    if pending:
+        emit(cut(pending))
+
+
+def cut(raw: bytes) -> str:
+    text = raw[:MAX_LINE].decode(errors="replace")
+    return text + f" … ({len(raw) - MAX_LINE} bytes cut)" if len(raw) > MAX_LINE else text
 
 
 # -- SSH ------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ class SshHost:
         self.is_root = target.user == "root"
         self._lock = asyncio.Lock()
         self._spare: asyncssh.SSHClientProcess[str] | None = None
-        self._refill: asyncio.Future[None] | None = None
+        self._refills: set[asyncio.Task[None]] = set()  # every task made is held, and ended
 
     def _options(self) -> dict[str, object]:
         options: dict[str, object] = {
@@ -173,7 +173,7 @@ class SshHost:
             raise HostError(f"{self.target}: cannot start the sampler: {e}") from None
         parser = ProcText()
         if self._spare is None:
-            self._refill = asyncio.ensure_future(self._prepare_spare())
+            self._refill_spare()
         try:
             while True:
                 try:
@@ -200,9 +200,24 @@ class SshHost:
             SPARE_SHELL, encoding="utf-8", errors="replace", stderr=asyncssh.STDOUT
         )
 
+    def _refill_spare(self) -> None:
+        """One spare shell at a time: concurrent commands once each started one, and
+        all but the last stayed open (sshd's MaxSessions is 10)."""
+        if self._refills:
+            return
+        task = asyncio.ensure_future(self._prepare_spare())
+        self._refills.add(task)
+        task.add_done_callback(self._refills.discard)
+
     async def _prepare_spare(self) -> None:
-        with contextlib.suppress(Exception):
-            self._spare = await self._start_shell()
+        try:
+            shell = await self._start_shell()
+        except Exception:
+            return
+        if self._spare is None:
+            self._spare = shell
+        else:
+            shell.close()
 
     async def _shell(self) -> asyncssh.SSHClientProcess[str]:
         """A shell started ahead of time, the login shell's rc files already read, so a
@@ -210,7 +225,7 @@ class SshHost:
         spare, self._spare = self._spare, None
         if spare is None or spare.is_closing() or spare.exit_status is not None:
             spare = await self._start_shell()
-        self._refill = asyncio.ensure_future(self._prepare_spare())
+        self._refill_spare()
         return spare
 
     async def run(self, argv: Sequence[str], on_line: Line, timeout: float | None) -> int | None:
@@ -231,8 +246,8 @@ class SshHost:
             process.close()  # the input ends: a command still running is killed, with its group
 
     async def close(self) -> None:
-        if self._refill is not None:
-            self._refill.cancel()
+        for task in list(self._refills):
+            task.cancel()
         if self._spare is not None:
             self._spare.close()
             self._spare = None
