@@ -149,3 +149,49 @@ def test_without_a_table_the_fallback_columns_come_from_the_crd(
         "1",
     )
     assert broken.cells[-1] == "90d"
+
+
+def test_flux_kinds_show_fluxs_printer_columns(session: Session, demo: tuple[Any, Path]) -> None:
+    """Issue 28.4: `:ks`, `:hr` showed only NAMESPACE/NAME/AGE on the demo."""
+    ks = session.resolve("ks")
+    assert ks is not None
+    got = rows(session, session.open_kind(ks), 3)
+    names = [c.name for c in got[0].columns]
+    assert names[-3:] == ["Age", "Ready", "Status"]  # Flux's own, in its order
+
+    def cell(row: Any, name: str) -> str:
+        return str(row.cells[[c.name for c in row.columns].index(name)])
+
+    apps = next(r for r in got if r.name == "apps")
+    assert cell(apps, "Ready") == "False" and "decryption failed" in cell(apps, "Status")
+    assert cell(apps, "Age") == "212d"  # as old as the cluster, not just made
+    repo = session.resolve("gitrepo")
+    assert repo is not None
+    (git,) = rows(session, session.open_kind(repo), 1)
+    assert cell(git, "URL") == "https://github.com/mercurious/fleet.git"
+
+
+def test_without_a_table_services_and_ingresses_get_kubectls_own_columns(
+    session: Session, demo: tuple[Any, Path]
+) -> None:
+    emulator, _ = demo
+    emulator.cluster.faults.tables_absent = True
+    svc = session.resolve("svc")
+    assert svc is not None
+    got = rows(session, session.open_kind(svc, "default"), 3)
+    assert [c.name for c in got[0].columns] == [
+        "Namespace",
+        "Name",
+        "Type",
+        "Cluster-IP",
+        "External-IP",
+        "Port(s)",
+        "Age",
+    ]
+    gateway = next(r for r in got if r.name == "api-gateway")
+    assert gateway.cells[2:6] == ("ClusterIP", gateway.cells[3], "<none>", "80/TCP")
+    assert gateway.cells[3].startswith("10.43.")
+    ing = session.resolve("ing")
+    assert ing is not None
+    routes = rows(session, session.open_kind(ing), 1)
+    assert [c.name for c in routes[0].columns][2:6] == ["Class", "Hosts", "Address", "Ports"]

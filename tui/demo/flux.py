@@ -20,30 +20,90 @@ SHA = "8f3b2c1d9e0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c"
 REPO = "https://github.com/mercurious/fleet.git"
 
 
+# The additionalPrinterColumns Flux's CRDs declare (name, type, JSONPath, priority), so
+# `kubectl get ks` and `:ks` show what they show on a real cluster.
+_READY = '.status.conditions[?(@.type=="Ready")]'
+AGE = ("Age", "date", ".metadata.creationTimestamp", 0)
+READY = ("Ready", "string", _READY + ".status", 0)
+STATUS = ("Status", "string", _READY + ".message", 0)
+URL = ("URL", "string", ".spec.url", 0)
+COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
+    "GitRepository": (URL, AGE, READY, STATUS),
+    "OCIRepository": (URL, READY, STATUS, AGE),
+    "HelmRepository": (URL, AGE, READY, STATUS),
+    "HelmChart": (
+        ("Chart", "string", ".spec.chart", 0),
+        ("Version", "string", ".spec.version", 0),
+        ("Source Kind", "string", ".spec.sourceRef.kind", 0),
+        ("Source Name", "string", ".spec.sourceRef.name", 0),
+        AGE,
+        READY,
+        STATUS,
+    ),
+    "Bucket": (("Endpoint", "string", ".spec.endpoint", 0), AGE, READY, STATUS),
+    "Kustomization": (AGE, READY, STATUS),
+    "HelmRelease": (AGE, READY, STATUS),
+    # the image kinds at v1 (Flux 2.7 on)
+    "ImageRepository": (
+        ("Image", "string", ".spec.image", 0),
+        ("Tags", "string", ".status.lastScanResult.tagCount", 0),
+        READY,
+        STATUS,
+        ("Last scan", "string", ".status.lastScanResult.scanTime", 1),
+        AGE,
+    ),
+    "ImagePolicy": (
+        ("Image", "string", ".status.latestRef.name", 0),
+        ("Tag", "string", ".status.latestRef.tag", 0),
+        READY,
+        STATUS,
+        AGE,
+    ),
+    "ImageUpdateAutomation": (
+        READY,
+        STATUS,
+        ("Last run", "string", ".status.lastAutomationRunTime", 1),
+        AGE,
+    ),
+}
+V1BETA2_IMAGE_COLUMNS = {
+    "ImageRepository": (
+        ("Last scan", "string", ".status.lastScanResult.scanTime", 0),
+        ("Tags", "string", ".status.lastScanResult.tagCount", 0),
+    ),
+    "ImagePolicy": (("LatestImage", "string", ".status.latestImage", 0),),
+    "ImageUpdateAutomation": (("Last run", "string", ".status.lastAutomationRunTime", 0),),
+}
+
+
 def flux_resources(release: str = "2.7") -> list[Resource]:
     major, minor = (int(x) for x in release.split(".")[:2])
     image = "v1" if (major, minor) >= (2, 7) else "v1beta2"
     oci = "v1" if (major, minor) >= (2, 6) else "v1beta2"
     src = "source.toolkit.fluxcd.io"
+
+    def cols(kind: str, version: str) -> tuple[tuple[str, str, str, int], ...]:
+        if version == "v1beta2" and kind in V1BETA2_IMAGE_COLUMNS:
+            return V1BETA2_IMAGE_COLUMNS[kind]
+        return COLUMNS[kind]
+
+    def res(
+        group: str, version: str, plural: str, kind: str, short: tuple[str, ...] = ()
+    ) -> Resource:
+        return Resource(group, version, plural, kind, True, short, columns=cols(kind, version))
+
+    img = "image.toolkit.fluxcd.io"
     return [
-        Resource(src, "v1", "gitrepositories", "GitRepository", True, ("gitrepo",)),
-        Resource(src, oci, "ocirepositories", "OCIRepository", True, ("ocirepo",)),
-        Resource(src, "v1", "helmrepositories", "HelmRepository", True, ("helmrepo",)),
-        Resource(src, "v1", "helmcharts", "HelmChart", True, ("hc",)),
-        Resource(src, "v1", "buckets", "Bucket", True),
-        Resource(
-            "kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization", True, ("ks",)
-        ),
-        Resource("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease", True, ("hr",)),
-        Resource("image.toolkit.fluxcd.io", image, "imagerepositories", "ImageRepository", True),
-        Resource("image.toolkit.fluxcd.io", image, "imagepolicies", "ImagePolicy", True),
-        Resource(
-            "image.toolkit.fluxcd.io",
-            image,
-            "imageupdateautomations",
-            "ImageUpdateAutomation",
-            True,
-        ),
+        res(src, "v1", "gitrepositories", "GitRepository", ("gitrepo",)),
+        res(src, oci, "ocirepositories", "OCIRepository", ("ocirepo",)),
+        res(src, "v1", "helmrepositories", "HelmRepository", ("helmrepo",)),
+        res(src, "v1", "helmcharts", "HelmChart", ("hc",)),
+        res(src, "v1", "buckets", "Bucket"),
+        res("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization", ("ks",)),
+        res("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease", ("hr",)),
+        res(img, image, "imagerepositories", "ImageRepository"),
+        res(img, image, "imagepolicies", "ImagePolicy"),
+        res(img, image, "imageupdateautomations", "ImageUpdateAutomation"),
     ]
 
 
@@ -60,7 +120,12 @@ def ready(status: str, reason: str, message: str, since: float = 3600.0) -> Obj:
 
 def _obj(kind: str, name: str, spec: Obj, status: Obj, namespace: str = "flux-system") -> Obj:
     return {
-        "metadata": {"name": name, "namespace": namespace, "generation": 1},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "generation": 1,
+            "creationTimestamp": now_rfc3339(now() - 86400 * 212),  # as old as the cluster
+        },
         "spec": spec,
         "status": {"observedGeneration": 1, **status},
         "kind": kind,

@@ -233,11 +233,80 @@ def json_path(obj: Any, path: str) -> Any:
     return value
 
 
+def _service_cells(obj: JSON) -> tuple[str, ...]:
+    """kubectl's TYPE CLUSTER-IP EXTERNAL-IP PORT(S) of a Service."""
+    spec, status = _d(obj, "spec"), _d(obj, "status")
+    ingress = [
+        _s(i, "ip", 64) or _s(i, "hostname", 253)
+        for i in _l(_d(status, "loadBalancer"), "ingress")
+        if isinstance(i, dict)
+    ]
+    external = ingress + [clean(x, 64) for x in _l(spec, "externalIPs") if isinstance(x, str)]
+    kind = _s(spec, "type", 32) or "ClusterIP"
+    if kind == "ExternalName":
+        external = [_s(spec, "externalName", 253)]
+    ports = []
+    for p in _l(spec, "ports"):
+        if isinstance(p, dict):
+            node = f":{p['nodePort']}" if p.get("nodePort") else ""
+            ports.append(f"{p.get('port', '')}{node}/{_s(p, 'protocol', 8) or 'TCP'}")
+    pending = "<pending>" if kind == "LoadBalancer" else "<none>"
+    return (
+        kind,
+        _s(spec, "clusterIP", 64) or "<none>",
+        ",".join(external) or pending,
+        ",".join(ports) or "<none>",
+    )
+
+
+def _ingress_cells(obj: JSON) -> tuple[str, ...]:
+    """kubectl's CLASS HOSTS ADDRESS PORTS of an Ingress."""
+    spec, status = _d(obj, "spec"), _d(obj, "status")
+    hosts = [_s(r, "host", 253) or "*" for r in _l(spec, "rules") if isinstance(r, dict)]
+    address = [
+        _s(i, "ip", 64) or _s(i, "hostname", 253)
+        for i in _l(_d(status, "loadBalancer"), "ingress")
+        if isinstance(i, dict)
+    ]
+    return (
+        _s(spec, "ingressClassName", 253) or "<none>",
+        ",".join(hosts) or "*",
+        ",".join(address),
+        "80, 443" if _l(spec, "tls") else "80",
+    )
+
+
+BUILTIN = {  # kubectl's own columns, for a server that serves no Table form
+    "services": (("Type", "Cluster-IP", "External-IP", "Port(s)"), _service_cells),
+    "ingresses.networking.k8s.io": (("Class", "Hosts", "Address", "Ports"), _ingress_cells),
+}
+
+
 def fallback_rows(
     kind: str, items: list[Any], printer_columns: list[JSON], now: float
 ) -> tuple[tuple[TableColumn, ...], list[Row]]:
     """NAMESPACE NAME READY AGE, with the CRD's additionalPrinterColumns (priority 0,
-    but its own Ready and Age) between READY and AGE, evaluated from their JSONPaths."""
+    but its own Ready and Age) between READY and AGE, evaluated from their JSONPaths;
+    a Service or an Ingress gets kubectl's own columns instead."""
+    if kind in BUILTIN:
+        names, cells_of = BUILTIN[kind]
+        columns = (*FALLBACK[:2], *(TableColumn(n) for n in names), FALLBACK[3])
+        rows = [
+            make_row(
+                kind,
+                columns,
+                (
+                    _s(_d(o, "metadata"), "namespace", 253),
+                    _s(_d(o, "metadata"), "name", 253),
+                    *cells_of(o),
+                    cell_text(_d(o, "metadata").get("creationTimestamp"), "date", now),
+                ),
+                o,
+            )
+            for o in items
+            if isinstance(o, dict)
+        ]
+        return columns, rows
     extra = tuple(
         TableColumn(_s(c, "name", 64), _s(c, "type", 16) or "string", 0, _s(c, "jsonPath", 512))
         for c in printer_columns
