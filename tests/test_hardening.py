@@ -380,3 +380,28 @@ def test_17_the_followed_pods_are_the_selectors_with_its_match_expressions(
         cluster.put("Pod", pod)
     ctx = Context(Kube.from_kubeconfig(str(kubeconfig), None), "test", Store())
     assert newest_pod(ctx, "default", "gw") == "gw-stable"  # the canary is newer, not its
+
+
+async def test_3_at_60x20_one_pane_at_a_time_with_the_essential_columns_first(
+    small_cluster: Cluster, kubeconfig: Path
+) -> None:
+    app = make_app(kubeconfig)
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one("#pods-table", VirtualTable)
+        await until(pilot, lambda: table.row_count == 6)
+        pods, findings = app.query_one("#pods"), app.query_one("#findings")
+        await until(
+            pilot,
+            lambda: pods.display and not findings.display and not app.query_one("#nodes").display,
+        )
+        await until(
+            pilot,
+            lambda: [c.label for c in table.columns][:4] == ["NAME", "READY", "STATUS", "RESTARTS"],
+        )
+        assert pods.size.height >= 14  # the whole screen but the bars
+        header = lines(table)[0]
+        assert header.startswith("NAME") and "READY" in header
+        await pilot.press("right")  # a whole column, not one character
+        await until(pilot, lambda: int(table.scroll_x) == table.columns[0].width + 1)
+        await pilot.press("f")
+        await until(pilot, lambda: findings.display and not pods.display)

@@ -59,6 +59,8 @@ class IncidentApp(App[int]):
     TITLE = "incident-console"
     COMMANDS = App.COMMANDS | {ConsoleCommands, KindCommands}
     SCREENS = {"help": HelpScreen, "quit": QuitScreen}  # both read the App when shown
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # -narrow: one pane at a time
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         *action_bindings(),
         Binding("ctrl+p,colon", "command_palette", "Palette", key_display="^p :", id="app.palette"),

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
@@ -133,9 +134,11 @@ class PodsPane(Pane):
         self.reverse = False
         self.namespace = namespace
         # Children made here and kept: no lookup that a teardown could make fail.
+        self.narrow = False
+        self._name_width = 30
         self.table = VirtualTable[Pod](
             self._columns(30),
-            render=lambda p: pod_cells(p, self.store, self.clock()),
+            render=self._cells,
             key=attrgetter("uid"),
             id="pods-table",
         )
@@ -150,9 +153,25 @@ class PodsPane(Pane):
         yield self.detail
         yield self.filter_box
 
-    @staticmethod
-    def _columns(name_width: int) -> list[Column]:
-        return [
+    # On a narrow pane, what matters first: NAME READY STATUS RESTARTS, then the rest.
+    NARROW_ORDER = (1, 2, 3, 4, 0, 5, 6, 7, 8, 9)
+    NARROW_WIDTH = 100
+
+    def _cells(self, pod: Pod) -> tuple[Cells, str]:
+        cells, row_class = pod_cells(pod, self.store, self.clock())
+        if self.narrow:
+            cells = tuple(cells[i] for i in self.NARROW_ORDER)
+        return cells, row_class
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < self.NARROW_WIDTH
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self.table.set_columns(self._columns(self._name_width))
+            self.refresh_rows()
+
+    def _columns(self, name_width: int) -> list[Column]:
+        columns = [
             Column("namespace", "NAMESPACE", 13),
             Column("name", "NAME", name_width),
             Column("ready", "READY", 5),
@@ -164,6 +183,10 @@ class PodsPane(Pane):
             Column("age", "AGE", 7, "right"),
             Column("node", "NODE", 12, flex=True),
         ]
+        if self.narrow:
+            columns = [columns[i] for i in self.NARROW_ORDER]
+            columns[0] = Column("name", "NAME", min(name_width, 32))
+        return columns
 
     def refresh_rows(self) -> None:
         rows = select_pods(
@@ -175,7 +198,8 @@ class PodsPane(Pane):
         )
         table = self.table
         name_width = min(44, max([20, *(len(p.name) for p in rows[:2000])]))
-        if table.columns[1].width != name_width:
+        if self._name_width != name_width:
+            self._name_width = name_width
             table.set_columns(self._columns(name_width))
         table.sort_column = None if self.sort == "attention" else self.sort
         table.sort_reverse = self.reverse

@@ -77,6 +77,8 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
         Binding("home,g", "edge(0)", "Top", show=False, id="table.top"),
         Binding("end,G", "edge(1)", "Bottom", show=False, id="table.bottom"),
         Binding("enter", "select", "Select", show=False, id="table.select"),
+        Binding("right", "column(1)", "Next column", show=False, id="table.right"),
+        Binding("left", "column(-1)", "Previous column", show=False, id="table.left"),
     ]
 
     cursor = reactive(0, repaint=False, init=False)
@@ -125,6 +127,19 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
         self.sort_reverse = False
         self.empty_message = "no rows"
         self._update_virtual_size()
+
+    def action_column(self, step: int) -> None:
+        """Left/right move a whole column (one character at a time was useless)."""
+        starts, x = [], 0
+        for col in self._columns:
+            starts.append(x)
+            x += col.width + 1
+        now = int(self.scroll_x)
+        if step > 0:
+            target = next((s for s in starts if s > now), now)
+        else:
+            target = next((s for s in reversed(starts) if s < now), 0)
+        self.scroll_to(x=target, animate=False)
 
     # -- data ------------------------------------------------------------------------
     @property
