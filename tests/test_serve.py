@@ -246,3 +246,61 @@ def test_no_token_in_the_logs_headers_that_forbid_framing_and_the_websocket_for_
     finally:
         os.killpg(served.proc.pid, signal.SIGTERM)
         served.proc.wait(timeout=30)
+
+
+def test_each_viewers_console_knows_who_it_serves_for_its_audit_lines(
+    small_cluster: Cluster, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """Issue 28.18: under serve --allow-actions every viewer's actions were one user's."""
+    import asyncio
+
+    import aiohttp
+    import psutil
+
+    served = start_serve(kubeconfig, tmp_path, "--allow-actions")
+    token = served.url.split("token=")[1]
+    base = served.url.split("/?")[0]
+
+    def viewers() -> list[str]:
+        found = []
+        for child in psutil.Process(served.proc.pid).children(recursive=True):
+            try:
+                env = child.environ()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            if "INCIDENT_CONSOLE_VIEWER" in env:
+                found.append(env["INCIDENT_CONSOLE_VIEWER"])
+        return found
+
+    async def watch() -> list[str]:
+        async with aiohttp.ClientSession() as session:
+            url = f"{base.replace('http', 'ws')}/ws?token={token}&width=80&height=24"
+            async with session.ws_connect(url, headers={"Origin": base}) as ws:
+                deadline = time.monotonic() + 30
+                while not viewers() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                got = viewers()
+                await ws.close()
+                return got
+
+    try:
+        assert asyncio.run(watch())[:1] == ["viewer 1 from 127.0.0.1"]
+    finally:
+        os.killpg(served.proc.pid, signal.SIGTERM)
+        served.proc.wait(timeout=30)
+
+
+def test_the_audit_names_the_viewer_sudo_user_and_uid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from actions.audit import AuditLog
+    from actions.base import Plan, Target
+
+    monkeypatch.setenv("INCIDENT_CONSOLE_VIEWER", "viewer 3 from 127.0.0.1")
+    monkeypatch.setenv("SUDO_USER", "alice")
+    monkeypatch.setenv("SUDO_UID", "1000")
+    log = AuditLog(tmp_path / "audit.jsonl")
+    plan = Plan("deployment.restart", "t", Target("deployment", "d", "gw"), "ctx", (), "", "")
+    entry = log.record(plan, "cancelled")
+    assert entry["user"] == "alice" and entry["sudo_uid"] == 1000
+    assert entry["uid"] == os.getuid() and entry["viewer"] == "viewer 3 from 127.0.0.1"

@@ -11,6 +11,7 @@ credentials and the cluster's Secrets stay on this machine.
 
 from __future__ import annotations
 
+import copy
 import hmac
 import ipaddress
 import logging
@@ -99,6 +100,7 @@ class ConsoleServer(Server):
         self.token = token
         self.max_viewers = max_viewers
         self.viewers = 0
+        self.viewer_count = 0  # viewers since start, each numbered in its audit lines
         static = self.statics_path / "js" / "textual.js"
         self.textual_js = static.read_bytes().replace(*READER_MODE, 1)
 
@@ -161,6 +163,17 @@ class ConsoleServer(Server):
             logging.getLogger(name).addFilter(hide)
         for handler in logging.getLogger().handlers:
             handler.addFilter(hide)
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """Each viewer's console knows who it serves, for its audit lines: a number and
+        the remote address, in its environment (a copy of the server with its own
+        command, so two viewers connecting at once cannot swap theirs)."""
+        self.viewer_count += 1
+        who = f"viewer {self.viewer_count} from {request.remote or 'unknown'}"
+        view = copy.copy(self)
+        view.command = f"env INCIDENT_CONSOLE_VIEWER={shlex.quote(who)} {self.command}"
+        response: web.WebSocketResponse = await Server.handle_websocket(view, request)
+        return response
 
     async def handle_index(self, request: web.Request) -> Any:
         # The page's script and websocket URLs are built from public_url: make them the
