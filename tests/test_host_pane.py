@@ -73,16 +73,17 @@ async def test_restart_a_unit_over_ssh_from_the_palette_flow(
         await until(pilot, lambda: "one of: k3s, containerd" in modal_text(app))
         await pilot.press("enter")  # the default: k3s
         await until(pilot, lambda: screen_is(app, ConfirmScreen))
-        await until(pilot, lambda: "Type k3s to confirm" in modal_text(app))
+        # the host and the unit (issue 28.22: "k3s" was the same word on every host)
+        await until(pilot, lambda: "Type vps-6227e9e1/k3s to confirm" in modal_text(app))
         text = modal_text(app)
         assert "HOST   V P S - 6 2 2 7 E 9 E 1" in text
         assert f"vps-6227e9e1 ({sshd.target})" in text
         assert "$ systemctl restart k3s" in text and "$ journalctl -u k3s -f -n 20" in text
-        assert "no dry run on a host" in text and "Type k3s to confirm" in text
+        assert "no dry run on a host" in text and "Type vps-6227e9e1/k3s to confirm" in text
         assert sshd.commands() == []  # nothing sent before the confirmation
-        await pilot.press(*"vps", "enter")  # not the unit
+        await pilot.press(*"k3s", "enter")  # the unit alone is not enough now
         assert screen_is(app, ConfirmScreen) and sshd.commands() == []
-        await pilot.press(*"k3s", "enter")
+        await pilot.press(*"vps-6227e9e1/k3s", "enter")
         await until(pilot, lambda: screen_is(app, TailScreen))
         await until(pilot, lambda: "(recorded, not run)" in log_text(app), timeout=15)
         await until(pilot, lambda: "journalctl -u k3s -f" in log_text(app), timeout=15)

@@ -20,12 +20,14 @@ from actions.targets import Selection
 from tui.config import Settings
 from tui.flow import ActionFlow, AppScreens
 from tui.kinds import KindCommands
+from tui.navigation import Navigation
 from tui.palette import ConsoleCommands, FindingCommands
 from tui.screens.help import HelpScreen, QuitScreen, action_bindings
-from tui.session import Session, tune_gc
-from tui.sources.client import Kube, KubeConfigError
+from tui.session import Session
+from tui.sources.client import Kube
 from tui.sources.host import Host
 from tui.store import Store
+from tui.store.store import tune_gc
 from tui.triage import Finding
 from widgets.events import EventsPane
 from widgets.findings import FindingsPane
@@ -51,7 +53,7 @@ PANE_KINDS = {  # the store's kinds each pane shows (flux: also every "flux/<Kin
 }
 
 
-class IncidentApp(App[int]):
+class IncidentApp(Navigation, App[int]):
     """Composition, bindings, the flush to the panes and the messages; the session holds
     the cluster and the hosts, the flow runs the actions."""
 
@@ -154,7 +156,7 @@ class IncidentApp(App[int]):
     def on_unmount(self) -> None:
         for timer in getattr(self, "timers", []):
             timer.stop()
-        self.session.stop()
+        self.session.stop(wait=False)  # feeds told to stop, joined off this thread
 
     # -- the hand-off ------------------------------------------------------------------
     @property
@@ -257,28 +259,6 @@ class IncidentApp(App[int]):
                 placeholder=f"Actions for {event.finding.title}: {subject}",
             )
         )
-
-    def filter_namespace(self, namespace: str) -> None:
-        pane = self.panes["pods"]
-        pane.filter_text = f"{namespace}/" if namespace else ""
-        pane.refresh_rows()
-        self.action_focus_pane("pods")
-
-    def switch_context(self, name: str) -> None:
-        """Reconnect to another context of the same kubeconfig; nothing of the old one stays."""
-        try:
-            self.session.switch_context(name)
-        except KubeConfigError as e:
-            self.notify(str(e), severity="error")
-            return
-        self.flow = ActionFlow(self.session, AppScreens(self, self.selection))
-        self.panes["findings"].tracker = self.session.tracker
-        info = self.session.kube.info
-        self.status_bar.context, self.status_bar.server = info.context, info.server
-        self.titlebar.update(self.title_text())
-        for pane in self.panes.values():
-            pane.refresh_rows()
-        self.notify(f"switched to context {name}")
 
     def action_next_host(self, step: int = 1) -> None:
         self.panes["hosts"].select_next(step)

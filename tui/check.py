@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.config import Settings
-from tui.session import Session, connect
-from tui.sources.client import Kube, NoCluster
+from tui.session import Session
+from tui.sources.client import Kube, NoCluster, connect
 from tui.sources.host import Host
 from tui.store import State
 from tui.triage import Finding, Severity, due, evaluate, ordered

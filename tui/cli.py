@@ -326,7 +326,7 @@ def run_console(settings: object) -> int:
     if settings.demo_attach:  # a viewer of `serve --demo`: the demo cluster serve runs
         settings.kubeconfig, settings.context = settings.demo_attach, "demo"
         note = "demo cluster"
-    from tui.session import connect
+    from tui.sources.client import connect
 
     try:
         kube = connect(settings)

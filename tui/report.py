@@ -197,7 +197,17 @@ def git_section(changes: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def build(entries: list[dict[str, Any]], since: float, until: float, source: str, bad: int) -> str:
+def build(
+    entries: list[dict[str, Any]],
+    since: float,
+    until: float,
+    source: str,
+    bad: int,
+    most: int | None = None,
+) -> str:
+    """The report as Markdown. `most`: the timeline and the actions keep only their last
+    `most` rows (the console's screen: Markdown of 200,000 rows froze it); the summary
+    and the changes for Git are whole either way."""
     chosen = [e for e in entries if since <= e["_at"] <= until]
     spans: dict[str, FindingSpan] = {}
     order: list[FindingSpan] = []
@@ -273,6 +283,9 @@ def build(entries: list[dict[str, Any]], since: float, until: float, source: str
         + "."
     )
     out += ["", "## Timeline", "", "| time (UTC) | what | detail |", "|---|---|---|"]
+    if most is not None and len(timeline) > most:
+        out.append(f"| | {len(timeline) - most} earlier entries: `s` saves them all | |")
+        timeline = timeline[-most:]
     for at, what, detail in timeline:
         out.append(f"| {hhmm(at)} | {cell(what)} | {cell(detail)} |")
     if not timeline:
@@ -298,7 +311,11 @@ def build(entries: list[dict[str, Any]], since: float, until: float, source: str
         "| time (UTC) | who | action | target | outcome | what was sent | message |",
         "|---|---|---|---|---|---|---|",
     ]
-    for a in actions:
+    shown_actions = actions if most is None else actions[-most:]
+    if len(shown_actions) < len(actions):
+        earlier = len(actions) - len(shown_actions)
+        out.append(f"| | | {earlier} earlier actions: `s` saves them all | | | | |")
+    for a in shown_actions:
         who = a.get("user", "?") + (f" ({a['kube_user']})" if a.get("kube_user") else "")
         out.append(
             f"| {hhmm(a['_at'])} | {cell(who)} | {cell(a.get('action'))} | {cell(target_text(a))}"

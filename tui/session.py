@@ -1,11 +1,10 @@
 """The console without a screen: one cluster (or none), the hosts, the feeds, the store,
 triage and the timeline. The App and `check` are both its clients; no Textual here.
 
-Threads: each feed runs in one thread the session owns, with the feed's own stop event;
-the hosts run in the HostManager's one thread. `stop()` stops them all and joins them.
+Threads: each feed runs in a thread the session owns, with its own stop event; the hosts
+in the HostManager's thread. `stop()` stops and joins them (the App: off its thread).
 Changes reach the store only through the ChangeBuffer, drained by `drain()` on the
-caller's thread (the UI thread for the App).
-"""
+caller's thread (the UI thread for the App)."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from tui.config import Settings
-from tui.sources.client import Kube, NoCluster, connect
+from tui.sources.client import Kube, NoCluster
 from tui.sources.cluster import api_server, no_cluster
 from tui.sources.discovery import ApiKind, Discovery, discover
 from tui.sources.flux import discover_status
@@ -39,13 +38,9 @@ from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
 from tui.store.models import parse_certificate, parse_endpointslice
-from tui.store.store import tune_gc
 from tui.triage import Finding, TimelineEntry, Tracker, evaluate
 
 JOIN_TIMEOUT = 2.0  # seconds stop() waits for each feed's thread
-
-
-__all__ = ["Session", "connect", "tune_gc"]
 
 
 class Feed(Protocol):
@@ -250,23 +245,32 @@ class Session:
         if self.host_manager is not None and self.settings.hosts_default:
             self._derived.derive(self.store, self.host_manager, self.buffer)
 
-    def stop_feeds(self) -> None:
+    def stop_feeds(self, wait: bool = True) -> None:
+        """Every feed stopped, then joined: here, or (wait=False: the screen) by a reaper."""
         with self._lock:
             self._stopped = True
             feeds, threads = self.feeds, self._threads
             self.feeds, self._threads = [], []
         for feed in feeds:
             feed.stop()
-        for thread in threads:
-            if thread is not threading.current_thread():
-                thread.join(JOIN_TIMEOUT)
+        here = threading.current_thread()
 
-    def stop(self) -> None:
+        def join() -> None:
+            for thread in threads:
+                if thread is not here:
+                    thread.join(JOIN_TIMEOUT)
+
+        if wait:
+            join()
+        else:
+            threading.Thread(target=join, name="reaper", daemon=True).start()
+
+    def stop(self, wait: bool = True) -> None:
         for other in self.watched.values():
-            other.stop()
-        self.stop_feeds()
+            other.stop(wait)
+        self.stop_feeds(wait)
         if self.host_manager is not None:
-            self.host_manager.stop()
+            self.host_manager.stop(wait)
             self.host_manager = None
 
     def list_watches(self) -> Iterator[ListWatch]:
@@ -281,8 +285,7 @@ class Session:
                 else:
                     feed.paused.clear()
 
-    def check_slow(self) -> None:
-        """A request the server sits on shows as "slow" (asked once a second)."""
+    def check_slow(self) -> None:  # a request the server sits on shows as "slow"
         for feed in self.list_watches():
             feed.check_slow()
 
@@ -311,11 +314,17 @@ class Session:
     def switch_context(self, name: str) -> None:
         """Reconnect to another context of the same kubeconfig; nothing of the old one
         stays but the hosts. Raises KubeConfigError (nothing changed) when it cannot."""
-        kube = Kube.from_kubeconfig(self.kube.info.kubeconfig, name)
+        self.switch_to(self.load_context(name), name)
+
+    def load_context(self, name: str) -> Kube:  # blocking (an exec plugin): from a worker
+        return Kube.from_kubeconfig(self.kube.info.kubeconfig, name)
+
+    def switch_to(self, kube: Kube, name: str) -> None:
+        """The switch itself, quick: the old feeds told to stop, joined off this thread."""
         left, chosen = self.kube.info.context, self.watched.pop(name, None)
         if chosen is not None:  # it is this session's now; the one left is watched
-            chosen.stop()
-        self.stop_feeds()
+            chosen.stop(wait=False)
+        self.stop_feeds(wait=False)
         self.kube.close()
         self.kube = kube
         if chosen is not None:

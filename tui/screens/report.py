@@ -24,9 +24,10 @@ class ReportScreen(Screen[None]):
     ReportScreen VerticalScroll { padding: 0 1; }
     """
 
-    def __init__(self, title: str, markdown: str, save_to: Path) -> None:
+    def __init__(self, title: str, markdown: str, save_to: Path, whole: str = "") -> None:
         super().__init__()
         self.title_text, self.markdown, self.save_to = title, markdown, save_to
+        self.whole = whole or markdown  # what `s` saves: every row
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="report-title", markup=False)
@@ -35,12 +36,13 @@ class ReportScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        for scroll in self.query(VerticalScroll):  # none when closed before it was shown
+            scroll.focus()
 
     def action_save(self) -> None:
         try:
             self.save_to.parent.mkdir(parents=True, exist_ok=True)
-            self.save_to.write_text(self.markdown)
+            self.save_to.write_text(self.whole)
         except OSError as e:
             self.notify(f"cannot write {self.save_to}: {e.strerror}", severity="error")
             return

@@ -86,10 +86,11 @@ class HostManager:
             with contextlib.suppress(Exception):
                 await host.close()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
         if self.thread.is_alive():
             self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=5)
+            if wait:  # the App does not wait: the loop's thread ends by itself
+                self.thread.join(timeout=5)
 
     def is_root(self, host_name: str) -> bool:
         host = self.hosts.get(host_name)
