@@ -47,8 +47,9 @@ prom-deps:
 	    prometheus prometheus-node-exporter >/dev/null; } || \
 	  echo "make: prometheus could not be installed: the Prometheus tests will skip"
 
+# Two workers (this machine has two cores), a file's tests together (they share its fixtures).
 test: lint sshd-deps browser-deps prom-deps
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 bench: $(STAMP) sshd-deps prom-deps
 	$(BIN)/python -m bench.pods_load
@@ -56,6 +57,7 @@ bench: $(STAMP) sshd-deps prom-deps
 	$(BIN)/python -m bench.serve_load
 	$(BIN)/python -m bench.kinds_load
 	$(BIN)/python -m bench.fleet_load
+	$(BIN)/python -m bench.dead_api
 
 # 30 minutes under load with the API killed every 5 minutes; not part of `make test`.
 soak: $(STAMP) sshd-deps

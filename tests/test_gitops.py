@@ -158,7 +158,7 @@ async def test_suspend_first_then_act_then_resume_gives_the_git_values_back(
             kubeconfig, "patch", "kustomization", "apps", "-n", "flux-system", "--type=merge",
             "-p", '{"spec":{"interval":"1s"}}',
         )  # fmt: skip
-        await pilot.pause(2.5)
+        await pilot.pause(1.5)  # a whole interval passes: nothing reverts a suspended change
         assert limit(kubeconfig) == "1Gi"
         # resumed from the finding: the Git values come back, the finding goes
         target = app.flow.finding_target(registry.get("flux.resume"), finding)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,12 @@ def palette_prompts(app: Any) -> list[str]:
 
 
 async def test_no_kubeconfig_and_ssh_opens_on_the_host_and_says_why_the_cluster_is_not_there(
-    k3s_sshd: Sshd,
+    k3s_sshd: Sshd, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a short HOME: the message names ~/.kube/config first, and a long tmp path (a
+    # pytest-xdist worker's) would push the K3s path past the pane's edge
+    home = Path(tempfile.mkdtemp(prefix="h", dir="/tmp"))
+    monkeypatch.setenv("HOME", str(home))
     app = hosts_only_app([ssh_host(k3s_sshd, name="vps-6227e9e1")])
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "k3s active (running)" in screen_text(app, "#host-summary"), 15)
