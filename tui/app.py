@@ -104,7 +104,6 @@ class IncidentApp(Navigation, App[int]):
         self.after_flush: list[Callable[[set[str]], None]] = []
         if settings.keys:
             self.set_keymap(dict(settings.keys))
-        tune_gc()  # the store's objects are acyclic: see there
 
     @property
     def store(self) -> Store:
@@ -146,6 +145,7 @@ class IncidentApp(Navigation, App[int]):
         for pane in self.panes.values():
             pane.refresh_rows()
         self._show_status()
+        tune_gc()  # the store's objects are acyclic, the screen's are made: see there
         self.session.start()
         self.timers = [
             self.set_interval(FLUSH_INTERVAL, self.flush_changes, name="flush"),
