@@ -23,6 +23,8 @@ def _l(obj: object, key: str) -> list[Any]:
 
 def _s(obj: object, key: str, limit: int = 4096) -> str:
     v = obj.get(key) if isinstance(obj, dict) else None
+    if type(v) is str and len(v) <= limit and v.isprintable():
+        return v  # inert already (see clean): most strings of a list, without a call
     if v is None or isinstance(v, dict | list):
         return ""
     return clean(v, limit)
