@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench soak screenshots clean sshd-deps browser-deps prom-deps
+.PHONY: demo test lint bench soak screenshots clean sshd-deps browser-deps prom-deps am-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,16 @@ prom-deps:
 	  echo "make: prometheus could not be installed: the Prometheus tests will skip"
 
 # Two workers (this machine has two cores), a file's tests together (they share its fixtures).
-test: lint sshd-deps browser-deps prom-deps
+# The Alertmanager tests start Debian's prometheus-alertmanager on 127.0.0.1.
+am-deps:
+	@test -x /usr/bin/prometheus-alertmanager || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
+	    prometheus-alertmanager >/dev/null; } || \
+	  echo "make: prometheus-alertmanager could not be installed: its tests will skip"
+
+test: lint sshd-deps browser-deps prom-deps am-deps
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 bench: $(STAMP) sshd-deps prom-deps

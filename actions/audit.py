@@ -81,6 +81,7 @@ class AuditLog:
                 if plan.host
                 else {}
             ),
+            **({"external_request": plan.data["external"]} if plan.data.get("external") else {}),
             "equivalent": plan.equivalent,
             "outcome": outcome,
             "message": message,

@@ -110,6 +110,7 @@ class Context:
     api_server: str = ""  # the API server's URL, for the connectivity checks
     clock: Callable[[], float] = time.time  # the console's time (restartedAt, requestedAt)
     read_only: bool = False  # the request layer refuses every mutation, whatever asks
+    alertmanager: Any = None  # tui.sources.prometheus.Endpoint, where one is configured
 
 
 class CommandResult(Protocol):

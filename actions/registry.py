@@ -19,6 +19,7 @@ MODULES = (
     "actions.hostcare",
     "actions.resources",
     "actions.gitops",
+    "actions.alerts",
 )
 
 _REGISTRY: dict[str, Action] = {}

@@ -39,6 +39,8 @@ def target_for(action: Action, store: Store, selection: Selection) -> Target | s
         if not selection.host:
             return "no host: run with --local or --ssh TARGET"
         return Target("host", name=selection.host)
+    if kind == "alert":
+        return "an alert is chosen in the findings: f, then Enter on it"
     if kind == "flux":
         if selection.flux is None:
             return "select a Flux object first"
@@ -72,6 +74,10 @@ def finding_target(action: Action, store: Store, finding: Finding) -> Target | s
         return f"{subject} is not a {'Deployment' if kind == 'deployment' else 'Service'}"
     if kind == "flux":
         return Target(subject.kind, subject.namespace, subject.name, path=subject.path)
+    if kind == "alert":
+        if subject.kind != "alert":
+            return f"{subject} is not an Alertmanager alert"
+        return Target("alert", subject.namespace, subject.name, path=subject.path)
     if kind == "host":
         if subject.kind == "host":
             return Target("host", name=subject.name)

@@ -130,7 +130,11 @@ async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, An
     from widgets.table import VirtualTable
 
     t0 = time.perf_counter()
-    settings = Settings(kubeconfig=str(kubeconfig), metrics_interval=15, page_size=int(os.environ.get("BENCH_PAGE", "500")))
+    settings = Settings(
+        kubeconfig=str(kubeconfig),
+        metrics_interval=15,
+        page_size=int(os.environ.get("BENCH_PAGE", "500")),
+    )
     app = IncidentApp(settings, Kube.from_kubeconfig(str(kubeconfig), None))
     meter = FreezeMeter()
     out: dict[str, Any] = {}

@@ -78,8 +78,23 @@ async def actions_shots(app: Any, pilot: Any, pods: Any) -> None:
     await pilot.press("escape", "escape")
     await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
     await pilot.pause(1.0)
-    shot(app, "dashboard-after-fix")
+    shot(app, "dashboard-after-fix")  # with "Kustomization apps suspended by this console"
+    await trace_shot(app, pilot, pods)
     await flux_shots(app, pilot)
+
+
+async def trace_shot(app: Any, pilot: Any, pods: Any) -> None:
+    """`t` on api-gateway's pod: the pod -> ReplicaSet -> Deployment -> Kustomization apps
+    -> GitRepository chain, and the events of the three."""
+    from tui.screens.describe import DescribeScreen
+
+    pods.cursor = next(i for i, p in enumerate(pods.items) if p.name.startswith("api-gateway"))
+    await pilot.press("t")
+    await until(pilot, lambda: isinstance(app.screen, DescribeScreen), "the trace")
+    await pilot.pause(0.5)
+    shot(app, "trace")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
 
 async def flux_shots(app: Any, pilot: Any) -> None:
@@ -98,6 +113,18 @@ async def flux_shots(app: Any, pilot: Any) -> None:
 
     def tail_text() -> str:
         return "\n".join(app.screen.query_one(LogView).text_lines())
+
+    # apps was suspended before api-gateway's fix (the safe way): the fix is in Git now,
+    # so resume it; its resume says what a reconcile reverts
+    await palette(app, pilot, "resume", "Flux resume")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the resume confirmation")
+    await pilot.pause(0.3)
+    shot(app, "flux-confirm-resume")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TailScreen), "the resume tail")
+    await until(pilot, lambda: "decryption failed" in tail_text(), "the resume's wait", 60)
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
     await palette(app, pilot, "with source", "Flux reconcile with source")
     await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")

@@ -48,6 +48,7 @@ FLUX_IDS = {
 
 
 KIND_IDS = {"resource.delete"}  # any row of `:kind` (issue 12)
+ALERT_IDS = {"alert.silence", "alert.expire-silence"}  # Alertmanager (issue 25)
 HOST_IDS = {
     "host.service-restart",
     "host.service-status",
@@ -61,7 +62,7 @@ HOST_IDS = {
 
 
 def test_the_registry_has_every_id_of_the_runbook() -> None:
-    assert {a.id for a in registry.all_actions()} == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS
+    assert {a.id for a in registry.all_actions()} == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS
     dangerous = {a.id for a in registry.all_actions() if a.dangerous}
     assert dangerous == {
         "pod.delete",
@@ -91,7 +92,7 @@ def test_actions_json(read_only: bool) -> None:
         ["--read-only"] if read_only else []
     )
     out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
-    assert {row["id"] for row in out} == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS
+    assert {row["id"] for row in out} == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS
     for row in out:
         assert {"id", "title", "target", "dangerous", "equivalent", "available"} <= set(row)
         assert row["available"] is (not (read_only and row["mutating"]))

@@ -205,3 +205,43 @@ def test_check_over_ssh_finds_k3s_failed_on_the_node(
     assert k3s["subject"]["name"] == node.target and k3s["evidence"] == "k3s is failed (failed)"
     assert k3s["actions"][0] == "host.service-status"
     assert proc.returncode == 2 and out["not_evaluated"] == []
+
+
+def test_the_demos_alertmanager_fires_the_runbooks_alerts_and_takes_a_silence(
+    tmp_path: Path,
+) -> None:
+    """The demo serves Alertmanager's API v2 beside its Kubernetes API: what its
+    incident fires (the crash-looping gateway, the broken topic, a filling disk)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "check", "--demo", "--json", "--no-hosts"],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    out = json.loads(proc.stdout)
+    names = {a["name"] for a in out["alerts"]}
+    assert names >= {"KubePodCrashLooping", "KafkaTopicNotReady", "NodeFilesystemSpaceFillingUp"}
+    crash = next(a for a in out["alerts"] if a["name"] == "KubePodCrashLooping")
+    assert crash["labels"]["pod"].startswith("api-gateway-") and crash["state"] == "firing"
+
+    import urllib.request
+
+    from tui.demo import start_demo
+
+    emulator, _demo, _ = start_demo(kubeconfig=tmp_path / "kc", scenario=False)
+    try:
+        body = {
+            "matchers": [{"name": "alertname", "value": "KafkaTopicNotReady", "isRegex": False,
+                          "isEqual": True}],
+            "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z",
+            "createdBy": "ops", "comment": "known",
+        }  # fmt: skip
+        req = urllib.request.Request(
+            emulator.url + "/api/v2/silences", data=json.dumps(body).encode(), method="POST"
+        )
+        sid = json.loads(urllib.request.urlopen(req, timeout=10).read())["silenceID"]
+        groups = json.loads(
+            urllib.request.urlopen(emulator.url + "/api/v2/alerts/groups", timeout=10).read()
+        )
+        topic = next(g for g in groups if g["labels"]["alertname"] == "KafkaTopicNotReady")
+        assert topic["alerts"][0]["status"]["silencedBy"] == [sid]
+    finally:
+        emulator.stop()

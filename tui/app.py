@@ -208,9 +208,9 @@ class IncidentApp(Navigation, App[int]):
             return
         changes = self.session.triage()
         self.flow.record_timeline(changes)
-        pane = self.panes["findings"]
-        if changes or not pane.evaluated:
-            pane.evaluated = True
+        pane, revision = self.panes["findings"], self.session.tracker.revision
+        if changes or not pane.evaluated or pane.revision != revision:
+            pane.evaluated, pane.revision = True, revision
             pane.refresh_rows()
         else:
             pane.show_detail()

@@ -33,6 +33,7 @@ class Result:
     not_evaluated: dict[str, tuple[str, str]] = field(default_factory=dict)  # what: state, why
     context: str = ""
     server: str = ""
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # what Alertmanager fires
 
     @property
     def exit_code(self) -> int:
@@ -115,7 +116,19 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
                 view.status.state.value,
                 view.status.message or f"no sample within {timeout:g}s",
             )
-    return Result(ordered(findings, {}), not_evaluated, kube.info.context, kube.info.server)
+    alerts = [
+        {
+            "name": a.name,
+            "severity": a.severity,
+            "state": "silenced" if a.silenced_by else ("inhibited" if a.inhibited_by else "firing"),
+            "labels": a.label,
+            "summary": a.summary,
+            "starts_at": a.starts_at,
+            "fingerprint": a.fingerprint,
+        }
+        for a in store.alerts
+    ]
+    return Result(ordered(findings, {}), not_evaluated, kube.info.context, kube.info.server, alerts)
 
 
 def as_json(result: Result) -> dict[str, Any]:
@@ -146,6 +159,7 @@ def as_json(result: Result) -> dict[str, Any]:
             {"what": what, "state": state, "message": why}
             for what, (state, why) in result.not_evaluated.items()
         ],
+        "alerts": result.alerts,
     }
 
 

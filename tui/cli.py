@@ -162,6 +162,7 @@ def add_console_flags(sub: argparse.ArgumentParser, audit_log: bool = False) -> 
     """The console's flags, accepted after a subcommand too (`check --kubeconfig K`)."""
     paths = [("--kubeconfig", "PATH"), ("--context", "NAME"), ("--namespace", "NS")]
     paths += [("--ssh-key", "PATH"), ("--known-hosts", "PATH"), ("--prometheus", "URL")]
+    paths += [("--alertmanager", "URL")]
     if audit_log:
         paths.append(("--audit-log", "PATH"))
     same = "as for the console"
@@ -188,6 +189,11 @@ def add_host_arguments(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="every node's figures from this Prometheus's node-exporter series"
         " (and the API error rate); overrides [prometheus] url",
+    )
+    p.add_argument(
+        "--alertmanager",
+        metavar="URL",
+        help="what this Alertmanager (API v2) is firing, as findings; overrides [alertmanager] url",
     )
     p.add_argument(
         "--known-hosts",
@@ -258,11 +264,10 @@ def run_command(argv: list[str] | None = None) -> int:
         )
     if args.audit_log:
         settings.audit_log = args.audit_log
-    for name in ("kubeconfig", "namespace", "prometheus"):
+    for name in ("kubeconfig", "namespace", "prometheus", "alertmanager"):
         if getattr(args, name, None) is not None:
-            setattr(
-                settings, "prometheus_url" if name == "prometheus" else name, getattr(args, name)
-            )
+            where = f"{name}_url" if name in ("prometheus", "alertmanager") else name
+            setattr(settings, where, getattr(args, name))
     contexts = args.context if isinstance(args.context, list) else [args.context]
     contexts = [c for c in contexts if c]
     if contexts:
@@ -293,6 +298,7 @@ def run_command(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="incident-console-check-") as tmp:
             emulator, demo, path = start_demo(kubeconfig=Path(tmp) / "kubeconfig")
             settings.kubeconfig, settings.context = str(path), "demo"
+            settings.alertmanager_url = settings.alertmanager_url or emulator.url
             try:
                 return check_command(settings, args.json, args.timeout)
             finally:
@@ -321,6 +327,7 @@ def run_console(settings: object) -> int:
         note = f"demo cluster: kubectl --kubeconfig {path}"
         if not settings.audit_log:  # the demo's record is its own, never the real one
             settings.audit_log = str(demo_audit_path())
+        settings.alertmanager_url = settings.alertmanager_url or emulator.url  # its own
         print(f"incident-console: demo cluster API on {emulator.url}", file=sys.stderr)
         print(f"incident-console: kubectl --kubeconfig {path} get pods -A", file=sys.stderr)
     if settings.demo_attach:  # a viewer of `serve --demo`: the demo cluster serve runs

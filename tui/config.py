@@ -40,6 +40,10 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     # {name} its name; an entry above wins
     default = "root@{address}"
 
+    [alertmanager]  # what is firing, as findings; alert.silence / alert.expire-silence
+    url = "http://alertmanager.monitoring:9093"   # --alertmanager URL overrides it
+    # username = "..." and password = "...", or bearer_token = "...": sent, never shown
+
     [gitops]  # a Kustomization suspended (or an object excluded from Flux) by the console
     # is a warning finding until given back to Flux, critical after this many minutes
     critical_after = 30
@@ -83,6 +87,11 @@ class Settings:
     prometheus_username: str | None = None
     prometheus_password: str | None = None
     prometheus_bearer_token: str | None = None
+    # [alertmanager] url (API v2), and its credentials the same way
+    alertmanager_url: str | None = None
+    alertmanager_username: str | None = None
+    alertmanager_password: str | None = None
+    alertmanager_bearer_token: str | None = None
     hosts_default: str | None = None  # [hosts] default: every node's SSH target
     gitops_critical_after: float = 1800.0  # [gitops] critical_after (minutes), in seconds
     # from the command line only
@@ -128,6 +137,10 @@ TYPES: dict[str, tuple[type, ...]] = {
     "prometheus_username": (str,),
     "prometheus_password": (str,),
     "prometheus_bearer_token": (str,),
+    "alertmanager_url": (str,),
+    "alertmanager_username": (str,),
+    "alertmanager_password": (str,),
+    "alertmanager_bearer_token": (str,),
 }
 
 
@@ -161,6 +174,14 @@ def load_settings(path: Path | None = None) -> Settings:
                 "bearer_token"
             )
         data.update({f"prometheus_{k}": v for k, v in table.items()})
+    alerts = data.pop("alertmanager", None)
+    if alerts is not None:
+        keys = {"url", "username", "password", "bearer_token"}
+        if not isinstance(alerts, dict) or set(alerts) - keys:
+            raise ConfigError(
+                f"config file {path}: [alertmanager] takes url, username, password, bearer_token"
+            )
+        data.update({f"alertmanager_{k}": v for k, v in alerts.items()})
     gitops = data.pop("gitops", None)
     if gitops is not None:
         after = gitops.get("critical_after") if isinstance(gitops, dict) else None

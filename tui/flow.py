@@ -32,6 +32,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.params import ParamsScreen
 from tui.screens.tail import Producer, TailScreen
 from tui.session import Session
+from tui.sources import alertmanager
 from tui.sources.client import ApiError
 from tui.sources.discovery import ApiKind
 from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
@@ -81,6 +82,7 @@ class ActionFlow:
             api_server=s.kube.info.server,
             clock=s.clock,
             read_only=s.settings.read_only,
+            alertmanager=alertmanager.endpoint_of(s.settings),
         )
 
     def record_timeline(self, entries: list[TimelineEntry]) -> None:

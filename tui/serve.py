@@ -192,6 +192,7 @@ FORWARDED = (
     ("--ssh-key", "ssh_key"),
     ("--known-hosts", "known_hosts"),
     ("--prometheus", "prometheus"),
+    ("--alertmanager", "alertmanager"),
 )
 
 

@@ -48,6 +48,8 @@ def row_cells(row: Row, now: float) -> tuple[Cells, str]:
         return ("ok", human_duration(now - row.cleared), f.title, subject_cell(f)), "dim"
     sev = "CRIT" if f.severity is Severity.CRITICAL else "WARN"
     cells: Cells = (sev, human_duration(now - row.first_seen), f.title, subject_cell(f))
+    if f.muted:  # silenced or inhibited in Alertmanager: listed, dimmed
+        return ("mute", *cells[1:]), "dim"
     return cells, "critical" if f.severity is Severity.CRITICAL else "warning"
 
 
@@ -94,6 +96,7 @@ class FindingsPane(Pane):
         )
         self.detail = Static("", id="findings-detail", classes="detail", markup=False)
         self.evaluated = False
+        self.revision = -1  # the tracker's revision last shown
 
     def compose(self) -> ComposeResult:
         yield self.table

@@ -98,6 +98,11 @@ class Handler(Streams):
             )
         if path == "/apis":
             return self._send_json(200, self._group_list())
+        if parts[:2] == ["api", "v2"]:  # the demo's Alertmanager, on the same port
+            from tui.demo.alerts import answer
+
+            got, doc = answer(self.cluster, self.command, parts[2:], orjson.loads(body or b"null"))
+            return self._send_json(got, doc)
         if parts[:1] == ["api"] and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]
         elif parts[:1] == ["apis"] and len(parts) >= 3:

@@ -107,6 +107,11 @@ class ConfirmScreen(ModalScreen[bool]):
                     )
                     yield Static("Same as", classes="label", markup=False)
                     yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
+                elif p.data.get("external"):  # Alertmanager: its own API, no dry run
+                    yield Static("Same as", classes="label", markup=False)
+                    yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
+                    yield Static("Request to Alertmanager", classes="label", markup=False)
+                    yield Static(str(p.data["external"]), id="request", markup=False)
                 else:
                     yield Static("Same as", classes="label", markup=False)
                     yield Static(self.equivalents(), id="equivalent", markup=False)
@@ -118,9 +123,10 @@ class ConfirmScreen(ModalScreen[bool]):
                     yield Static(self.requests_text(), id="request", markup=False)
             if p.refusal:
                 yield Static(f"✖ cannot run: {p.refusal}", id="dry", classes="-bad", markup=False)
-            elif p.host:
+            elif p.host or p.data.get("external"):
+                where = "on a host" if p.host else "in Alertmanager"
                 yield Static(
-                    "no dry run on a host: the commands above are exactly what will run",
+                    f"no dry run {where}: what is above is exactly what will be sent",
                     id="dry",
                     classes="-host",
                     markup=False,

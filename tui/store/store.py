@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.store.alerts import Alert, AlertsUpdate
 from tui.store.fleet import Fleet, NodeMetrics, apply_node_metrics
 from tui.store.host import HostUpdate, HostView
 from tui.store.models import Deployment, Event, Node, ReplicaSet
@@ -98,6 +99,7 @@ Change = (
     | HostUpdate
     | NodeMetrics
     | PrometheusUpdate
+    | AlertsUpdate
     | ApiServer
     | FluxPaths
 )
@@ -151,11 +153,15 @@ class Store:
         self.metrics_status = KindStatus(State.CONNECTING, "waiting for the first poll")
         self.pod_usage: dict[tuple[str, str], Usage] = {}
         self.node_usage: dict[str, Usage] = {}
-        self.versions: dict[str, int] = {k: 0 for k in (*KINDS, "metrics", "status", "hosts")}
+        self.versions: dict[str, int] = {
+            k: 0 for k in (*KINDS, "metrics", "status", "hosts", "alerts")
+        }
         self.hosts: dict[str, HostView] = {}  # by the console's name for the host
         self.fleet = Fleet()  # the Prometheus source of every node's figures, if any
         self.prometheus_status = KindStatus(State.ABSENT, "no Prometheus URL configured")
         self.api_error_rate: float | None = None
+        self.alertmanager_status = KindStatus(State.ABSENT, "no Alertmanager URL configured")
+        self.alerts: tuple[Alert, ...] = ()
         self.api_server: ApiServer | None = None
 
     def clear(self) -> None:
@@ -222,6 +228,11 @@ class Store:
                 self.prometheus_status = _since_kept(self.prometheus_status, ch.status)
                 self.api_error_rate = ch.error_rate if ch.status.state.ok else None
                 touched.add("metrics")
+            elif isinstance(ch, AlertsUpdate):
+                self.alertmanager_status = _since_kept(self.alertmanager_status, ch.status)
+                if ch.alerts is not None:
+                    self.alerts = ch.alerts
+                touched.add("alerts")
             elif isinstance(ch, ApiServer):
                 self.api_server = ch
                 touched.add("status")

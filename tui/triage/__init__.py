@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from tui.store import Store
+from tui.triage.alerts import alert_rules
 from tui.triage.findings import Finding, Severity, Subject, TimelineEntry, Tracker, due, ordered
 from tui.triage.gitops import CRITICAL_AFTER, gitops_rules
 from tui.triage.hosts import api_host, api_rules, cluster_rules, host_rules
@@ -34,6 +35,7 @@ RULES = (
     flux_rules,
     host_rules,
     cluster_rules,
+    alert_rules,
 )
 
 

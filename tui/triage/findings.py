@@ -47,6 +47,7 @@ class Finding:
     since: float | None = None  # when the condition began, where the object says
     hold: float = 0.0  # seconds it must last before it is a finding
     context: str = ""  # the cluster's, when the console watches several
+    muted: bool = False  # an alert silenced or inhibited in Alertmanager: shown dimmed
 
     @property
     def key(self) -> str:
@@ -94,6 +95,7 @@ class TimelineEntry:
             "actions": list(f.actions),
             "section": f.section,
             **({"context": f.context} if f.context else {}),
+            **({"muted": True} if f.muted else {}),
         }
 
 
@@ -106,6 +108,7 @@ class Tracker:
     first_seen: dict[str, float] = field(default_factory=dict)  # active key -> when it began
     timeline: list[TimelineEntry] = field(default_factory=list)
     max_timeline: int = 1000
+    revision: int = 0  # counts every change of what is shown: seen, cleared, fresher text
 
     def update(self, findings: Iterable[Finding], now: float) -> list[TimelineEntry]:
         current = {f.key: f for f in findings}
@@ -116,7 +119,9 @@ class Tracker:
         for key, f in current.items():
             first = self.observed.setdefault(key, now)
             if key in self.active:
-                self.active[key] = f  # fresher evidence
+                if self.active[key] != f:  # fresher evidence, or a new title (silenced)
+                    self.revision += 1
+                self.active[key] = f
             elif due(f, first, now):
                 began = f.since if f.since is not None and f.since < now else first
                 self.active[key] = f
@@ -126,6 +131,7 @@ class Tracker:
             if key not in current:
                 f = self.active.pop(key)
                 changes.append(TimelineEntry(now, "cleared", f, self.first_seen.pop(key, now)))
+        self.revision += len(changes)
         self.timeline.extend(changes)
         del self.timeline[: -self.max_timeline]
         return changes
