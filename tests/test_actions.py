@@ -62,7 +62,9 @@ HOST_IDS = {
 
 
 def test_the_registry_has_every_id_of_the_runbook() -> None:
-    assert {a.id for a in registry.all_actions()} == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS
+    assert {
+        a.id for a in registry.all_actions()
+    } == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS
     dangerous = {a.id for a in registry.all_actions() if a.dangerous}
     assert dangerous == {
         "pod.delete",

@@ -40,6 +40,10 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     # {name} its name; an entry above wins
     default = "root@{address}"
 
+    [health]  # polled every 15 s (a timeout of 5 s): a failing one is a finding; with a
+    # Prometheus URL, its /-/healthy too
+    urls = ["http://api-gateway.default:8080/health"]
+
     [alertmanager]  # what is firing, as findings; alert.silence / alert.expire-silence
     url = "http://alertmanager.monitoring:9093"   # --alertmanager URL overrides it
     # username = "..." and password = "...", or bearer_token = "...": sent, never shown
@@ -87,6 +91,7 @@ class Settings:
     prometheus_username: str | None = None
     prometheus_password: str | None = None
     prometheus_bearer_token: str | None = None
+    health_urls: list[str] = field(default_factory=list)  # [health] urls, polled
     # [alertmanager] url (API v2), and its credentials the same way
     alertmanager_url: str | None = None
     alertmanager_username: str | None = None
@@ -163,6 +168,7 @@ def load_settings(path: Path | None = None) -> Settings:
         "contexts",
         "hosts_default",
         "gitops_critical_after",
+        "health_urls",
     }
     known = {f.name for f in fields(Settings)} - cli_only
     table = data.pop("prometheus", None)
@@ -174,6 +180,14 @@ def load_settings(path: Path | None = None) -> Settings:
                 "bearer_token"
             )
         data.update({f"prometheus_{k}": v for k, v in table.items()})
+    health = data.pop("health", None)
+    if health is not None:
+        urls = health.get("urls") if isinstance(health, dict) else None
+        if set(health) != {"urls"} or not isinstance(urls, list):
+            raise ConfigError(f'config file {path}: [health] takes urls = ["http://...", ...]')
+        if not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls):
+            raise ConfigError(f"config file {path}: every [health] url starts with http(s)://")
+        settings.health_urls = list(urls)
     alerts = data.pop("alertmanager", None)
     if alerts is not None:
         keys = {"url", "username", "password", "bearer_token"}

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from tui.config import Settings
-from tui.sources import alertmanager
+from tui.sources import alertmanager, health
 from tui.sources.client import Kube, NoCluster
 from tui.sources.cluster import api_server, no_cluster
 from tui.sources.discovery import ApiKind, Discovery, discover
@@ -101,10 +101,11 @@ class Session:
             if not other.started:
                 other.start(poll=poll)
         self._start_hosts()
-        if alerts := alertmanager.poller(self.settings, self.buffer):  # with no cluster too
-            self._spawn(alerts, "poll:alertmanager") if poll else self.buffer.put(alerts.once())
-        url = endpoint_of(self.settings)
-        if url:  # every node's figures; with no cluster too (the exporters are the nodes)
+        here = (self.settings, self.buffer)
+        for feed in (health.poller(*here), alertmanager.poller(*here)):  # with no cluster too
+            if feed is not None:
+                self._spawn(feed, "poll:monitoring") if poll else self.buffer.put(feed.once())
+        if url := endpoint_of(self.settings):  # every node's figures, from the exporters
             nodes = NodeExporterFeed(
                 url, self.buffer, self.settings.host_interval, clock=self.clock
             )
@@ -375,9 +376,8 @@ class Session:
 
     @property
     def triage_ready(self) -> bool:
-        """The rules run once the pods and nodes have been listed, or could not be (the
-        API unreachable, no cluster: the host rules and that finding still count): before,
-        "no finding" would only mean "not looked yet"."""
+        """The rules run once the pods and nodes are listed, or could not be (no cluster:
+        the host rules still count): before, "no finding" would mean "not looked yet"."""
         return all(
             self.store.status[k].state is not State.CONNECTING or self.store.objects[k]
             for k in ("pods", "nodes")

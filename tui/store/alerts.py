@@ -1,4 +1,5 @@
-"""Alertmanager's alerts as the store keeps them (API v2, `/api/v2/alerts/groups`): each
+"""What the monitoring says, as the store keeps it: the health URLs' last checks, and
+Alertmanager's alerts (API v2, `/api/v2/alerts/groups`): each
 alert once, with the group Alertmanager put it in, its state (active, or suppressed by a
 silence or an inhibition) and what the operator reads first. Pure."""
 
@@ -78,3 +79,17 @@ class AlertsUpdate:
 
     status: KindStatus
     alerts: tuple[Alert, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCheck:
+    url: str  # without credentials
+    ok: bool
+    status: int | None  # the HTTP status, None when nothing answered
+    latency: float  # seconds
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HealthUpdate:
+    checks: tuple[HealthCheck, ...]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.store.alerts import Alert, AlertsUpdate
+from tui.store.alerts import Alert, AlertsUpdate, HealthCheck, HealthUpdate
 from tui.store.fleet import Fleet, NodeMetrics, apply_node_metrics
 from tui.store.host import HostUpdate, HostView
 from tui.store.models import Deployment, Event, Node, ReplicaSet
@@ -100,6 +100,7 @@ Change = (
     | NodeMetrics
     | PrometheusUpdate
     | AlertsUpdate
+    | HealthUpdate
     | ApiServer
     | FluxPaths
 )
@@ -162,6 +163,7 @@ class Store:
         self.api_error_rate: float | None = None
         self.alertmanager_status = KindStatus(State.ABSENT, "no Alertmanager URL configured")
         self.alerts: tuple[Alert, ...] = ()
+        self.health: tuple[HealthCheck, ...] = ()  # the health URLs' last checks
         self.api_server: ApiServer | None = None
 
     def clear(self) -> None:
@@ -228,6 +230,9 @@ class Store:
                 self.prometheus_status = _since_kept(self.prometheus_status, ch.status)
                 self.api_error_rate = ch.error_rate if ch.status.state.ok else None
                 touched.add("metrics")
+            elif isinstance(ch, HealthUpdate):
+                self.health = ch.checks
+                touched.add("alerts")
             elif isinstance(ch, AlertsUpdate):
                 self.alertmanager_status = _since_kept(self.alertmanager_status, ch.status)
                 if ch.alerts is not None:

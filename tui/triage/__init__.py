@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from tui.store import Store
-from tui.triage.alerts import alert_rules
+from tui.triage.alerts import alert_rules, health_rules
 from tui.triage.findings import Finding, Severity, Subject, TimelineEntry, Tracker, due, ordered
 from tui.triage.gitops import CRITICAL_AFTER, gitops_rules
 from tui.triage.hosts import api_host, api_rules, cluster_rules, host_rules
@@ -36,6 +36,7 @@ RULES = (
     host_rules,
     cluster_rules,
     alert_rules,
+    health_rules,
 )
 
 

@@ -52,3 +52,24 @@ def alert_rules(store: Store, now: float) -> list[Finding]:
             )
         )
     return out
+
+
+def health_rules(store: Store, now: float) -> list[Finding]:
+    """A health URL that fails (an HTTP error, no answer, a timeout) is a finding."""
+    out = []
+    for c in store.health:
+        if c.ok:
+            continue
+        status = f"HTTP {c.status}" if c.status is not None else "no answer"
+        out.append(
+            Finding(
+                "health-url",
+                "Health check failing",
+                Severity.CRITICAL if c.url.endswith("/-/healthy") else Severity.WARNING,
+                Subject("url", c.url),
+                f"GET {c.url}: {c.error or status} after {c.latency * 1000:.0f} ms",
+                (),
+                "Service/Ingress Inaccessible",
+            )
+        )
+    return out

@@ -7,7 +7,7 @@ from typing import Any
 
 from tui.store import State, Store
 from tui.store.host import DISK_FULL_PERCENT, MEMORY_FULL_PERCENT, HostView
-from tui.store.units import fmt_bytes
+from tui.store.units import fmt_bytes, human_duration
 from tui.triage.findings import Finding, Severity, Subject
 from tui.triage.workloads import API_ERROR_RATE
 
@@ -170,6 +170,9 @@ def api_rules(store: Store, now: float) -> list[Finding]:
     ]
 
 
+CERT_EXPIRY = 14 * 86400.0  # a Ready certificate this close to its end is a finding
+
+
 def cluster_rules(store: Store, now: float) -> list[Finding]:
     out = prometheus_rules(store)
     ms = store.metrics_status
@@ -186,6 +189,26 @@ def cluster_rules(store: Store, now: float) -> list[Finding]:
             )
         )
     for cert in store.objects.get("certificates", {}).values():
+        if cert.ready == "True" and cert.not_after is not None:
+            left = cert.not_after - now
+            if left < CERT_EXPIRY:  # issued, but cert-manager did not renew it in time
+                out.append(
+                    Finding(
+                        "certificate-expiring",
+                        "Certificate expiring",
+                        Severity.CRITICAL if left < 2 * 86400 else Severity.WARNING,
+                        Subject("Certificate", cert.name, cert.namespace),
+                        (
+                            f"expires in {human_duration(left)}"
+                            if left > 0
+                            else f"expired {human_duration(-left)} ago"
+                        )
+                        + ": cert-manager renews 30 days ahead by default; is its renewal failing?",
+                        (),
+                        "Service/Ingress Inaccessible",
+                        since=cert.not_after - CERT_EXPIRY,
+                    )
+                )
         if cert.ready == "True":
             continue
         out.append(

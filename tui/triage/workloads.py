@@ -35,9 +35,31 @@ def _names(pods: list[Any], limit: int = 3) -> str:
     return shown + (f" and {len(pods) - limit} more" if len(pods) > limit else "")
 
 
+PRESSURE_ACTIONS = {
+    "DiskPressure": ("host.disk-report", "host.journal-vacuum", "host.image-prune"),
+    "MemoryPressure": ("host.drop-caches", "pod.delete"),
+    "PIDPressure": ("host.run-diagnostic",),
+}
+
+
 def node_rules(store: Store, now: float) -> list[Finding]:
     out = []
     for node in store.nodes.values():
+        if node.pressures:  # kubelet says so before it evicts
+            actions = tuple(a for p in node.pressures for a in PRESSURE_ACTIONS.get(p, ()))
+            out.append(
+                Finding(
+                    "node-pressure",
+                    "Node under pressure",
+                    Severity.WARNING,
+                    Subject("node", node.name),
+                    f"{', '.join(node.pressures)}=True: kubelet evicts pods to relieve it",
+                    actions or ("host.disk-report",),
+                    "Disk Space Issues"
+                    if "DiskPressure" in node.pressures
+                    else "High Memory Usage",
+                )
+            )
         if node.ready == "True":
             continue
         lasted = f" for {human_duration(now - node.ready_since)}" if node.ready_since else ""
