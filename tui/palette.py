@@ -42,8 +42,8 @@ class ConsoleCommands(Provider):
         flow, session = app.flow, app.session
         out: list[Command] = []
         for action in registry.all_actions():  # flow.offers: read-only mode, the cluster
-            if not flow.offers(action) or action.target_kind == "resource":  # rows of :kind
-                continue
+            if not flow.offers(action) or action.target_kind in ("resource", "alert"):
+                continue  # their targets: the rows of :kind, the alerts among the findings
             target = flow.target_for(action)
             fits = isinstance(target, Target)
             where = f" — {target}" if isinstance(target, Target) else ""
