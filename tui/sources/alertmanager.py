@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 
 from tui.config import Settings
-from tui.sources.prometheus import Endpoint, endpoint
+from tui.sources import prometheus
+from tui.sources.prometheus import Endpoint
 from tui.store import ChangeBuffer, KindStatus, State
 from tui.store.alerts import AlertsUpdate, parse_alert_groups
 
@@ -28,15 +29,7 @@ class AlertmanagerError(Exception):
 
 
 def endpoint_of(settings: Settings) -> Endpoint | None:
-    s = settings
-    if not s.alertmanager_url:
-        return None
-    return endpoint(
-        s.alertmanager_url,
-        s.alertmanager_username or "",
-        s.alertmanager_password or "",
-        s.alertmanager_bearer_token or "",
-    )
+    return prometheus.endpoint_of(settings, "alertmanager")
 
 
 def am_request(

@@ -64,17 +64,16 @@ def endpoint(url: str, username: str = "", password: str = "", bearer: str = "")
     return Endpoint(redact(url))
 
 
-def endpoint_of(settings: Settings) -> Endpoint | None:
-    """The configured Prometheus, credentials in a header (None: no Prometheus)."""
-    s = settings
-    if not s.prometheus_url:
+def endpoint_of(settings: Settings, service: str = "prometheus") -> Endpoint | None:
+    """The configured Prometheus (or Alertmanager: the same four settings, their own
+    prefix), credentials in a header; None: not configured."""
+    url = getattr(settings, f"{service}_url")
+    if not url:
         return None
-    return endpoint(
-        s.prometheus_url,
-        s.prometheus_username or "",
-        s.prometheus_password or "",
-        s.prometheus_bearer_token or "",
+    username, password, bearer = (
+        getattr(settings, f"{service}_{k}") or "" for k in ("username", "password", "bearer_token")
     )
+    return endpoint(url, username, password, bearer)
 
 
 class PromError(Exception):
