@@ -144,16 +144,19 @@ MAX_LINE = 64 * 1024  # a longer line is shown cut, and the command's output goe
 async def read_lines(stream: asyncio.StreamReader, emit: Callable[[str], None]) -> None:
     """Line by line, in chunks: `async for` on a StreamReader raises past its 64 KiB
     limit, which ended a `journalctl -f` tail at the first long line."""
-    pending = b""
+    pending, skipping = b"", False
     while chunk := await stream.read(65536):
         pending += chunk
         *complete, pending = pending.split(b"\n")
         for raw in complete:
-            emit(cut(raw))
+            if not skipping:
+                emit(cut(raw))
+            skipping = False  # the cut line's rest ended here
         if len(pending) > MAX_LINE:  # no newline yet: never held without bound
-            emit(cut(pending))
-            pending = b""
-    if pending:
+            if not skipping:
+                emit(cut(pending))
+            pending, skipping = b"", True
+    if pending and not skipping:
         emit(cut(pending))
 
 
