@@ -47,7 +47,9 @@ class Navigation:
         except KubeConfigError as e:
             app.notify(str(e), severity="error")
             return
-        self.session.switch_to(kube, name)
+        self.session.switch_to(kube, name, start=False)
+        # starting a thread waits for it to run: 20 of them, 25 ms of the screen's time
+        await asyncio.to_thread(self.session.start)
         self.flow = ActionFlow(self.session, AppScreens(app, app.selection))
         self.panes["findings"].tracker = self.session.tracker
         info = self.session.kube.info

@@ -323,8 +323,9 @@ class Session:
     def load_context(self, name: str) -> Kube:  # blocking (an exec plugin): from a worker
         return Kube.from_kubeconfig(self.kube.info.kubeconfig, name)
 
-    def switch_to(self, kube: Kube, name: str) -> None:
-        """The switch itself, quick: the old feeds told to stop, joined off this thread."""
+    def switch_to(self, kube: Kube, name: str, start: bool = True) -> None:
+        """The switch, quick: old feeds told to stop (joined off this thread); the new
+        ones started here, or (start=False) by the caller, from a worker thread."""
         left, chosen = self.kube.info.context, self.watched.pop(name, None)
         if chosen is not None:  # it is this session's now; the one left is watched
             chosen.stop(wait=False)
@@ -334,17 +335,15 @@ class Session:
         if chosen is not None:
             self.watch([left])
         self.buffer = ChangeBuffer()
-        if self.host_manager is not None:
+        if self.host_manager is not None:  # its new buffer; the old cluster's nodes go
             self.host_manager.buffer = self.buffer
-        if self.host_manager is not None:  # the old cluster's nodes
             self._derived.forget(self.store, self.host_manager)
         self.store.clear()
         self.tracker = Tracker()
         self.discovered.clear()
-        self.discovery = None
-        self._kind_feeds = {}
-        self._stopped = False
-        self.start()
+        self.discovery, self._kind_feeds, self._stopped = None, {}, False
+        if start:
+            self.start()
 
     # -- the hand-off and triage -------------------------------------------------------
     def drain(self) -> set[str]:

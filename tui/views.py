@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
+from rich.text import Text
 from textual.app import App
 from textual.screen import Screen
 
@@ -31,7 +32,7 @@ from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
 from tui.store.resources import Row
 
 T = TypeVar("T")
-SCREEN_ROWS = 200  # the report screen's last rows of the timeline and the actions
+SCREEN_ROWS = 60  # the report screen's last rows of the timeline and the actions
 Severity = Literal["information", "warning", "error"]
 
 
@@ -67,6 +68,18 @@ class AppScreens:
     def start_work(self, work: Coroutine[Any, Any, None], name: str, description: str) -> None:
         kw: dict[str, Any] = {"group": "actions", "exclusive": True, "exit_on_error": False}
         self.app.run_worker(work, name=name, description=description, **kw)
+
+
+def rendered(markdown: str, width: int = 150) -> Text:
+    """Markdown laid out as styled text, in the caller's (worker) thread: Textual's
+    Markdown widget parsed and mounted a report's tables on the UI thread (60 ms)."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console(width=width, color_system="truecolor", force_terminal=True)
+    with console.capture() as captured:
+        console.print(Markdown(markdown))
+    return Text.from_ansi(captured.get())
 
 
 def stream_until(stream: PodLogStream, stop: threading.Event) -> None:
@@ -116,13 +129,14 @@ class Views:
 
         path, now = self.audit_path, time.time()
 
-        def read() -> tuple[str, str]:
+        def read() -> tuple[str, Text, str]:
             entries, bad = read_log(path) if path.exists() else ([], 0)
             args = (entries, now - 86400, now, str(path), bad)
-            return build(*args, most=SCREEN_ROWS), build(*args)
+            shown = build(*args, most=SCREEN_ROWS)
+            return shown, rendered(shown), build(*args)
 
         try:
-            text, whole = await asyncio.to_thread(read)
+            text, laid_out, whole = await asyncio.to_thread(read)
         except OSError as e:
             self.screens.say(f"cannot read {path}: {e.strerror}", "error")
             return
@@ -133,6 +147,7 @@ class Views:
                 text,
                 state_dir() / f"report-{stamp}.md",
                 whole,
+                laid_out,
             )
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -24,15 +25,27 @@ class ReportScreen(Screen[None]):
     ReportScreen VerticalScroll { padding: 0 1; }
     """
 
-    def __init__(self, title: str, markdown: str, save_to: Path, whole: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        markdown: str,
+        save_to: Path,
+        whole: str = "",
+        rendered: Text | None = None,
+    ) -> None:
+        """`rendered`: the Markdown already laid out (made off the UI thread)."""
         super().__init__()
         self.title_text, self.markdown, self.save_to = title, markdown, save_to
         self.whole = whole or markdown  # what `s` saves: every row
+        self.rendered = rendered
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="report-title", markup=False)
         with VerticalScroll():
-            yield Markdown(self.markdown, id="report-body", open_links=False)
+            if self.rendered is not None:
+                yield Static(self.rendered, id="report-body")
+            else:
+                yield Markdown(self.markdown, id="report-body", open_links=False)
         yield Footer()
 
     def on_mount(self) -> None:
