@@ -105,3 +105,114 @@ def _buffer_with(change: Any) -> ChangeBuffer:
     buffer = ChangeBuffer()
     buffer.put(change)
     return buffer
+
+
+def things(plural: str, kind: str, *objs: dict[str, Any]) -> Store:
+    from tui.store.things import parser
+
+    s = Store()
+    s.apply([Replace(f"triage/{plural}", tuple(parser(kind)(o) for o in objs))])
+    return s
+
+
+def meta(name: str, ns: str = "default", age: float = 3600) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    made = datetime.fromtimestamp(NOW - age, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"name": name, "namespace": ns, "uid": f"u-{name}", "creationTimestamp": made}
+
+
+@pytest.mark.parametrize(
+    ("plural", "kind", "broken", "healthy"),
+    [
+        (
+            "statefulsets",
+            "StatefulSet",
+            {"spec": {"replicas": 3}, "status": {"readyReplicas": 1}},
+            {"spec": {"replicas": 3}, "status": {"readyReplicas": 3}},
+        ),
+        (
+            "daemonsets",
+            "DaemonSet",
+            {"status": {"desiredNumberScheduled": 2, "numberReady": 1}},
+            {"status": {"desiredNumberScheduled": 2, "numberReady": 2}},
+        ),
+        (
+            "jobs",
+            "Job",
+            {"status": {"conditions": [{"type": "Failed", "status": "True",
+                                        "message": "BackoffLimitExceeded"}]}},
+            {"status": {"conditions": [{"type": "Complete", "status": "True"}]}},
+        ),
+        (
+            "cronjobs",
+            "CronJob",
+            {"spec": {"suspend": True}, "status": {}},
+            {"spec": {"suspend": False}, "status": {"lastScheduleTime": "2026-12-06T00:00:00Z"}},
+        ),
+        (
+            "persistentvolumeclaims",
+            "PersistentVolumeClaim",
+            {"status": {"phase": "Pending"}},
+            {"status": {"phase": "Bound"}},
+        ),
+        (
+            "kafkatopics",
+            "KafkaTopic",
+            {"status": {"conditions": [{"type": "Ready", "status": "False",
+                                        "message": "Number of partitions cannot be decreased"}]}},
+            {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+        ),
+        (
+            "kafkausers",
+            "KafkaUser",
+            {"status": {"conditions": [{"type": "Ready", "status": "False", "message": "x"}]}},
+            {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+        ),
+    ],
+)  # fmt: skip
+def test_each_wider_rule_fires_on_its_broken_case_and_not_on_a_healthy_one(
+    plural: str, kind: str, broken: dict[str, Any], healthy: dict[str, Any]
+) -> None:
+    from tui.triage.wide import wide_rules
+
+    found = wide_rules(things(plural, kind, {"metadata": meta("bad"), **broken}), NOW)
+    assert [f.subject.name for f in found] == ["bad"], found
+    assert found[0].subject.kind == kind and found[0].evidence
+    assert wide_rules(things(plural, kind, {"metadata": meta("good"), **healthy}), NOW) == []
+
+
+def test_a_cronjob_never_scheduled_in_a_day_and_a_pending_claims_event() -> None:
+    from tui.store import Upsert
+    from tui.triage.wide import wide_rules
+
+    s = things("cronjobs", "CronJob", {"metadata": meta("nightly", age=3 * 86400), "status": {}})
+    (f,) = wide_rules(s, NOW)
+    assert f.title == "CronJob never scheduled"
+    young = things("cronjobs", "CronJob", {"metadata": meta("new", age=600), "status": {}})
+    assert wide_rules(young, NOW) == []
+    s = things("persistentvolumeclaims", "PersistentVolumeClaim",
+               {"metadata": meta("data-0", "kafka"), "status": {"phase": "Pending"}})  # fmt: skip
+    event = fx.event("pvc.1", count=3)
+    event["involvedObject"] = {"kind": "PersistentVolumeClaim", "name": "data-0",
+                               "namespace": "kafka"}  # fmt: skip
+    event["metadata"]["namespace"] = "kafka"
+    event["reason"], event["message"] = "ProvisioningFailed", "no storage class local-path"
+    s.apply([Upsert("events", PARSERS["events"](event))])
+    (claim,) = wide_rules(s, NOW)
+    assert "ProvisioningFailed: no storage class local-path" in claim.evidence
+
+
+def test_the_demos_broken_topic_is_a_finding_in_check(tmp_path: Any) -> None:
+    """Issue 25: the demo's KafkaTopic not Ready was no finding, in the console or check."""
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "check", "--demo", "--json", "--no-hosts"],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    found = [f for f in json.loads(proc.stdout)["findings"] if f["rule"] == "strimzi-not-ready"]
+    assert [f["subject"]["name"] for f in found] == ["enrichments"]
+    assert "Number of partitions cannot be decreased" in found[0]["evidence"]

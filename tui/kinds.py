@@ -157,10 +157,14 @@ class KindCommands(Provider):
             text, callback, help_text = self._hit_for(exact, namespace)
             yield Hit(EXACT, text, callback, help=help_text)
         elif exact is None and (found is None or "." in name):  # kinds not known yet, or a CRD
-            ask = partial(self.app.run_worker, look_again(self.app, name, namespace))
+            app = self.app  # the coroutine made when chosen, not for every hit shown
+
+            def ask() -> None:
+                app.run_worker(look_again(app, name, namespace))
+
             yield Hit(0.6, f"Look for a kind named {name!r} on the server", ask, help="discovery")
         if typed_refresh(query):
-            ask = partial(self.app.run_worker, refresh_kinds(self.app))
+            ask = partial(lambda app: app.run_worker(refresh_kinds(app)), self.app)
             yield Hit(0.7, "Ask the server for its kinds again", ask, help="discovery (a new CRD)")
         seen, typed = {exact}, name.lower()
         for alias, kind in (

@@ -29,7 +29,7 @@ from tui.sources.kube import (
     KIND_SPECS,
     KindSpec,
     ListWatch,
-    discover_certificates,
+    optional_kinds,
     served,
 )
 from tui.sources.metrics import MetricsPoller
@@ -38,7 +38,7 @@ from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, endpoint_of,
 from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
-from tui.store.models import parse_certificate, parse_endpointslice
+from tui.store.models import parse_endpointslice
 from tui.triage import Finding, TimelineEntry, Tracker, evaluate
 
 JOIN_TIMEOUT = 2.0  # seconds stop() waits for each feed's thread
@@ -153,9 +153,8 @@ class Session:
         try:
             for fk in discover_status(self.kube, self.buffer):
                 self._spawn(self._watch(fk.spec, parse_flux), f"watch:{fk.store_kind}")
-            certs = discover_certificates(self.kube)
-            if certs is not None:
-                self._spawn(self._watch(certs, parse_certificate), "watch:certificates")
+            for spec, parse in optional_kinds(self.kube):  # certificates, the wider triage's
+                self._spawn(self._watch(spec, parse), f"watch:{spec.name}")
             slices = served(self.kube, ENDPOINTSLICES) if self._poll else None
             if slices is not None:  # the Service views' addresses (Endpoints the fallback)
                 self._spawn(self._watch(slices, parse_endpointslice), "watch:endpointslices")

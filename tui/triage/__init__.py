@@ -18,6 +18,7 @@ from tui.triage.alerts import alert_rules, health_rules
 from tui.triage.findings import Finding, Severity, Subject, TimelineEntry, Tracker, due, ordered
 from tui.triage.gitops import CRITICAL_AFTER, gitops_rules
 from tui.triage.hosts import api_host, api_rules, cluster_rules, host_rules
+from tui.triage.wide import wide_rules
 from tui.triage.workloads import (
     deployment_rules,
     flux_rules,
@@ -37,6 +38,7 @@ RULES = (
     cluster_rules,
     alert_rules,
     health_rules,
+    wide_rules,
 )
 
 

@@ -1,0 +1,66 @@
+"""The other workloads and claims the wider triage reads (StatefulSets, DaemonSets, Jobs,
+CronJobs, PersistentVolumeClaims, Strimzi's Kafka, KafkaTopic and KafkaUser): one small
+model for all, the facts its rule needs, parsed once per change. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tui.store.meta import JSON, Object, _d, _i, _l, _s, parse_meta
+from tui.store.units import parse_time
+
+
+@dataclass(frozen=True, slots=True)
+class Thing(Object):
+    kind: str  # StatefulSet | DaemonSet | Job | CronJob | PersistentVolumeClaim | Kafka...
+    desired: int = 0  # replicas wanted (StatefulSet), pods scheduled to run (DaemonSet)
+    ready: int = 0
+    condition: str = ""  # the Ready condition's status (Strimzi), "" when none
+    message: str = ""  # why: the condition's or the status's message
+    phase: str = ""  # PersistentVolumeClaim
+    failed: bool = False  # Job: condition Failed=True
+    suspended: bool = False  # CronJob
+    last_schedule: float | None = None  # CronJob
+
+
+def _condition(status: JSON, kind: str) -> tuple[str, str]:
+    for c in _l(status, "conditions"):
+        if isinstance(c, dict) and c.get("type") == kind:
+            return _s(c, "status", 16), _s(c, "message", 1024) or _s(c, "reason", 128)
+    return "", ""
+
+
+def parser(kind: str) -> Callable[[JSON], Thing]:
+    def parse(obj: JSON) -> Thing:
+        m = parse_meta(obj)
+        spec, status = _d(obj, "spec"), _d(obj, "status")
+        ready, message = _condition(status, "Ready")
+        failed, why = _condition(status, "Failed")
+        base = Thing(*m.identity, kind=kind)
+        if kind == "StatefulSet":
+            wanted = _i(spec, "replicas") if "replicas" in spec else 1
+            return _with(base, desired=wanted, ready=_i(status, "readyReplicas"))
+        if kind == "DaemonSet":
+            return _with(
+                base, desired=_i(status, "desiredNumberScheduled"), ready=_i(status, "numberReady")
+            )
+        if kind == "Job":
+            return _with(base, failed=failed == "True", message=why)
+        if kind == "CronJob":
+            return _with(
+                base,
+                suspended=spec.get("suspend") is True,
+                last_schedule=parse_time(status.get("lastScheduleTime")),
+            )
+        if kind == "PersistentVolumeClaim":
+            return _with(base, phase=_s(status, "phase", 32))
+        return _with(base, condition=ready or "Unknown", message=message)  # Strimzi's kinds
+
+    return parse
+
+
+def _with(base: Thing, **facts: object) -> Thing:
+    from dataclasses import replace
+
+    return replace(base, **facts)  # type: ignore[arg-type]

@@ -1,0 +1,112 @@
+"""The wider triage (as k8sgpt's default analyzers look): StatefulSets and DaemonSets
+with fewer ready pods than wanted (for over 2 minutes), PersistentVolumeClaims Pending
+(with the provisioner's last word), Jobs failed, CronJobs suspended or never scheduled,
+Strimzi's Kafka, KafkaTopic and KafkaUser not Ready. Each with what answers it. Pure."""
+
+from __future__ import annotations
+
+from tui.store import Store
+from tui.store.things import Thing
+from tui.store.units import human_duration
+from tui.triage.findings import Finding, Severity, Subject
+
+UNAVAILABLE_FOR = 120.0  # a rollout in progress is not an incident
+NEVER_SCHEDULED_AFTER = 86400.0
+
+
+def _things(store: Store, plural: str) -> list[Thing]:
+    return [t for t in store.objects.get(f"triage/{plural}", {}).values() if isinstance(t, Thing)]
+
+
+def _last_event(store: Store, kind: str, namespace: str, name: str) -> str:
+    about = [
+        e
+        for e in store.events.values()
+        if e.object_kind == kind and e.object_namespace == namespace and e.object_name == name
+    ]
+    newest = max(about, key=lambda e: e.last_seen or 0.0, default=None)
+    return f"{newest.reason}: {newest.message}" if newest is not None else ""
+
+
+def wide_rules(store: Store, now: float) -> list[Finding]:
+    out: list[Finding] = []
+    for plural in ("statefulsets", "daemonsets"):
+        for t in _things(store, plural):
+            if t.ready >= t.desired:
+                continue
+            out.append(
+                Finding(
+                    "workload-unavailable",
+                    f"{t.kind} unavailable",
+                    Severity.WARNING,
+                    Subject(t.kind, t.name, t.namespace),
+                    f"{t.ready}/{t.desired} pods ready",
+                    ("pod.describe", "pod.logs-previous"),
+                    "Pod CrashLoopBackOff",
+                    hold=UNAVAILABLE_FOR,
+                )
+            )
+    for t in _things(store, "persistentvolumeclaims"):
+        if t.phase != "Pending":
+            continue
+        said = _last_event(store, "PersistentVolumeClaim", t.namespace, t.name)
+        out.append(
+            Finding(
+                "pvc-pending",
+                "PersistentVolumeClaim Pending",
+                Severity.WARNING,
+                Subject("PersistentVolumeClaim", t.name, t.namespace),
+                "Pending: " + (said or "no event from the provisioner yet"),
+                ("host.disk-report",),
+                "Disk Space Issues",
+                hold=60.0,
+            )
+        )
+    for t in _things(store, "jobs"):
+        if t.failed:
+            out.append(
+                Finding(
+                    "job-failed",
+                    "Job failed",
+                    Severity.WARNING,
+                    Subject("Job", t.name, t.namespace),
+                    f"Failed: {t.message or 'no message'}",
+                    ("pod.logs-previous", "pod.describe"),
+                    "Pod CrashLoopBackOff",
+                )
+            )
+    for t in _things(store, "cronjobs"):
+        age = now - (t.created or now)
+        if t.suspended:
+            why = "spec.suspend: true: no Job is made until it is resumed"
+        elif t.last_schedule is None and age > NEVER_SCHEDULED_AFTER:
+            why = f"never scheduled in the {human_duration(age)} since it was made"
+        else:
+            continue
+        out.append(
+            Finding(
+                "cronjob-not-running",
+                "CronJob suspended" if t.suspended else "CronJob never scheduled",
+                Severity.WARNING,
+                Subject("CronJob", t.name, t.namespace),
+                why,
+                (),
+                "Reconciliation Failed",
+            )
+        )
+    for plural in ("kafkas", "kafkatopics", "kafkausers"):
+        for t in _things(store, plural):
+            if t.condition == "True":
+                continue
+            out.append(
+                Finding(
+                    "strimzi-not-ready",
+                    f"{t.kind} not Ready",
+                    Severity.WARNING,
+                    Subject(t.kind, t.name, t.namespace),
+                    f"Ready={t.condition}: {t.message or 'no message'}",
+                    ("flux.reconcile-with-source",),
+                    "Kafka Consumer Lag",
+                )
+            )
+    return out
