@@ -216,3 +216,55 @@ def test_the_demos_broken_topic_is_a_finding_in_check(tmp_path: Any) -> None:
     found = [f for f in json.loads(proc.stdout)["findings"] if f["rule"] == "strimzi-not-ready"]
     assert [f["subject"]["name"] for f in found] == ["enrichments"]
     assert "Number of partitions cannot be decreased" in found[0]["evidence"]
+
+
+def test_an_ingress_to_a_missing_service_and_a_webhook_without_endpoints() -> None:
+    from tui.store import KindStatus, State, StatusChange
+    from tui.store.things import parser
+    from tui.triage.wide import wide_rules
+
+    ingress = {
+        "metadata": meta("kafka-ui", "kafka"),
+        "spec": {"rules": [{"http": {"paths": [{"backend": {"service": {"name": "kafka-ui"}}}]}}]},
+    }
+    webhook = {
+        "metadata": {"name": "cert-manager-webhook", "uid": "w"},
+        "webhooks": [
+            {"clientConfig": {"service": {"namespace": "cert-manager", "name": "cm-webhook"}}}
+        ],
+    }
+    s = Store()
+    s.apply(
+        [
+            Replace("triage/ingresses", (parser("Ingress")(ingress),)),
+            Replace(
+                "triage/validatingwebhookconfigurations",
+                (parser("ValidatingWebhookConfiguration")(webhook),),
+            ),
+            Replace("services", ()),
+            StatusChange("services", KindStatus(State.LIVE)),
+        ]
+    )
+    found = {f.rule: f for f in wide_rules(s, NOW)}
+    assert (
+        "Service kafka/kafka-ui, which does not exist" in found["ingress-backend-missing"].evidence
+    )
+    hook = found["webhook-no-endpoints"]
+    assert hook.severity.label == "critical" and "cert-manager/cm-webhook" in hook.evidence
+    # healthy: the Service is there, and the webhook's has a ready address
+    svc = {
+        "metadata": {"name": "kafka-ui", "namespace": "kafka", "uid": "s"},
+        "spec": {"selector": {"app": "kafka-ui"}, "ports": [{"port": 80}]},
+    }
+    ready = {
+        "metadata": {"name": "cm-webhook", "namespace": "cert-manager", "uid": "e"},
+        "subsets": [{"addresses": [{"ip": "10.42.0.9"}]}],
+    }
+    s.apply(
+        [
+            Replace("endpoints", (PARSERS["endpoints"](ready),)),
+            Replace("services", (PARSERS["services"](svc),)),
+        ]
+    )
+    rules = {f.rule for f in wide_rules(s, NOW)}
+    assert "webhook-no-endpoints" not in rules and "ingress-backend-missing" not in rules

@@ -47,6 +47,7 @@ def start_demo(
     seed_cert_manager(emulator.cluster)
     seed_strimzi(emulator.cluster)
     seed_network(emulator.cluster)
+    demo._endpoints()  # the Services seeded after the controllers' first pass
     if scenario:
         demo.start()
     path = emulator.write_kubeconfig(kubeconfig or demo_kubeconfig_path(), context="demo")

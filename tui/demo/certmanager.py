@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tui.demo.clock import now
 from tui.demo.state import Cluster, Resource, now_rfc3339
 
 READY = '.status.conditions[?(@.type=="Ready")]'
@@ -27,6 +28,43 @@ def seed_cert_manager(cluster: Cluster) -> None:
     """cert-manager's Certificate kind, the gateway's certificate issued and Ready, and
     kafka-ui's stuck (its ACME challenge cannot be reached)."""
     cluster.add_resource(CERTIFICATE)
+    cluster.put(
+        "Service",
+        {
+            "metadata": {
+                "name": "cert-manager-webhook",
+                "namespace": "cert-manager",
+                "labels": {"app": "cert-manager-webhook"},
+                "creationTimestamp": now_rfc3339(now() - 40 * 86400),
+            },
+            "spec": {
+                "selector": {"app": "cert-manager-webhook"},
+                "ports": [{"name": "https", "port": 443, "targetPort": 10250}],
+                "clusterIP": "10.43.201.17",
+                "type": "ClusterIP",
+            },
+        },
+    )
+    cluster.put(  # every Certificate goes through it: its Service must have endpoints
+        "ValidatingWebhookConfiguration",
+        {
+            "metadata": {"name": "cert-manager-webhook"},
+            "webhooks": [
+                {
+                    "name": "webhook.cert-manager.io",
+                    "clientConfig": {
+                        "service": {
+                            "name": "cert-manager-webhook",
+                            "namespace": "cert-manager",
+                            "path": "/validate",
+                        }
+                    },
+                    "admissionReviewVersions": ["v1"],
+                    "sideEffects": "None",
+                }
+            ],
+        },
+    )
     cluster.put(
         "Certificate",
         {

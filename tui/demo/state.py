@@ -76,6 +76,20 @@ CORE = [
     Resource("networking.k8s.io", "v1", "ingresses", "Ingress", True, ("ing",), ("status",)),
     Resource("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False),
     Resource(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "ValidatingWebhookConfiguration",
+        False,
+    ),
+    Resource(
+        "admissionregistration.k8s.io",
+        "v1",
+        "mutatingwebhookconfigurations",
+        "MutatingWebhookConfiguration",
+        False,
+    ),
+    Resource(
         "apiextensions.k8s.io",
         "v1",
         "customresourcedefinitions",

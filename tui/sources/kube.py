@@ -339,6 +339,9 @@ TRIAGE = (
     ("kafka.strimzi.io", "v1beta2", "kafkas", "Kafka"),
     ("kafka.strimzi.io", "v1beta2", "kafkatopics", "KafkaTopic"),
     ("kafka.strimzi.io", "v1beta2", "kafkausers", "KafkaUser"),
+    ("networking.k8s.io", "v1", "ingresses", "Ingress"),
+    ("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "Validating"),
+    ("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "Mutating"),
 )
 
 
@@ -349,7 +352,10 @@ def optional_kinds(kube: Kube) -> list[tuple[KindSpec, Any]]:
     from tui.store.things import parser
 
     wanted = [(CERTIFICATES, parse_certificate)] + [
-        (KindSpec(f"triage/{plural}", group, version, plural, True), parser(kind))
+        (
+            KindSpec(f"triage/{plural}", group, version, plural, "webhook" not in plural),
+            parser(kind if "webhook" not in plural else f"{kind}WebhookConfiguration"),
+        )
         for group, version, plural, kind in TRIAGE
     ]
     groups: dict[str, set[str]] = {}

@@ -22,6 +22,7 @@ class Thing(Object):
     failed: bool = False  # Job: condition Failed=True
     suspended: bool = False  # CronJob
     last_schedule: float | None = None  # CronJob
+    refs: tuple[tuple[str, str], ...] = ()  # Ingress backends, webhooks' Services: (ns, name)
 
 
 def _condition(status: JSON, kind: str) -> tuple[str, str]:
@@ -55,6 +56,20 @@ def parser(kind: str) -> Callable[[JSON], Thing]:
             )
         if kind == "PersistentVolumeClaim":
             return _with(base, phase=_s(status, "phase", 32))
+        if kind == "Ingress":
+            paths = [
+                p
+                for r in _l(spec, "rules")
+                for p in _l(_d(r, "http"), "paths")
+                if isinstance(r, dict) and isinstance(p, dict)
+            ]
+            backends = [_d(p, "backend") for p in paths] + [_d(spec, "defaultBackend")]
+            names = {_s(_d(b, "service"), "name", 253) for b in backends} - {""}
+            return _with(base, refs=tuple((m.namespace, n) for n in sorted(names)))
+        if kind.endswith("WebhookConfiguration"):
+            services = [_d(_d(w, "clientConfig"), "service") for w in _l(obj, "webhooks")]
+            refs = {(_s(v, "namespace", 253), _s(v, "name", 253)) for v in services if v}
+            return _with(base, refs=tuple(sorted(refs)))
         return _with(base, condition=ready or "Unknown", message=message)  # Strimzi's kinds
 
     return parse

@@ -5,7 +5,7 @@ Strimzi's Kafka, KafkaTopic and KafkaUser not Ready. Each with what answers it. 
 
 from __future__ import annotations
 
-from tui.store import Store
+from tui.store import State, Store
 from tui.store.things import Thing
 from tui.store.units import human_duration
 from tui.triage.findings import Finding, Severity, Subject
@@ -94,6 +94,40 @@ def wide_rules(store: Store, now: float) -> list[Finding]:
                 "Reconciliation Failed",
             )
         )
+    if store.status["services"].state is State.LIVE:  # a Service is missing, not unlisted
+        for t in _things(store, "ingresses"):
+            for ns, svc in t.refs:
+                if store.find("services", ns, svc) is None:
+                    out.append(
+                        Finding(
+                            "ingress-backend-missing",
+                            "Ingress backend missing",
+                            Severity.WARNING,
+                            Subject("Ingress", t.name, t.namespace),
+                            f"it routes to Service {ns}/{svc}, which does not exist",
+                            ("pod.describe",),
+                            "Service/Ingress Inaccessible",
+                        )
+                    )
+    for plural in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations"):
+        for t in _things(store, plural):
+            for ns, svc in t.refs:
+                found = store.backends(ns, svc)
+                if found is not None and found[0]:
+                    continue
+                out.append(
+                    Finding(
+                        "webhook-no-endpoints",
+                        "Admission webhook without endpoints",
+                        Severity.CRITICAL,
+                        Subject(t.kind, t.name),
+                        f"its Service {ns}/{svc} has no ready endpoint: the API server refuses"
+                        " what it admits (cert-manager's webhook: every Certificate)",
+                        ("pod.describe", "deployment.restart"),
+                        "Service/Ingress Inaccessible",
+                        hold=60.0,
+                    )
+                )
     for plural in ("kafkas", "kafkatopics", "kafkausers"):
         for t in _things(store, plural):
             if t.condition == "True":

@@ -11,7 +11,7 @@ from tui.triage.findings import Finding, Severity, Subject
 
 NODE_NOT_READY_FOR = 120.0  # seconds
 CRASHLOOP_RESTARTS = 3  # more than this many
-DEPLOYMENT_UNAVAILABLE_FOR = 60.0  # a rollout in progress is not an incident
+DEPLOYMENT_UNAVAILABLE_FOR = 120.0  # a rollout in progress is not an incident (issue 25: 2 min)
 API_ERROR_RATE = 0.10
 
 
