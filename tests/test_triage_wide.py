@@ -268,3 +268,52 @@ def test_an_ingress_to_a_missing_service_and_a_webhook_without_endpoints() -> No
     )
     rules = {f.rule for f in wide_rules(s, NOW)}
     assert "webhook-no-endpoints" not in rules and "ingress-backend-missing" not in rules
+
+
+def test_an_ingress_whose_tls_secret_is_missing_once_the_secrets_names_are_listed() -> None:
+    from tui.store import KindStatus, State, StatusChange
+    from tui.store.things import parser
+    from tui.triage.wide import wide_rules
+
+    ingress = {
+        "metadata": meta("api-gateway"),
+        "spec": {"tls": [{"secretName": "api-gateway-tls", "hosts": ["api.example.com"]}]},
+    }
+    s = Store()
+    s.apply([Replace("triage/ingresses", (parser("Ingress")(ingress),))])
+    assert wide_rules(s, NOW) == []  # the Secrets not listed (forbidden, not yet): no verdict
+    s.apply([Replace("triage/secrets", ()), StatusChange("triage/secrets", KindStatus(State.LIVE))])
+    (f,) = wide_rules(s, NOW)
+    assert f.rule == "ingress-tls-missing" and "default/api-gateway-tls" in f.evidence
+    secret = {"metadata": {**meta("api-gateway-tls")}}  # as PartialObjectMetadata: no data
+    s.apply([Replace("triage/secrets", (parser("Secret")(secret),))])
+    assert wide_rules(s, NOW) == []
+
+
+def test_the_secrets_are_listed_by_name_only(tmp_path: Any) -> None:
+    """The server is asked for PartialObjectMetadata: a Secret's data never reaches us."""
+    import orjson
+
+    from tui.demo import start_demo
+    from tui.sources.client import Kube
+    from tui.sources.kube import KindSpec, ListWatch, MetadataDecoder
+    from tui.store.things import parser
+
+    emulator, _demo, path = start_demo(kubeconfig=tmp_path / "kc", scenario=False)
+    try:
+        kube = Kube.from_kubeconfig(str(path), None)
+        spec = KindSpec("triage/secrets", "", "v1", "secrets", True)
+        buffer = ChangeBuffer()
+        ListWatch(kube, spec, buffer, parser=MetadataDecoder(parser("Secret")))._list()
+        (listed,) = buffer.drain()
+        names = {(t.namespace, t.name) for t in listed.objs}
+        assert ("default", "api-gateway-tls") in names
+        raw = kube.json(
+            "GET",
+            "/api/v1/secrets",
+            accept=MetadataDecoder.accept,  # what the feed asks
+        )
+        assert all(set(item) == {"kind", "apiVersion", "metadata"} for item in raw["items"])
+        assert "tls.key" not in orjson.dumps(raw).decode()
+    finally:
+        emulator.stop()

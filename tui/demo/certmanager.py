@@ -110,7 +110,19 @@ def seed_cert_manager(cluster: Cluster) -> None:
                         "lastTransitionTime": now_rfc3339(),
                     }
                 ],
-                "notAfter": "2027-02-20T10:00:00Z",
+                "notAfter": now_rfc3339(now() + 60 * 86400),  # renewed 30 days ahead
             },
+        },
+    )
+    cluster.put(  # what cert-manager made of it (the key is a placeholder, never read)
+        "Secret",
+        {
+            "metadata": {
+                "name": "api-gateway-tls",
+                "namespace": "default",
+                "annotations": {"cert-manager.io/certificate-name": "api-gateway-tls"},
+            },
+            "type": "kubernetes.io/tls",
+            "data": {"tls.crt": "LS0tLS1CRUdJTi4uLg==", "tls.key": "LS0tLS1CRUdJTi4uLg=="},
         },
     )

@@ -200,6 +200,13 @@ class Reads(Plumbing):
             if wants_table(accept) and not c.faults.tables_absent:
                 include = q.get("includeObject", ["Metadata"])[0]
                 body = table(r, items, list_meta, include)
+            elif "as=PartialObjectMetadata" in accept:  # names and labels, never data
+                body = {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": list_meta,
+                    "items": [metadata_only(o) for o in items],
+                }
             else:
                 body = {
                     "kind": f"{r.kind}List",
@@ -253,7 +260,11 @@ class Reads(Plumbing):
         as_table = wants_table(self.headers.get("Accept") or "") and not c.faults.tables_absent
         include = q.get("includeObject", ["Metadata"])[0]
 
+        metadata = "as=PartialObjectMetadata" in (self.headers.get("Accept") or "")
+
         def encode(etype: str, obj: Obj) -> bytes:
+            if metadata and not as_table:
+                obj = metadata_only(obj)
             if as_table:
                 rv = (obj.get("metadata") or {}).get("resourceVersion", "")
                 obj = table(r, [obj], {"resourceVersion": rv}, include)
@@ -342,3 +353,12 @@ class Reads(Plumbing):
             raise ApiError(
                 400, "BadRequest", f"the body of the request was not valid JSON: {e}"
             ) from None
+
+
+def metadata_only(obj: Obj) -> Obj:
+    """An object as the API server answers `as=PartialObjectMetadata`: its metadata."""
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata") or {},
+    }

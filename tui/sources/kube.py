@@ -128,6 +128,13 @@ class ObjectDecoder:
         return self.parse(obj)
 
 
+class MetadataDecoder(ObjectDecoder):
+    """Only the objects' metadata (the server's PartialObjectMetadata): a Secret's name
+    without its data ever reaching the console."""
+
+    accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+
+
 class ListWatch:
     """List then watch one kind forever, feeding a ChangeBuffer. Runs in a thread."""
 
@@ -148,6 +155,8 @@ class ListWatch:
         self.page_size = page_size
         self.watch_timeout = watch_timeout
         self.read_timeout = read_timeout
+        if isinstance(parser, ObjectDecoder):  # a decoder of its own (metadata only)
+            decoder, parser = parser, None
         self.decoder: Decoder = decoder or ObjectDecoder(parser or PARSERS[spec.name])
         self.stop_event = threading.Event()
         self.backoff = Backoff()
@@ -342,6 +351,7 @@ TRIAGE = (
     ("networking.k8s.io", "v1", "ingresses", "Ingress"),
     ("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "Validating"),
     ("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "Mutating"),
+    ("", "v1", "secrets", "Secret"),  # their names only (an Ingress's TLS Secret)
 )
 
 
@@ -354,7 +364,9 @@ def optional_kinds(kube: Kube) -> list[tuple[KindSpec, Any]]:
     wanted = [(CERTIFICATES, parse_certificate)] + [
         (
             KindSpec(f"triage/{plural}", group, version, plural, "webhook" not in plural),
-            parser(kind if "webhook" not in plural else f"{kind}WebhookConfiguration"),
+            MetadataDecoder(parser(kind))
+            if kind == "Secret"
+            else parser(kind if "webhook" not in plural else f"{kind}WebhookConfiguration"),
         )
         for group, version, plural, kind in TRIAGE
     ]

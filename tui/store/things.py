@@ -23,6 +23,7 @@ class Thing(Object):
     suspended: bool = False  # CronJob
     last_schedule: float | None = None  # CronJob
     refs: tuple[tuple[str, str], ...] = ()  # Ingress backends, webhooks' Services: (ns, name)
+    secrets: tuple[str, ...] = ()  # an Ingress's TLS Secrets (in its namespace)
 
 
 def _condition(status: JSON, kind: str) -> tuple[str, str]:
@@ -65,7 +66,12 @@ def parser(kind: str) -> Callable[[JSON], Thing]:
             ]
             backends = [_d(p, "backend") for p in paths] + [_d(spec, "defaultBackend")]
             names = {_s(_d(b, "service"), "name", 253) for b in backends} - {""}
-            return _with(base, refs=tuple((m.namespace, n) for n in sorted(names)))
+            tls = {_s(t, "secretName", 253) for t in _l(spec, "tls")} - {""}
+            return _with(
+                base,
+                refs=tuple((m.namespace, n) for n in sorted(names)),
+                secrets=tuple(sorted(tls)),
+            )
         if kind.endswith("WebhookConfiguration"):
             services = [_d(_d(w, "clientConfig"), "service") for w in _l(obj, "webhooks")]
             refs = {(_s(v, "namespace", 253), _s(v, "name", 253)) for v in services if v}

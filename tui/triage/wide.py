@@ -109,6 +109,25 @@ def wide_rules(store: Store, now: float) -> list[Finding]:
                             "Service/Ingress Inaccessible",
                         )
                     )
+    if store.status.get("triage/secrets", None) is not None and (
+        store.status["triage/secrets"].state is State.LIVE
+    ):  # listed (by name only): a TLS Secret missing is missing, not unlisted
+        secrets = {(t.namespace, t.name) for t in _things(store, "secrets")}
+        for t in _things(store, "ingresses"):
+            for name in t.secrets:
+                if (t.namespace, name) not in secrets:
+                    out.append(
+                        Finding(
+                            "ingress-tls-missing",
+                            "Ingress TLS Secret missing",
+                            Severity.WARNING,
+                            Subject("Ingress", t.name, t.namespace),
+                            f"its TLS Secret {t.namespace}/{name} does not exist: HTTPS is"
+                            " served with the ingress controller's default certificate",
+                            (),
+                            "Service/Ingress Inaccessible",
+                        )
+                    )
     for plural in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations"):
         for t in _things(store, plural):
             for ns, svc in t.refs:
