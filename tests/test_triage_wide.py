@@ -164,6 +164,12 @@ def meta(name: str, ns: str = "default", age: float = 3600) -> dict[str, Any]:
             {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
         ),
         (
+            "kafkas",
+            "Kafka",
+            {"status": {"conditions": [{"type": "Ready", "status": "False", "message": "y"}]}},
+            {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+        ),
+        (
             "kafkausers",
             "KafkaUser",
             {"status": {"conditions": [{"type": "Ready", "status": "False", "message": "x"}]}},
@@ -317,3 +323,52 @@ def test_the_secrets_are_listed_by_name_only(tmp_path: Any) -> None:
         assert "tls.key" not in orjson.dumps(raw).decode()
     finally:
         emulator.stop()
+
+
+def test_the_pod_rules_read_only_the_pods_that_changed_into_trouble() -> None:
+    """Incremental (issue 25/27): the store keeps the troubled pods as each pod changes;
+    the pod rules read those, not 10,000 pods a second."""
+    from tui.store import Delete, Upsert
+
+    healthy = [fx.pod(f"p-{i}") for i in range(1000)]
+    for i, p in enumerate(healthy):
+        p["metadata"]["uid"] = f"u{i}"
+    s = Store()
+    s.apply([Replace("pods", tuple(PARSERS["pods"](p) for p in healthy))])
+    assert s.troubled == {}
+    crash = fx.pod("p-7", waiting="CrashLoopBackOff", restarts=6, last_terminated="OOMKilled")
+    crash["metadata"]["uid"] = "u7"
+    s.apply([Upsert("pods", PARSERS["pods"](crash))])
+    assert list(s.troubled) == ["u7"]
+    assert {f.rule for f in evaluate(s, NOW)} >= {"pod-crashloop", "oomkilled"}
+    s.apply([Upsert("pods", PARSERS["pods"](healthy[7]))])  # healthy again
+    assert s.troubled == {} and "pod-crashloop" not in {f.rule for f in evaluate(s, NOW)}
+    s.apply([Upsert("pods", PARSERS["pods"](crash)), Delete("pods", "u7")])
+    assert s.troubled == {}
+
+
+def test_a_failed_helmrelease_is_a_finding_and_a_healthy_one_is_not() -> None:
+    from tui.store import Upsert
+    from tui.store.flux import parse_flux
+
+    def release(status: str) -> Any:
+        return parse_flux(
+            {
+                "kind": "HelmRelease",
+                "apiVersion": "helm.toolkit.fluxcd.io/v2",
+                "metadata": {"name": "kube-prometheus-stack", "namespace": "monitoring",
+                             "uid": "hr"},
+                "spec": {"interval": "30m"},
+                "status": {"conditions": [{"type": "Ready", "status": status,
+                                           "reason": "UpgradeFailed",
+                                           "message": "Helm upgrade failed: timed out"}]},
+            }
+        )  # fmt: skip
+
+    s = Store()
+    s.apply([Upsert("flux/HelmRelease", release("False"))])
+    (f,) = by_rule(s)["flux-not-ready"]
+    assert f.subject.kind == "HelmRelease" and "Helm upgrade failed" in f.evidence
+    assert f.actions == ("flux.reconcile-with-source",)
+    s.apply([Upsert("flux/HelmRelease", release("True"))])
+    assert "flux-not-ready" not in by_rule(s)

@@ -164,6 +164,9 @@ class Store:
         self.alertmanager_status = KindStatus(State.ABSENT, "no Alertmanager URL configured")
         self.alerts: tuple[Alert, ...] = ()
         self.health: tuple[HealthCheck, ...] = ()  # the health URLs' last checks
+        # the pods the pod rules look at (a restart, a last termination, not healthy),
+        # kept as each pod changes: the rules read these few, not every pod each second
+        self.troubled: dict[str, Pod] = {}
         self.api_server: ApiServer | None = None
 
     def clear(self) -> None:
@@ -210,12 +213,20 @@ class Store:
             if isinstance(ch, Upsert):
                 self.objects.setdefault(ch.kind, {})[ch.obj.uid] = ch.obj
                 touched.add(ch.kind)
+                if ch.kind == "pods":
+                    self._note(ch.obj)
             elif isinstance(ch, Delete):
                 if self.objects.setdefault(ch.kind, {}).pop(ch.uid, None) is not None:
                     touched.add(ch.kind)
+                if ch.kind == "pods":
+                    self.troubled.pop(ch.uid, None)
             elif isinstance(ch, Replace):
                 self.objects[ch.kind] = {o.uid: o for o in ch.objs}
                 touched.add(ch.kind)
+                if ch.kind == "pods":
+                    self.troubled = {}
+                    for pod in ch.objs:
+                        self._note(pod)
             elif isinstance(ch, StatusChange):
                 new = _since_kept(self.status.get(ch.kind), ch.status)
                 if self.status.get(ch.kind) != new:
@@ -257,6 +268,12 @@ class Store:
         for kind in touched:
             self.versions[kind] = self.versions.get(kind, 0) + 1
         return touched
+
+    def _note(self, pod: Pod) -> None:
+        if pod.restarts == 0 and pod.healthy:
+            self.troubled.pop(pod.uid, None)
+        else:
+            self.troubled[pod.uid] = pod
 
     def flux_path(self, kind: str, namespace: str, name: str) -> str:
         """A Flux object's API path at the version discovery found ("" before discovery)."""

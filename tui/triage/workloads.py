@@ -81,9 +81,7 @@ def node_rules(store: Store, now: float) -> list[Finding]:
 
 def pod_rules(store: Store, now: float) -> list[Finding]:
     crash, oom, pull = [], [], []
-    for pod in store.pods.values():
-        if pod.restarts == 0 and pod.healthy:
-            continue  # no restart, no last termination; nothing waiting: most pods
+    for pod in store.troubled.values():  # kept by the store as pods change (incremental)
         reasons = {c.reason for c in pod.containers}
         if pod.restarts > CRASHLOOP_RESTARTS and (
             "CrashLoopBackOff" in reasons or pod.status == "CrashLoopBackOff"
