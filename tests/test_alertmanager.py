@@ -101,7 +101,27 @@ async def test_firing_alerts_are_findings_one_is_silenced_in_a_confirmed_action(
         muted = next(f for f in app.session.findings() if f.title.endswith("(silenced)"))
         assert muted.muted and muted.actions == ("alert.expire-silence",)
         assert "mute" in screen_text(app, "#findings-table")
-    (entry,) = audit_lines(audit)
+        # and back: the silence expired in a confirmed action, the alert loud again
+        app.flow.start("alert.expire-silence", app.flow.finding_target(
+            registry.get("alert.expire-silence"), muted))  # fmt: skip
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until(pilot, lambda: "/api/v2/silence/" in text_of(app))
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: am.silences() and am.silences()[0]["status"]["state"] == "expired",
+            10,
+            "the silence expired",
+        )
+        await pilot.press("escape")
+        await until(
+            pilot,
+            lambda: any(f.title == "KubePodCrashLooping" for f in app.session.findings()),
+            20,
+            "the alert loud again",
+        )
+    entry, expired = audit_lines(audit)
+    assert expired["action"] == "alert.expire-silence" and expired["outcome"] == "succeeded"
     assert entry["action"] == "alert.silence" and entry["outcome"] == "succeeded"
     assert silence["id"] in entry["message"]  # audited with the silence's id
     assert "/api/v2/silences" in entry["external_request"]

@@ -194,7 +194,7 @@ def test_a_cronjob_never_scheduled_in_a_day_and_a_pending_claims_event() -> None
 
     s = things("cronjobs", "CronJob", {"metadata": meta("nightly", age=3 * 86400), "status": {}})
     (f,) = wide_rules(s, NOW)
-    assert f.title == "CronJob never scheduled"
+    assert f.title == "CronJob missed its schedule" and "never scheduled" in f.evidence
     young = things("cronjobs", "CronJob", {"metadata": meta("new", age=600), "status": {}})
     assert wide_rules(young, NOW) == []
     s = things("persistentvolumeclaims", "PersistentVolumeClaim",
@@ -372,3 +372,33 @@ def test_a_failed_helmrelease_is_a_finding_and_a_healthy_one_is_not() -> None:
     assert f.actions == ("flux.reconcile-with-source",)
     s.apply([Upsert("flux/HelmRelease", release("True"))])
     assert "flux-not-ready" not in by_rule(s)
+
+
+def test_a_cronjob_that_missed_its_last_run() -> None:
+    from datetime import UTC, datetime
+
+    from tui.triage.cron import previous_run
+    from tui.triage.wide import wide_rules
+
+    now = datetime(2026, 12, 6, 21, 40, tzinfo=UTC).timestamp()
+    assert (
+        previous_run("*/15 * * * *", now) == datetime(2026, 12, 6, 21, 30, tzinfo=UTC).timestamp()
+    )
+    assert previous_run("0 3 * * 1", now) == datetime(2026, 11, 30, 3, 0, tzinfo=UTC).timestamp()
+    assert previous_run("@daily", now) == datetime(2026, 12, 6, 0, 0, tzinfo=UTC).timestamp()
+    assert previous_run("CRON_TZ=UTC 0 * * * *", now) is None  # unknown: no verdict
+
+    def cron(last: str) -> Store:
+        return things(
+            "cronjobs",
+            "CronJob",
+            {
+                "metadata": meta("backup", age=10 * 86400),
+                "spec": {"schedule": "0 * * * *"},
+                "status": {"lastScheduleTime": last},
+            },
+        )
+
+    (f,) = wide_rules(cron("2026-12-06T18:00:00Z"), now)  # 19:00, 20:00, 21:00 missed
+    assert "missed its schedule '0 * * * *'" in f.evidence
+    assert wide_rules(cron("2026-12-06T21:00:00Z"), now) == []

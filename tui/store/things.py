@@ -22,6 +22,7 @@ class Thing(Object):
     failed: bool = False  # Job: condition Failed=True
     suspended: bool = False  # CronJob
     last_schedule: float | None = None  # CronJob
+    schedule: str = ""  # CronJob: spec.schedule
     refs: tuple[tuple[str, str], ...] = ()  # Ingress backends, webhooks' Services: (ns, name)
     secrets: tuple[str, ...] = ()  # an Ingress's TLS Secrets (in its namespace)
 
@@ -54,6 +55,7 @@ def parser(kind: str) -> Callable[[JSON], Thing]:
                 base,
                 suspended=spec.get("suspend") is True,
                 last_schedule=parse_time(status.get("lastScheduleTime")),
+                schedule=_s(spec, "schedule", 128),
             )
         if kind == "PersistentVolumeClaim":
             return _with(base, phase=_s(status, "phase", 32))

@@ -8,10 +8,12 @@ from __future__ import annotations
 from tui.store import State, Store
 from tui.store.things import Thing
 from tui.store.units import human_duration
+from tui.triage.cron import previous_run
 from tui.triage.findings import Finding, Severity, Subject
 
 UNAVAILABLE_FOR = 120.0  # a rollout in progress is not an incident
 NEVER_SCHEDULED_AFTER = 86400.0
+MISSED_AFTER = 300.0  # a run this late is missed (the controller starts runs in seconds)
 
 
 def _things(store: Store, plural: str) -> list[Thing]:
@@ -77,8 +79,16 @@ def wide_rules(store: Store, now: float) -> list[Finding]:
             )
     for t in _things(store, "cronjobs"):
         age = now - (t.created or now)
+        due = previous_run(t.schedule, now - MISSED_AFTER) if t.schedule else None
         if t.suspended:
             why = "spec.suspend: true: no Job is made until it is resumed"
+        elif due is not None and (t.created or 0) < due and (t.last_schedule or 0) < due:
+            last = (
+                f"last at {human_duration(now - t.last_schedule)} ago"
+                if t.last_schedule
+                else "never run"
+            )
+            why = f"missed its schedule {t.schedule!r} ({human_duration(now - due)} ago; {last})"
         elif t.last_schedule is None and age > NEVER_SCHEDULED_AFTER:
             why = f"never scheduled in the {human_duration(age)} since it was made"
         else:
@@ -86,7 +96,7 @@ def wide_rules(store: Store, now: float) -> list[Finding]:
         out.append(
             Finding(
                 "cronjob-not-running",
-                "CronJob suspended" if t.suspended else "CronJob never scheduled",
+                "CronJob suspended" if t.suspended else "CronJob missed its schedule",
                 Severity.WARNING,
                 Subject("CronJob", t.name, t.namespace),
                 why,
