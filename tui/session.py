@@ -29,11 +29,11 @@ from tui.sources.kube import (
     KIND_SPECS,
     KindSpec,
     ListWatch,
-    optional_kinds,
     served,
 )
 from tui.sources.metrics import MetricsPoller
 from tui.sources.nodeexporter import NodeExporterFeed
+from tui.sources.optional import optional_kinds
 from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, endpoint_of, query_error_rate
 from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
