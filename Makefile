@@ -47,7 +47,8 @@ prom-deps:
 	    prometheus prometheus-node-exporter >/dev/null; } || \
 	  echo "make: prometheus could not be installed: the Prometheus tests will skip"
 
-# Two workers (this machine has two cores), a file's tests together (they share its fixtures).
+# Four workers on this 2-core machine (the tests mostly wait on servers and sshd: 171 -> 108 s
+# against two), a file's tests together (they share its fixtures).
 # The Alertmanager tests start Debian's prometheus-alertmanager on 127.0.0.1.
 am-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { \
@@ -58,7 +59,7 @@ am-deps:
 	  echo "make: prometheus-alertmanager could not be installed: its tests will skip"
 
 test: lint sshd-deps browser-deps prom-deps am-deps
-	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
+	$(BIN)/pytest -q -p no:cacheprovider -n 4 --dist loadfile
 
 bench: $(STAMP) sshd-deps prom-deps
 	$(BIN)/python -m bench.pods_load
