@@ -188,3 +188,25 @@ async def test_22_a_namespace_that_is_no_name_is_said_and_never_reaches_the_api(
             assert not [p for p in paths if ".." in p]
     finally:
         emulator.stop()
+
+
+async def test_slash_then_a_letter_typed_at_once_filters_and_never_runs_an_action(
+    small_cluster: Cluster, kubeconfig: Path
+) -> None:
+    """Seen in the bench: `/` then `s` delivered together (as a fast typist's keys arrive)
+    reached the table before the filter box had focus, and `s` opened the scale form."""
+    from textual import events as textual_events
+
+    app = make_app(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#pods-table", VirtualTable)
+        await until(pilot, lambda: table.row_count == 6)
+        for key in ("slash", "s"):
+            event = textual_events.Key(key, "/" if key == "slash" else key)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        pods = app.query_one("#pods")
+        await until(pilot, lambda: pods.filter_text == "s", what="the letter in the filter")
+        assert len(app.screen_stack) == 1  # no form opened
+        await pilot.press("slash", "x")  # in the box, `/` is a character of the filter
+        await until(pilot, lambda: pods.filter_text == "s/x", what="'/' in the filter")

@@ -113,7 +113,9 @@ def pod_detail(pod: Pod) -> str:
 
 class PodsPane(Pane):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="pods.filter"),
+        # priority: run as the key arrives, before the next key is dispatched (`/` then
+        # `s` typed at once: the `s` reached the table's bindings and opened a form)
+        Binding("slash", "filter", "Filter", id="pods.filter", priority=True),
         Binding("u", "toggle_unhealthy", "Not healthy", id="pods.unhealthy"),
         Binding("o", "next_sort", "Sort", id="pods.sort"),
         Binding("O", "reverse_sort", "Reverse", show=False, id="pods.sort-reverse"),
@@ -240,11 +242,18 @@ class PodsPane(Pane):
             self.table.empty_message = f"{status.state.value}: {status.message}"
 
     # -- actions -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`/` typed in the filter box is a character of the filter, not the binding."""
+        return not (action == "filter" and self.filter_box.has_focus)
+
     def action_filter(self) -> None:
         box = self.filter_box
         box.add_class("-active")
+        box.display = True  # now, not at the next style pass: only a shown box takes focus
         box.value = self.filter_text
-        box.focus()
+        # at once (Widget.focus() waits for a refresh): a letter typed right after `/`
+        # goes into the box, not to the table's bindings (`s` opened the scale form)
+        self.screen.set_focus(box)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -136,7 +136,9 @@ def ingress_routes(store: Store, row: Row) -> str:
 
 class ResourcePane(Pane):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="resources.filter"),
+        # priority: run as the key arrives, before the next key is dispatched (`/` then
+        # `s` typed at once: the `s` reached the table's bindings and opened a form)
+        Binding("slash", "filter", "Filter", id="resources.filter", priority=True),
     ]
     DEFAULT_CSS = """
     ResourcePane Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
@@ -199,10 +201,15 @@ class ResourcePane(Pane):
         row = self.table.selected
         self.detail.update(row_detail(row, self.store) if row is not None else "", layout=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`/` typed in the filter box is a character of the filter, not the binding."""
+        return not (action == "filter" and self.filter_box.has_focus)
+
     def action_filter(self) -> None:
         self.filter_box.add_class("-active")
         self.filter_box.value = self.filter_text
-        self.filter_box.focus()
+        self.filter_box.display = True
+        self.screen.set_focus(self.filter_box)  # at once: the next letter goes into it
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
