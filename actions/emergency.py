@@ -19,6 +19,7 @@ class EmergencyScaleDown(Action):
     title = "Emergency: scale non-critical deployments to 0"
     target_kind = "cluster"
     dangerous = True
+    gitops = True  # each Deployment is traced: Flux would scale it back up
     description = (
         "emergency-scale-down.sh: the configured non-critical deployments to 0, "
         "remembering their replicas"

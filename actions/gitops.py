@@ -18,7 +18,7 @@ from actions.audit import local_user
 from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Target, kubectl
 from actions.kubernetes import deployment_path, send_all
 from actions.pods import ReadOnlyPodAction
-from actions.provenance import API_VERSIONS, Trace, rfc3339
+from actions.provenance import API_VERSIONS, Trace, revert_text, rfc3339, trace
 from tui.store.meta import CONSOLE_BY, CONSOLE_DISABLED_AT, CONSOLE_SUSPENDED_AT, RECONCILE
 
 
@@ -225,3 +225,108 @@ class EnableReconcile(Action):
 
 
 ACTIONS: list[Action] = [FluxTrace(), EnableReconcile()]
+
+
+# -- one object or several (emergency.scale-down) ------------------------------------------
+@dataclass(frozen=True)
+class Survey:
+    """The traces of what a plan changes, and what could not be traced."""
+
+    traces: tuple[Trace, ...] = ()
+    problem: str = ""
+
+    @property
+    def managed(self) -> tuple[Trace, ...]:
+        return tuple(t for t in self.traces if t.managed is not None and t.manager is not None)
+
+
+def targets_of(plan: Plan) -> list[Target]:
+    """The objects a plan changes: its target, or (a cluster-wide plan) each Deployment
+    its requests patch."""
+    if plan.target.kind != "cluster":
+        return [plan.target]
+    out = []
+    for r in plan.requests:
+        parts = r.path.split("/")  # /apis/apps/v1/namespaces/NS/deployments/NAME
+        if len(parts) == 8 and parts[6] == "deployments":
+            out.append(Target("deployment", parts[5], parts[7]))
+    return out
+
+
+def survey(ctx: Context, plan: Plan) -> Survey:
+    traces, problems = [], []
+    for target in targets_of(plan):
+        try:
+            traces.append(trace(ctx, target))
+        except Exception as e:
+            problems.append(f"cannot tell whether Flux manages {target}: {e}")
+    return Survey(tuple(traces), "; ".join(problems))
+
+
+def ways_for(ctx: Context, plan: Plan, found: Survey) -> list[Way]:
+    managed = found.managed
+    if len(found.traces) == 1:
+        return ways(ctx, plan, found.traces[0])
+    if not managed:
+        return []
+    managers = {t.manager_ref: t for t in managed}
+    names = ", ".join(f"{k} {n}" for k, _, n in managers)
+    suspend = tuple(
+        suspend_plan(ctx, t, plan)
+        for t in managers.values()
+        if t.manager and not t.manager.suspended
+    )
+    helm = any(t.manager_ref[0] != "Kustomization" for t in managed)
+    excluded = tuple(annotate_plan(ctx, t, plan) for t in managed)
+    return [
+        Way(
+            "suspend",
+            f"Suspend {names} first, then act (safe: nothing reverts it)",
+            (*suspend, plan),
+            "" if suspend else "every one is suspended already",
+        ),
+        Way(
+            "annotate",
+            f"Exclude only these {len(managed)} objects from Flux (reconcile: disabled), then act",
+            (*excluded, plan) if not helm else (plan,),
+            "helm-controller has no per-object opt-out" if helm else "",
+        ),
+        Way("anyway", f"Act anyway (Flux reverts it: {names})", (plan,)),
+    ]
+
+
+def lines_for(found: Survey, now: float) -> list[str]:
+    """What the confirmation says of Flux: who applies each object and what it will do."""
+    lines = [f"⚠ {found.problem}"] if found.problem else []
+    managers: dict[tuple[str, str, str], Trace] = {}
+    for t in found.traces:
+        if t.managed is None:
+            continue
+        lines.append(f"⚠ {t.managed} is applied by Flux: {t.manager_name}")
+        managers.setdefault(t.manager_ref, t)
+        if t.manager is None:
+            lines.append(f"  {t.problem}")
+    for t in managers.values():
+        m, s = t.manager, t.source
+        if len(managers) > 1 and m is not None:
+            lines.append(f"  {t.manager_name}:")
+        if s is not None:
+            lines.append(f"  source  {s.kind} {s.namespace}/{s.name} · {s.url}")
+        if m is not None:
+            lines.append(f"  path    {m.path or '-'} · interval {m.interval or '?'}")
+            lines += ["  " + line for line in revert_text(m, now).splitlines()]
+    return lines
+
+
+def record_for(found: Survey, way: str, plan: Plan) -> dict[str, Any]:
+    managed = found.managed
+    if len(managed) == 1:
+        return record(managed[0], way, plan)
+    return {
+        "gitops": {
+            "way": way,
+            "managers": sorted({t.manager_name for t in managed}),
+            "objects": [str(t.managed) for t in managed],
+            "changes": [],  # an emergency's zero replicas: nothing to bring back to Git
+        }
+    }

@@ -177,3 +177,22 @@ def record_lines(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def flux_demo(cluster: Cluster) -> Iterator[Any]:
+    """The demo's objects, its Flux (apps applies api-gateway), drift correction on."""
+    from tui.demo.cluster import DemoCluster
+    from tui.demo.flux import seed_flux
+
+    d = DemoCluster(cluster, drift=True)
+    d.seed()
+    seed_flux(cluster, "2.7")
+    d.start(interval=0.2)
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> Path:
+    return tmp_path / "audit.jsonl"

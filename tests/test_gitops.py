@@ -5,7 +5,6 @@ Kustomization `apps` applies; the trace; the findings; the change to bring back 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from tests.conftest import audit_lines, make_app, mutations, record_lines, until
 from tests.test_app import SIZE, lines
 from tests.test_kubectl import KUBECTL, kubectl
 from tui.demo.cluster import DemoCluster
-from tui.demo.flux import seed_flux
 from tui.demo.state import Cluster
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.describe import DescribeScreen
@@ -29,22 +27,6 @@ from widgets.table import VirtualTable
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
 LIMIT = "{.spec.template.spec.containers[0].resources.limits.memory}"
-
-
-@pytest.fixture
-def flux_demo(cluster: Cluster) -> Iterator[DemoCluster]:
-    """The demo's objects, its Flux (apps applies api-gateway), drift correction on."""
-    d = DemoCluster(cluster, drift=True)
-    d.seed()
-    seed_flux(cluster, "2.7")
-    d.start(interval=0.2)
-    yield d
-    d.stop()
-
-
-@pytest.fixture
-def audit(tmp_path: Path) -> Path:
-    return tmp_path / "audit.jsonl"
 
 
 def text_of(app: Any) -> str:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from actions import gitops, provenance, registry
+from actions import gitops, registry
 from actions.audit import AuditLog
 from actions.base import Action, Context, Outcome, Plan, Target
 from actions.emergency import EmergencyScaleRestore, remembered_replicas
@@ -151,15 +151,15 @@ class ActionFlow:
         self.session.pause_polling(True)
         try:
             # a host plan has no HTTP request: its "dry run" only carries a refusal
-            dry, found, problem = await asyncio.to_thread(self.prepare, action, ctx, plan)
-            ways = gitops.ways(ctx, plan, found)
-            flux = self.flux_lines(found, problem, ctx.clock())
+            dry, found = await asyncio.to_thread(self.prepare, action, ctx, plan)
+            ways = gitops.ways_for(ctx, plan, found)
+            flux = gitops.lines_for(found, ctx.clock())
             screen = ConfirmScreen(plan, dry, ways, flux)
             confirmed = await self.screens.ask(screen)
         finally:
             self.session.pause_polling(False)
         way = ways[screen.choice] if ways else None
-        extra = gitops.record(found, way.key, plan) if found and way else {}
+        extra = gitops.record_for(found, way.key, plan) if way else {}
         if not confirmed:
             outcome = (
                 "refused" if plan.refusal else ("dry-run-failed" if not dry.ok else "cancelled")
@@ -181,35 +181,13 @@ class ActionFlow:
         )
 
     @staticmethod
-    def prepare(
-        action: Action, ctx: Context, plan: Plan
-    ) -> tuple[Outcome, provenance.Trace | None, str]:
-        """In a worker thread: the dry run, and for a change Flux may revert, the trace."""
+    def prepare(action: Action, ctx: Context, plan: Plan) -> tuple[Outcome, gitops.Survey]:
+        """In a worker thread: the dry run, and for a change Flux may revert, the trace of
+        each object it changes."""
         dry = dry_run(ctx, plan)
         if not action.gitops or plan.refusal:
-            return dry, None, ""
-        try:
-            return dry, provenance.trace(ctx, plan.target), ""
-        except Exception as e:
-            return dry, None, f"cannot tell whether Flux manages {plan.target}: {e}"
-
-    @staticmethod
-    def flux_lines(found: provenance.Trace | None, problem: str, now: float) -> list[str]:
-        """What the confirmation says of Flux: who applies the object and what it will do."""
-        if problem:
-            return [f"⚠ {problem}"]
-        if found is None or found.managed is None:
-            return []
-        lines = [f"⚠ {found.managed} is applied by Flux: {found.manager_name}"]
-        m, s = found.manager, found.source
-        if s is not None:
-            lines.append(f"  source  {s.kind} {s.namespace}/{s.name} · {s.url}")
-        if m is not None:
-            lines.append(f"  path    {m.path or '-'} · interval {m.interval or '?'}")
-            lines += ["  " + line for line in provenance.revert_text(m, now).splitlines()]
-        else:
-            lines.append(f"  {found.problem}")
-        return lines
+            return dry, gitops.Survey()
+        return dry, gitops.survey(ctx, plan)
 
     async def ask_params(
         self, action: Action, ctx: Context, target: Target
