@@ -108,7 +108,7 @@ class Tracker:
     first_seen: dict[str, float] = field(default_factory=dict)  # active key -> when it began
     timeline: list[TimelineEntry] = field(default_factory=list)
     max_timeline: int = 1000
-    revision: int = 0  # counts every change of what is shown: seen, cleared, fresher text
+    revision: int = 0  # counts every change of the rows: seen, cleared, a new title
 
     def update(self, findings: Iterable[Finding], now: float) -> list[TimelineEntry]:
         current = {f.key: f for f in findings}
@@ -119,8 +119,9 @@ class Tracker:
         for key, f in current.items():
             first = self.observed.setdefault(key, now)
             if key in self.active:
-                if self.active[key] != f:  # fresher evidence, or a new title (silenced)
-                    self.revision += 1
+                was = self.active[key]
+                if (was.title, was.severity, was.muted) != (f.title, f.severity, f.muted):
+                    self.revision += 1  # what its row shows changed (an alert silenced)
                 self.active[key] = f
             elif due(f, first, now):
                 began = f.since if f.since is not None and f.since < now else first
