@@ -42,6 +42,14 @@ def limit(kubeconfig: Path) -> str:
     return kubectl(kubeconfig, "get", "deployment", "api-gateway", "-o", f"jsonpath={LIMIT}")
 
 
+def short_interval(kubeconfig: Path) -> None:
+    """apps re-applies every second: its next periodic reconcile comes at once."""
+    kubectl(
+        kubeconfig, "patch", "kustomization", "apps", "-n", "flux-system", "--type=merge",
+        "-p", '{"spec":{"interval":"1s"}}',
+    )  # fmt: skip
+
+
 def reconcile_now(kubeconfig: Path) -> None:
     """What `flux reconcile kustomization apps` asks, sent by kubectl; waits until handled."""
     stamp = f"{time.time():.6f}"
@@ -136,10 +144,7 @@ async def test_suspend_first_then_act_then_resume_gives_the_git_values_back(
         assert finding.title.startswith("Kustomization apps suspended by this console")
         assert finding.actions == ("flux.resume",)
         # a reconcile period passes: suspended, nothing reverts the change
-        kubectl(
-            kubeconfig, "patch", "kustomization", "apps", "-n", "flux-system", "--type=merge",
-            "-p", '{"spec":{"interval":"1s"}}',
-        )  # fmt: skip
+        short_interval(kubeconfig)
         await pilot.pause(1.5)  # a whole interval passes: nothing reverts a suspended change
         assert limit(kubeconfig) == "1Gi"
         # resumed from the finding: the Git values come back, the finding goes
@@ -215,10 +220,7 @@ async def test_acting_anyway_is_reverted_on_the_interval(
         sent = [r.path for r in mutations(cluster)]
         assert sent == ["/apis/apps/v1/namespaces/default/deployments/api-gateway"]
         # the next periodic reconcile (its interval made short) puts Git's value back
-        kubectl(
-            kubeconfig, "patch", "kustomization", "apps", "-n", "flux-system", "--type=merge",
-            "-p", '{"spec":{"interval":"1s"}}',
-        )  # fmt: skip
+        short_interval(kubeconfig)
         await until(pilot, lambda: limit(kubeconfig) == "256Mi", 20)
     (entry,) = audit_lines(audit)
     assert entry["gitops"]["way"] == "anyway"

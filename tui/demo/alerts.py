@@ -107,7 +107,7 @@ def _active(silence: Obj) -> bool:
 
 def answer(cluster: Cluster, method: str, parts: list[str], body: Any) -> tuple[int, Any]:
     """An Alertmanager API v2 request: the status and the JSON to send."""
-    silences: dict[str, Obj] = cluster.__dict__.setdefault("am_silences", {})
+    silences = cluster.am_silences
     if method == "GET" and parts in (["alerts"], ["alerts", "groups"]):
         alerts = _firing(cluster)
         for a in alerts:

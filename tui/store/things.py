@@ -40,25 +40,29 @@ def parser(kind: str) -> Callable[[JSON], Thing]:
         spec, status = _d(obj, "spec"), _d(obj, "status")
         ready, message = _condition(status, "Ready")
         failed, why = _condition(status, "Failed")
-        base = Thing(*m.identity, kind=kind)
+        identity = m.identity
         if kind == "StatefulSet":
             wanted = _i(spec, "replicas") if "replicas" in spec else 1
-            return _with(base, desired=wanted, ready=_i(status, "readyReplicas"))
+            return Thing(*identity, kind=kind, desired=wanted, ready=_i(status, "readyReplicas"))
         if kind == "DaemonSet":
-            return _with(
-                base, desired=_i(status, "desiredNumberScheduled"), ready=_i(status, "numberReady")
+            return Thing(
+                *identity,
+                kind=kind,
+                desired=_i(status, "desiredNumberScheduled"),
+                ready=_i(status, "numberReady"),
             )
         if kind == "Job":
-            return _with(base, failed=failed == "True", message=why)
+            return Thing(*identity, kind=kind, failed=failed == "True", message=why)
         if kind == "CronJob":
-            return _with(
-                base,
+            return Thing(
+                *identity,
+                kind=kind,
                 suspended=spec.get("suspend") is True,
                 last_schedule=parse_time(status.get("lastScheduleTime")),
                 schedule=_s(spec, "schedule", 128),
             )
         if kind == "PersistentVolumeClaim":
-            return _with(base, phase=_s(status, "phase", 32))
+            return Thing(*identity, kind=kind, phase=_s(status, "phase", 32))
         if kind == "Ingress":
             paths = [
                 p
@@ -69,21 +73,18 @@ def parser(kind: str) -> Callable[[JSON], Thing]:
             backends = [_d(p, "backend") for p in paths] + [_d(spec, "defaultBackend")]
             names = {_s(_d(b, "service"), "name", 253) for b in backends} - {""}
             tls = {_s(t, "secretName", 253) for t in _l(spec, "tls")} - {""}
-            return _with(
-                base,
+            return Thing(
+                *identity,
+                kind=kind,
                 refs=tuple((m.namespace, n) for n in sorted(names)),
                 secrets=tuple(sorted(tls)),
             )
         if kind.endswith("WebhookConfiguration"):
             services = [_d(_d(w, "clientConfig"), "service") for w in _l(obj, "webhooks")]
             refs = {(_s(v, "namespace", 253), _s(v, "name", 253)) for v in services if v}
-            return _with(base, refs=tuple(sorted(refs)))
-        return _with(base, condition=ready or "Unknown", message=message)  # Strimzi's kinds
+            return Thing(*identity, kind=kind, refs=tuple(sorted(refs)))
+        return Thing(
+            *identity, kind=kind, condition=ready or "Unknown", message=message
+        )  # Strimzi's kinds
 
     return parse
-
-
-def _with(base: Thing, **facts: object) -> Thing:
-    from dataclasses import replace
-
-    return replace(base, **facts)  # type: ignore[arg-type]
