@@ -125,6 +125,11 @@ def _obj(kind: str, name: str, spec: Obj, status: Obj, namespace: str = "flux-sy
             "namespace": namespace,
             "generation": 1,
             "creationTimestamp": now_rfc3339(now() - 86400 * 212),  # as old as the cluster
+            # as after `flux bootstrap`: the flux-system Kustomization applies the others
+            "labels": {
+                "kustomize.toolkit.fluxcd.io/name": "flux-system",
+                "kustomize.toolkit.fluxcd.io/namespace": "flux-system",
+            },
         },
         "spec": spec,
         "status": {"observedGeneration": 1, **status},
