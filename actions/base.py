@@ -111,6 +111,10 @@ class Context:
     clock: Callable[[], float] = time.time  # the console's time (restartedAt, requestedAt)
     read_only: bool = False  # the request layer refuses every mutation, whatever asks
     alertmanager: Any = None  # tui.sources.prometheus.Endpoint, where one is configured
+    settings: Any = None  # tui.config.Settings
+    findings: tuple[Any, ...] = ()  # the open findings (tui.triage.Finding)
+    incident: Any = None  # the open incident (tui.record.Incident), as last read
+    cluster: str = ""  # the cluster's name in the incident store
 
 
 class CommandResult(Protocol):

@@ -20,6 +20,7 @@ MODULES = (
     "actions.resources",
     "actions.gitops",
     "actions.alerts",
+    "actions.record",
 )
 
 _REGISTRY: dict[str, Action] = {}

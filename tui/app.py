@@ -157,6 +157,7 @@ class IncidentApp(Navigation, App[int]):
         for timer in getattr(self, "timers", []):
             timer.stop()
         self.session.stop(wait=False)  # feeds told to stop, joined off this thread
+        self.flow.records.recorder.stop()
 
     # -- the hand-off ------------------------------------------------------------------
     @property

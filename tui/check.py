@@ -9,6 +9,7 @@ cluster could not be evaluated (unreachable, unauthorized, forbidden pods or nod
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.config import Settings
+from tui.record import IncidentStore, cluster_of, seen_of, store_path
+from tui.record.recorder import listed
 from tui.session import Session
 from tui.sources.client import Kube, NoCluster, connect
 from tui.sources.host import Host
@@ -24,7 +27,6 @@ from tui.triage import Finding, Severity, due, evaluate, ordered
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 CORE = ("pods", "nodes")  # without these, no verdict
-FAILED = (State.FORBIDDEN, State.UNAUTHORIZED, State.UNREACHABLE, State.ERROR, State.ABSENT)
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Result:
     context: str = ""
     server: str = ""
     alerts: list[dict[str, Any]] = field(default_factory=list)  # what Alertmanager fires
+    observed: list[str] = field(default_factory=list)  # every finding's key, due or not yet
 
     @property
     def exit_code(self) -> int:
@@ -62,11 +65,7 @@ def settle(session: Session, timeout: float) -> None:
 
 
 def _listed(session: Session) -> bool:
-    for feed in session.list_watches():
-        status = session.store.status.get(feed.spec.name)
-        if feed.lists == 0 and not (status is not None and status.state in FAILED):
-            return False
-    return True
+    return listed(session.list_watches(), session.store.status)
 
 
 def _hosts_settled(session: Session) -> bool:
@@ -90,11 +89,8 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
     store = session.store
     now = time.time()
     # one look, no history: a hold counts only where the object says when it began
-    findings = [
-        f
-        for f in evaluate(store, now, settings.gitops_critical_after)
-        if f.since is None or due(f, now, now)
-    ]
+    every = evaluate(store, now, settings.gitops_critical_after)
+    findings = [f for f in every if f.since is None or due(f, now, now)]
     not_evaluated = {}
     for f in feeds:
         kind = f.spec.name
@@ -128,7 +124,14 @@ def collect(kube: Kube, settings: Settings, hosts: list[Host], timeout: float) -
         }
         for a in store.alerts
     ]
-    return Result(ordered(findings, {}), not_evaluated, kube.info.context, kube.info.server, alerts)
+    return Result(
+        ordered(findings, {}),
+        not_evaluated,
+        kube.info.context,
+        kube.info.server,
+        alerts,
+        [f.key for f in every],
+    )
 
 
 def as_json(result: Result) -> dict[str, Any]:
@@ -208,6 +211,7 @@ def check_command(settings: Settings, json_out: bool, timeout: float) -> int:
         return EXIT_UNKNOWN
     result = collect(kube, settings, hosts, timeout)
     kube.close()
+    record(result, settings)
     try:
         if json_out:
             text = orjson.dumps(as_json(result), option=orjson.OPT_INDENT_2).decode()
@@ -218,3 +222,31 @@ def check_command(settings: Settings, json_out: bool, timeout: float) -> int:
     except BrokenPipeError:  # `| head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return result.exit_code
+
+
+def record(result: Result, settings: Settings) -> None:
+    """The look into the incident store, as the console's would be: run from cron, the
+    history builds without a screen open. A look that could not read the pods or nodes
+    closes nothing. A store that cannot be written is one line; the verdict stands."""
+    path = store_path(settings)
+    try:
+        store = IncidentStore(path)
+        try:
+            cluster = cluster_of(settings, result.context, result.server)
+            observed = set(result.observed)
+            if any(k in result.not_evaluated for k in CORE):
+                observed |= {f["key"] for f in store.open_findings(cluster)}
+            for c in store.sync(
+                cluster,
+                seen_of(result.findings, {}),
+                time.time(),
+                observed,
+                result.server,
+                result.context,
+            ):
+                print(f"incident-console: incident #{c.incident} {c.what}: {c.title}",
+                      file=sys.stderr)  # fmt: skip
+        finally:
+            store.close()
+    except (OSError, sqlite3.Error) as e:
+        print(f"incident-console: not recorded: the incident store {path}: {e}", file=sys.stderr)

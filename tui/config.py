@@ -52,6 +52,21 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     # is a warning finding until given back to Flux, critical after this many minutes
     critical_after = 30
 
+    # The incident store (SQLite), one history per cluster; check records into it too
+    incident_store = "/var/lib/incident-console/incidents.sqlite3"
+    [record]
+    slo = 99.9            # availability objective (%): the report's error budget
+
+    [notify]  # incident.notify: the summary to these Apprise URLs (secrets: never shown)
+    urls = ["slack://T000/B000/XXXX", "ntfys://ntfy.example.com/incidents"]
+    channel = "#incidents"
+    status_page = "https://status.example.com"
+    escalation = ["L1 self-service: docs, logs, restarts", "L2 admin: admin@example.com"]
+
+    [backup]
+    k3s_data_dir = "/var/lib/rancher/k3s"        # on the K3s server host
+    dir = "~/incident-console-backups"           # local: Grafana exports, Prometheus snapshots
+
     [keys]   # binding id = "keys" (comma-separated), see the help screen (?) for ids
     "pods.unhealthy" = "u"
 """
@@ -99,6 +114,16 @@ class Settings:
     alertmanager_bearer_token: str | None = None
     hosts_default: str | None = None  # [hosts] default: every node's SSH target
     gitops_critical_after: float = 1800.0  # [gitops] critical_after (minutes), in seconds
+    # the incident store (default: $XDG_STATE_HOME/incident-console/incidents.sqlite3)
+    incident_store: str | None = None
+    slo: float = 99.9  # [record] slo: the availability objective, percent
+    notify_urls: list[str] = field(default_factory=list)  # [notify] urls (Apprise): secrets
+    escalation: list[str] = field(default_factory=list)  # [notify] escalation, in order
+    status_page: str = ""  # [notify] status_page
+    channel: str = ""  # [notify] channel: its name, said to people ("#incidents")
+    # [backup]: where K3s keeps its data and where local exports go
+    k3s_data_dir: str = "/var/lib/rancher/k3s"
+    backup_dir: str | None = None  # local: $XDG_STATE_HOME/incident-console/backups
     # from the command line only
     demo: bool = False
     ssh: list[str] = field(default_factory=list)
@@ -146,6 +171,7 @@ TYPES: dict[str, tuple[type, ...]] = {
     "alertmanager_username": (str,),
     "alertmanager_password": (str,),
     "alertmanager_bearer_token": (str,),
+    "incident_store": (str,),
 }
 
 
@@ -169,6 +195,13 @@ def load_settings(path: Path | None = None) -> Settings:
         "hosts_default",
         "gitops_critical_after",
         "health_urls",
+        "slo",
+        "notify_urls",
+        "escalation",
+        "status_page",
+        "channel",
+        "k3s_data_dir",
+        "backup_dir",
     }
     known = {f.name for f in fields(Settings)} - cli_only
     table = data.pop("prometheus", None)
@@ -204,6 +237,7 @@ def load_settings(path: Path | None = None) -> Settings:
                 f"config file {path}: [gitops] takes critical_after, in minutes (above 0)"
             )
         settings.gitops_critical_after = float(after) * 60
+    read_tables(path, data, settings)
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"config file {path}: unknown setting {key!r}")
@@ -230,3 +264,43 @@ def load_settings(path: Path | None = None) -> Settings:
             ) from None
         settings.hosts_default = default
     return settings
+
+
+def read_tables(path: Path, data: dict[str, Any], settings: Settings) -> None:
+    """[record], [notify] and [backup]: each key checked, one line naming what to fix."""
+    record = data.pop("record", None)
+    if record is not None:
+        slo = record.get("slo") if isinstance(record, dict) else None
+        if set(record) != {"slo"} or not isinstance(slo, int | float) or not 0 < slo < 100:
+            raise ConfigError(f"config file {path}: [record] takes slo, a percentage (99.9)")
+        settings.slo = float(slo)
+    notify = data.pop("notify", None)
+    if notify is not None:
+        keys = {"urls", "channel", "status_page", "escalation"}
+        if not isinstance(notify, dict) or set(notify) - keys:
+            raise ConfigError(
+                f"config file {path}: [notify] takes urls, channel, status_page, escalation"
+            )
+        for key in ("urls", "escalation"):
+            value = notify.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f'config file {path}: [notify] {key} = ["...", ...]')
+        for key in ("channel", "status_page"):
+            if not isinstance(notify.get(key, ""), str):
+                raise ConfigError(f"config file {path}: [notify] {key} is a string")
+        settings.notify_urls = list(notify.get("urls", []))
+        settings.escalation = list(notify.get("escalation", []))
+        settings.channel = str(notify.get("channel", ""))
+        settings.status_page = str(notify.get("status_page", ""))
+    backup = data.pop("backup", None)
+    if backup is not None:
+        if (
+            not isinstance(backup, dict)
+            or set(backup) - {"k3s_data_dir", "dir"}
+            or not all(isinstance(v, str) and v for v in backup.values())
+        ):
+            raise ConfigError(f"config file {path}: [backup] takes k3s_data_dir and dir, paths")
+        if not str(backup.get("k3s_data_dir", "/")).startswith("/"):
+            raise ConfigError(f"config file {path}: [backup] k3s_data_dir is an absolute path")
+        settings.k3s_data_dir = backup.get("k3s_data_dir", settings.k3s_data_dir)
+        settings.backup_dir = backup.get("dir")

@@ -28,6 +28,7 @@ from actions.emergency import EmergencyScaleRestore, remembered_replicas
 from actions.kubernetes import dry_run, send_all
 from actions.pods import ReadOnlyPodAction, newest_pod
 from actions.targets import finding_target, row_target, target_for
+from tui.records import Records
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.params import ParamsScreen
 from tui.screens.tail import Producer, TailScreen
@@ -53,7 +54,8 @@ class ActionFlow:
             Path(settings.audit_log) if settings.audit_log else None,
             kube_user=session.kube.info.user,
         )
-        self.audit_warned = False  # an unwritable log is said once for the findings
+        self.records = Records(session, screens, self.audit)
+        self.remember = self.records.remember
         self.views = Views(session, screens, self.context, self.audit.path)
         self.view_row = self.views.view_row
         self.open_report = self.views.open_report
@@ -83,17 +85,14 @@ class ActionFlow:
             clock=s.clock,
             read_only=s.settings.read_only,
             alertmanager=alertmanager.endpoint_of(s.settings),
+            settings=s.settings,
+            findings=tuple(s.tracker.active.values()),
+            incident=self.records.current(),
+            cluster=self.records.cluster,
         )
 
     def record_timeline(self, entries: list[TimelineEntry]) -> None:
-        """Findings seen and cleared go to the same record as the actions."""
-        try:
-            for entry in entries:
-                self.audit.record_event(entry.as_json())
-        except OSError as e:  # the findings stay on screen; the record says why it lacks them
-            if not self.audit_warned:
-                self.audit_warned = True
-                self.screens.say(f"findings are not recorded: {self.audit.explain(e)}", "error")
+        self.records.timeline(entries)
 
     # -- the walk ------------------------------------------------------------------------
     def start(self, action_id: str, target: Target | None = None) -> None:
@@ -164,10 +163,10 @@ class ActionFlow:
             outcome = (
                 "refused" if plan.refusal else ("dry-run-failed" if not dry.ok else "cancelled")
             )
+            why = plan.refusal or (dry.message if not dry.ok else "")
+            self.remember(plan, outcome, why)
             try:
-                self.audit.record(
-                    plan, outcome, plan.refusal or (dry.message if not dry.ok else ""), extra=extra
-                )
+                self.audit.record(plan, outcome, why, extra=extra)
             except OSError as e:
                 say(self.audit.explain(e), "error")
             return
@@ -309,6 +308,7 @@ class ActionFlow:
     ) -> None:
         """The outcome's line; a log that filled up during the run is said in the tail
         (its "action-starting" line is already there)."""
+        self.remember(plan, outcome, message)
         try:
             self.audit.record(plan, outcome, message, time.monotonic() - started, extra)
         except OSError as e:

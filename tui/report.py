@@ -10,6 +10,7 @@ actions. Pure but for reading the file.
 from __future__ import annotations
 
 import re
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import orjson
 
 from actions.audit import default_path
 from tui import __version__
+from tui.record.report import Contacts, incidents_part
 from tui.store.units import human_duration
 
 RELATIVE = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
@@ -349,7 +351,13 @@ def build_json(
 
 
 def report_command(
-    path: str | None, since_text: str, output: str | None, as_json: bool = False
+    path: str | None,
+    since_text: str,
+    output: str | None,
+    as_json: bool = False,
+    store: Path | None = None,
+    slo: float = 99.9,
+    contacts: Contacts | None = None,
 ) -> int:
     source = Path(path).expanduser() if path else default_path()
     try:
@@ -357,22 +365,27 @@ def report_command(
     except ValueError as e:
         print(f"incident-console: {e}", file=sys.stderr)
         return 2
-    if not source.exists():
+    if not source.exists() and not (store and store.exists()):
         print(
-            f"incident-console: no audit log at {source}: give one with --audit-log PATH",
+            f"incident-console: no audit log at {source} and no incident store at {store}:"
+            " give one with --audit-log PATH (or --demo for the demo's)",
             file=sys.stderr,
         )
         return 2
     try:
-        entries, bad = read_log(source)
-    except OSError as e:
-        print(f"incident-console: cannot read {source}: {e.strerror}", file=sys.stderr)
+        entries, bad = read_log(source) if source.exists() else ([], 0)
+        now = time.time()
+        lines, incidents = incidents_part(store, since, now, slo, contacts or Contacts())
+    except (OSError, sqlite3.Error) as e:
+        print(f"incident-console: cannot read the record: {e}", file=sys.stderr)
         return 2
     if as_json:
-        data = build_json(entries, since, time.time(), str(source), bad)
+        data = build_json(entries, since, now, str(source), bad)
+        data["store"] = str(store) if store else None
+        data["clusters"] = incidents
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
     else:
-        text = build(entries, since, time.time(), str(source), bad)
+        text = build(entries, since, now, str(source), bad) + "\n".join(lines) + "\n"
     if output:
         Path(output).write_text(text)
     else:

@@ -6,6 +6,7 @@ thread; the UI is reached only through the `Screens` protocol (the App implement
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -44,6 +45,7 @@ class Screens(Protocol):
 
     def show(self, screen: Screen[Any]) -> None: ...
     def say(self, message: str, severity: Severity = "information") -> None: ...
+    def say_from_thread(self, message: str, severity: Severity = "information") -> None: ...
     def selection(self) -> Selection: ...
     def start_work(self, work: Coroutine[Any, Any, None], name: str, description: str) -> None:
         """Run a step that waits on the operator (one at a time)."""
@@ -64,6 +66,11 @@ class AppScreens:
 
     def say(self, message: str, severity: Severity = "information") -> None:
         self.app.notify(message, severity=severity, timeout=15 if severity == "error" else 5)
+
+    def say_from_thread(self, message: str, severity: Severity = "information") -> None:
+        """From another thread; nothing when the app has already closed."""
+        with contextlib.suppress(Exception):
+            self.app.call_from_thread(self.say, message, severity)
 
     def start_work(self, work: Coroutine[Any, Any, None], name: str, description: str) -> None:
         kw: dict[str, Any] = {"group": "actions", "exclusive": True, "exit_on_error": False}

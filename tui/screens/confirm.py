@@ -110,7 +110,8 @@ class ConfirmScreen(ModalScreen[bool]):
                 elif p.data.get("external"):  # Alertmanager: its own API, no dry run
                     yield Static("Same as", classes="label", markup=False)
                     yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
-                    yield Static("Request to Alertmanager", classes="label", markup=False)
+                    to = p.data.get("external_to", "Alertmanager")
+                    yield Static(f"Request to {to}", classes="label", markup=False)
                     yield Static(str(p.data["external"]), id="request", markup=False)
                 else:
                     yield Static("Same as", classes="label", markup=False)
@@ -124,7 +125,7 @@ class ConfirmScreen(ModalScreen[bool]):
             if p.refusal:
                 yield Static(f"✖ cannot run: {p.refusal}", id="dry", classes="-bad", markup=False)
             elif p.host or p.data.get("external"):
-                where = "on a host" if p.host else "in Alertmanager"
+                where = "on a host" if p.host else f"in {p.data.get('external_to', 'Alertmanager')}"
                 yield Static(
                     f"no dry run {where}: what is above is exactly what will be sent",
                     id="dry",
