@@ -21,6 +21,7 @@ MODULES = (
     "actions.gitops",
     "actions.alerts",
     "actions.record",
+    "actions.backup",
 )
 
 _REGISTRY: dict[str, Action] = {}

@@ -105,6 +105,8 @@ class ConfirmScreen(ModalScreen[bool]):
                         id="request",
                         markup=False,
                     )
+                    if p.data.get("external"):  # what follows through the API
+                        yield Static(str(p.data["external"]), id="then", markup=False)
                     yield Static("Same as", classes="label", markup=False)
                     yield Static(f"$ {p.equivalent}", id="equivalent", markup=False)
                 elif p.data.get("external"):  # Alertmanager: its own API, no dry run
