@@ -22,6 +22,7 @@ MODULES = (
     "actions.alerts",
     "actions.record",
     "actions.backup",
+    "actions.monitoring",
 )
 
 _REGISTRY: dict[str, Action] = {}

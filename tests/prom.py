@@ -70,6 +70,7 @@ class Prometheus:
     port: int = field(default_factory=free_port)
     exporter_port: int = field(default_factory=free_port)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    admin_api: bool = False  # --web.enable-admin-api (the TSDB snapshot API)
 
     @property
     def query_log(self) -> Path:
@@ -102,6 +103,7 @@ class Prometheus:
                 f"--storage.tsdb.path={self.root / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--storage.tsdb.retention.time=1h",
+                *(["--web.enable-admin-api"] if self.admin_api else []),
             ],
             "prometheus.log",
         )

@@ -32,6 +32,7 @@ def start_demo(
     `workers`: agent nodes besides the server, at `worker_ip` ({n} their number)."""
     from tui.demo.certmanager import seed_cert_manager
     from tui.demo.flux import seed_flux
+    from tui.demo.monitoring import seed_dashboards
     from tui.demo.strimzi import seed_network, seed_strimzi
 
     if still_at is not None:
@@ -47,6 +48,7 @@ def start_demo(
     seed_cert_manager(emulator.cluster)
     seed_strimzi(emulator.cluster)
     seed_network(emulator.cluster)
+    seed_dashboards(emulator.cluster)
     demo._endpoints()  # the Services seeded after the controllers' first pass
     if scenario:
         demo.start()
