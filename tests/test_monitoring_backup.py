@@ -57,7 +57,7 @@ def test_prometheus_snapshot_through_the_admin_api_and_a_clear_word_without_it(
     tmp_path: Path,
 ) -> None:
     ctx = Context(client=None, context="test", store=None, settings=Settings())  # type: ignore[arg-type]
-    plan, said = run(ctx, "monitoring.prometheus-snapshot")
+    _, said = run(ctx, "monitoring.prometheus-snapshot")
     assert said == ["no Prometheus configured: --prometheus URL or [prometheus] url"]
     for admin in (False, True):
         prom = Prometheus(
