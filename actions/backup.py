@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Request, Target
 from actions.flux import annotate, rfc3339_nano
+from actions.gitops import Way
 from actions.host import HostAction, Step, host_units
 from actions.kubernetes import ApiFailure, send
 
@@ -245,3 +246,35 @@ ACTIONS: list[Action] = [
     DatastorePrune(),
     DatastoreRestore(),
 ]
+
+
+def backup_ways(ctx: Context, plan: Plan) -> list[Way]:
+    """ "Back up first", where a change can lose state: a restart of k3s (its datastore)
+    and a delete of a Prometheus pod of a StatefulSet (its TSDB)."""
+    from actions.monitoring import PrometheusSnapshot
+
+    params = plan.data.get("params") or {}
+    if plan.action_id == "host.service-restart" and params.get("unit") == "k3s":
+        first = DatastoreBackup().plan(ctx, plan.target, {})
+        label = "Back up the datastore first (k3s etcd-snapshot save or the SQLite copy)"
+        return [
+            Way("backup", f"{label}, then restart", (first, plan), first.refusal),
+            Way("anyway", "Restart without a backup", (plan,)),
+        ]
+    owner = str(plan.data.get("owner", ""))
+    if (
+        plan.action_id == "pod.delete"
+        and owner.startswith("StatefulSet/")
+        and plan.target.name.startswith("prometheus-")
+    ):
+        first = PrometheusSnapshot().plan(ctx, Target("cluster"), {})
+        return [
+            Way(
+                "backup",
+                "Snapshot Prometheus's TSDB first, then delete",
+                (first, plan),
+                first.refusal,
+            ),
+            Way("anyway", "Delete without a snapshot", (plan,)),
+        ]
+    return []

@@ -149,3 +149,32 @@ async def test_restore_stops_k3s_restores_starts_and_reconciles_flux_each_step_s
     assert (entry["action"], entry["outcome"]) == ("host.datastore-restore", "succeeded")
     assert entry["commands"][0] == ["systemctl", "stop", "k3s"]
     assert "kustomizations/apps" in entry["external_request"]
+
+
+async def test_a_restart_of_k3s_backs_up_the_datastore_first_each_step_audited(
+    small_cluster: Cluster, kubeconfig: Path, k3s_host: tuple[Sshd, Path, Path], audit: Path
+) -> None:
+    sshd, data, log = k3s_host
+    (data / "server" / "db" / "etcd").mkdir()
+    app = make_app(kubeconfig, hosts=[ssh_host(sshd, name="vps-6227e9e1")], host_interval=0.3,
+                   audit_log=str(audit), k3s_data_dir=str(data))  # fmt: skip
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.hosts["vps-6227e9e1"].sample, 20, "the host")
+        app.flow.start("host.service-restart")
+        await until(pilot, lambda: screen_is(app, ParamsScreen))
+        await pilot.press("enter")  # k3s
+        await until(pilot, lambda: screen_is(app, ConfirmScreen))
+        await until(pilot, lambda: "▶ 1  Back up the datastore first" in modal_text(app))
+        await pilot.press(*"vps-6227e9e1/k3s", "enter")
+        await until(pilot, lambda: screen_is(app, TailScreen))
+        await until(pilot, lambda: "journalctl -u k3s -f" in log_text(app), 30)
+        await pilot.press("escape")  # the journal's follow ends: the restart's outcome
+        await until(pilot, lambda: len(audit_lines(audit)) == 2, 15, "both steps audited")
+    first, second = audit_lines(audit)
+    assert (first["action"], first["outcome"]) == ("host.datastore-backup", "succeeded")
+    assert first["before"] == "host.service-restart"
+    assert (second["action"], second["outcome"]) == ("host.service-restart", "succeeded")
+    assert log.read_text().startswith(f"k3s etcd-snapshot save --data-dir {data} --name ")
+    sent = [c.split("SYSTEMD_COLORS=0 ", 1)[1] for c in sshd.commands()]
+    assert sent[0].startswith("sh -c") and sent[1].startswith("ls -l")
+    assert sent[2:4] == ["systemctl restart k3s", "systemctl is-active k3s"]

@@ -81,6 +81,10 @@ async def test_restart_a_unit_over_ssh_from_the_palette_flow(
         assert "$ systemctl restart k3s" in text and "$ journalctl -u k3s -f -n 20" in text
         assert "no dry run on a host" in text and "Type vps-6227e9e1/k3s to confirm" in text
         assert sshd.commands() == []  # nothing sent before the confirmation
+        # issue 26: a restart of k3s offers its datastore's backup first, chosen first
+        assert "▶ 1  Back up the datastore first" in text and "2  Restart without" in text
+        await pilot.press("down")
+        await until(pilot, lambda: "▶ 2  Restart without a backup" in modal_text(app))
         await pilot.press(*"k3s", "enter")  # the unit alone is not enough now
         assert screen_is(app, ConfirmScreen) and sshd.commands() == []
         await pilot.press(*"vps-6227e9e1/k3s", "enter")

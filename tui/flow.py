@@ -23,6 +23,7 @@ from typing import Any
 
 from actions import gitops, registry
 from actions.audit import AuditLog
+from actions.backup import backup_ways
 from actions.base import Action, Context, Outcome, Plan, Target
 from actions.emergency import EmergencyScaleRestore, remembered_replicas
 from actions.kubernetes import dry_run, send_all
@@ -151,7 +152,7 @@ class ActionFlow:
         try:
             # a host plan has no HTTP request: its "dry run" only carries a refusal
             dry, found = await asyncio.to_thread(self.prepare, action, ctx, plan)
-            ways = gitops.ways_for(ctx, plan, found)
+            ways = gitops.ways_for(ctx, plan, found) or backup_ways(ctx, plan)
             flux = gitops.lines_for(found, ctx.clock())
             screen = ConfirmScreen(plan, dry, ways, flux)
             confirmed = await self.screens.ask(screen)
@@ -236,7 +237,7 @@ class ActionFlow:
                 outcome = action.run(ctx, plan, lambda line: buffer.put(line), stop)
                 buffer.put(outcome.message, "notice" if outcome.ok else "error")
                 return
-            if not self.run_steps(steps[:-1], plan, ctx, buffer, extra):
+            if not self.run_steps(steps[:-1], plan, ctx, buffer, extra, stop):
                 return
             if not plan.host:
                 buffer.put(f"$ {plan.equivalent}", "notice")
@@ -266,6 +267,7 @@ class ActionFlow:
         ctx: Context,
         buffer: LineBuffer,
         extra: dict[str, Any] | None,
+        stop: threading.Event,
     ) -> bool:
         """The requests that make a change stick under Flux, each sent and audited before
         the action's own (whose "action-starting" line then follows); False: stop there."""
@@ -277,7 +279,11 @@ class ActionFlow:
                     return False
             buffer.put(f"$ {step.equivalent}", "notice")
             started = time.monotonic()
-            sent = send_all(ctx, step, lambda line: buffer.put(line))
+            if step.requests:
+                sent = send_all(ctx, step, lambda line: buffer.put(line))
+            else:  # a backup first: on a host, or Prometheus's API
+                before_run = registry.get(step.action_id)
+                sent = before_run.run(ctx, step, lambda line: buffer.put(line), stop)
             state = "succeeded" if sent.ok else "failed"
             self.record_outcome(
                 buffer, step, state, sent.message, started, {"before": plan.action_id}
