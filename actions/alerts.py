@@ -52,6 +52,7 @@ class AlertAction(Action):
 
 
 class Silence(AlertAction):
+    mitigates = False
     id = "alert.silence"
     title = "Silence the alert (Alertmanager)"
     description = "A silence matching the alert's labels, for a duration, with a comment"
@@ -121,6 +122,7 @@ class Silence(AlertAction):
 
 
 class ExpireSilence(AlertAction):
+    mitigates = False
     id = "alert.expire-silence"
     title = "Expire the alert's silence (Alertmanager)"
     description = "End the silences that mute the alert now: it notifies again"

@@ -95,6 +95,7 @@ class DatastoreAction(HostAction):
 
 
 class DatastoreBackup(DatastoreAction):
+    mitigates = False
     id = "host.datastore-backup"
     title = "Back up the K3s datastore"
     guide = "k3s etcd-snapshot save (else a consistent copy of server/db and the token)"
@@ -129,6 +130,7 @@ class DatastoreBackups(DatastoreAction):
 
 
 class DatastorePrune(DatastoreAction):
+    mitigates = False
     id = "host.datastore-prune"
     title = "Prune the K3s datastore's backups"
     dangerous = True

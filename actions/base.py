@@ -159,6 +159,9 @@ class Action:
     # Changes an object Flux may apply: its confirmation traces the object to its
     # Kustomization/HelmRelease and offers to suspend it first (actions/gitops.py).
     gitops: bool = False
+    # A mutation that can end an incident's impact (the incident store's "mitigated");
+    # telling, silencing, backing up and suspending do not.
+    mitigates: bool = True
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
         raise NotImplementedError

@@ -166,6 +166,7 @@ class ReconcileWithSource(Reconcile):
 
 
 class Suspend(FluxAction):
+    mitigates = False
     id = "flux.suspend"
     title = "Flux suspend"
     description = "Stop reconciling this object (spec.suspend: true)"

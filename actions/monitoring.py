@@ -43,6 +43,7 @@ def stamp(t: float) -> str:
 
 
 class PrometheusSnapshot(Action):
+    mitigates = False
     id = "monitoring.prometheus-snapshot"
     title = "Snapshot Prometheus's TSDB"
     target_kind = "cluster"

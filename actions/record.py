@@ -15,6 +15,7 @@ NOTE_MAX = 2000
 
 
 class IncidentNotify(Action):
+    mitigates = False
     id = "incident.notify"
     title = "Notify the incident channel"
     target_kind = "cluster"

@@ -51,7 +51,7 @@ def test_not_yet_due_keeps_a_finding_open_and_what_cleared_unwatched_closes(
 
 def test_the_first_mutation_that_succeeded_is_the_mitigation(store: IncidentStore) -> None:
     store.sync(C, [OOM], 1000.0)
-    store.record_action(C, 1100.0, "pod.describe", "pod/x", "succeeded", mutating=False)
+    store.record_action(C, 1100.0, "pod.describe", "pod/x", "succeeded", mitigates=False)
     store.record_action(C, 1150.0, "deployment.set-resources", "deployment/api-gateway", "failed")
     store.record_action(C, 1200.0, "deployment.set-resources", "deployment/api-gateway",
                         "succeeded", user="alice")  # fmt: skip

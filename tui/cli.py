@@ -129,6 +129,7 @@ def run_console(settings: object) -> int:
         if not settings.audit_log:  # the demo's record is its own, never the real one
             settings.audit_log = str(demo_audit_path())
         settings.alertmanager_url = settings.alertmanager_url or emulator.url  # its own
+        demo_contacts(settings, emulator.url)
         print(f"incident-console: demo cluster API on {emulator.url}", file=sys.stderr)
         print(f"incident-console: kubectl --kubeconfig {path} get pods -A", file=sys.stderr)
     if settings.demo_attach:  # a viewer of `serve --demo`: the demo cluster serve runs
@@ -168,6 +169,25 @@ def run_console(settings: object) -> int:
             file=sys.stderr,
         )
     return code or 0
+
+
+DEMO_ESCALATION = [
+    "L1 - Self-service: documentation, logs, restarts",
+    "L2 - System admin: [contact-admin]",
+    "L3 - Provider support: Nova Clouds support",
+    "L4 - Critical outage: full escalation",
+]
+
+
+def demo_contacts(settings: object, url: str) -> None:
+    """The runbook's channel and escalation matrix; the demo's channel a webhook of its own."""
+    from tui.config import Settings
+
+    assert isinstance(settings, Settings)
+    settings.channel = settings.channel or "#incidents"
+    settings.escalation = settings.escalation or list(DEMO_ESCALATION)
+    host = url.split("://", 1)[1]
+    settings.notify_urls = [f"json://{host}/demo/incident-channel"]
 
 
 def demo_server(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Protocol
 
+from rich.markup import escape
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from actions import registry
@@ -52,7 +53,7 @@ class ConsoleCommands(Provider):
                 (
                     f"{action.title}{where}",
                     partial(flow.start, action.id),
-                    f"{action.id}{danger} · {action.description}",
+                    escape(f"{action.id}{danger} · {action.description}"),  # text, not markup
                     fits and action.target_kind != "cluster",
                 )
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from actions import registry
 from actions.audit import AuditLog, local_user
 from actions.base import Plan
 from tui.record import Incident, cluster_id, cluster_of, seen_of, store_path
@@ -82,6 +83,8 @@ class Records:
     def remember(self, plan: Plan, outcome: str, message: str) -> None:
         """An action's outcome, for the incident open now."""
         target = f"host {plan.host}" if plan.host else str(plan.target)
+        action = registry.get(plan.action_id)
         fields = {"action": plan.action_id, "target": target, "outcome": outcome,
-                  "message": message, "user": local_user()}  # fmt: skip
+                  "message": message, "user": local_user(),
+                  "mitigates": action.mutating and action.mitigates}  # fmt: skip
         self.recorder.action(self.cluster, time.time(), fields)

@@ -22,7 +22,8 @@ import orjson
 
 from actions.audit import default_path
 from tui import __version__
-from tui.record.report import Contacts, incidents_part
+from tui.record.report import Contacts, markdown, read_histories
+from tui.record.report import as_json as history_json
 from tui.store.units import human_duration
 
 RELATIVE = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
@@ -375,16 +376,17 @@ def report_command(
     try:
         entries, bad = read_log(source) if source.exists() else ([], 0)
         now = time.time()
-        lines, incidents = incidents_part(store, since, now, slo, contacts or Contacts())
+        found = read_histories(store, since, now, slo)
     except (OSError, sqlite3.Error) as e:
         print(f"incident-console: cannot read the record: {e}", file=sys.stderr)
         return 2
     if as_json:
         data = build_json(entries, since, now, str(source), bad)
         data["store"] = str(store) if store else None
-        data["clusters"] = incidents
+        data["clusters"] = history_json(found)
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
     else:
+        lines = markdown(found, contacts or Contacts())
         text = build(entries, since, now, str(source), bad) + "\n".join(lines) + "\n"
     if output:
         Path(output).write_text(text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -131,21 +132,31 @@ class Views:
         self.screens.start_work(self._report(), "view:report", "read the audit log")
 
     async def _report(self) -> None:
+        from tui.record import cluster_of, store_path
+        from tui.record.report import Contacts, incidents_part
         from tui.report import build, read_log
         from tui.screens.report import ReportScreen
 
         path, now = self.audit_path, time.time()
 
-        def read() -> tuple[str, Text, str]:
+        settings, info = self.session.settings, self.session.kube.info
+
+        def read() -> tuple[str, Text, str, list[tuple[float, int]]]:
             entries, bad = read_log(path) if path.exists() else ([], 0)
             args = (entries, now - 86400, now, str(path), bad)
-            shown = build(*args, most=SCREEN_ROWS)
-            return shown, rendered(shown), build(*args)
+            contacts = Contacts(settings.channel, settings.status_page, settings.escalation)
+            part, chart = incidents_part(
+                store_path(settings), now - 30 * 86400, now, settings.slo, contacts,
+                cluster_of(settings, info.context, info.server),
+            )  # fmt: skip
+            tail = "\n".join(part) + "\n"
+            shown = build(*args, most=SCREEN_ROWS) + tail
+            return shown, rendered(shown), build(*args) + tail, chart
 
         try:
-            text, laid_out, whole = await asyncio.to_thread(read)
-        except OSError as e:
-            self.screens.say(f"cannot read {path}: {e.strerror}", "error")
+            text, laid_out, whole, chart = await asyncio.to_thread(read)
+        except (OSError, sqlite3.Error) as e:
+            self.screens.say(f"cannot read the record: {e}", "error")
             return
         stamp = time.strftime("%Y%m%d-%H%M%S")
         self.screens.show(
@@ -155,6 +166,7 @@ class Views:
                 state_dir() / f"report-{stamp}.md",
                 whole,
                 laid_out,
+                chart,
             )
         )
 

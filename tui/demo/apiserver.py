@@ -103,6 +103,10 @@ class Handler(Streams):
 
             got, doc = answer(self.cluster, self.command, parts[2:], orjson.loads(body or b"null"))
             return self._send_json(got, doc)
+        if path == "/demo/incident-channel" and self.command == "POST":
+            # the demo's incident channel: a JSON webhook (Apprise's json://) kept in order
+            self.cluster.channel.append(orjson.loads(body or b"null"))
+            return self._send_json(200, {"ok": True})
         if parts[:1] == ["api"] and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]
         elif parts[:1] == ["apis"] and len(parts) >= 3:

@@ -174,6 +174,7 @@ class Cluster:
         self.history: dict[str, deque[tuple[int, str, Obj]]] = {}
         self.oldest: dict[str, int] = {}
         self.am_silences: dict[str, Obj] = {}  # the demo's Alertmanager (tui/demo/alerts.py)
+        self.channel: list[Any] = []  # the demo's incident channel: what was posted to it
         self.logs: dict[tuple[str, str, str], list[str]] = {}
         self.log_base: dict[tuple[str, str, str], int] = {}  # lines trimmed from the front
         self.previous_logs: dict[tuple[str, str, str], list[str]] = {}

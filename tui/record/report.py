@@ -161,14 +161,27 @@ def as_json(found: list[History]) -> list[dict[str, Any]]:
 
 
 def incidents_part(
-    store: Path | None, since: float, until: float, slo: float, contacts: Contacts
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """The incident store's part of the report (Markdown lines, JSON), read-only."""
+    store: Path | None,
+    since: float,
+    until: float,
+    slo: float,
+    contacts: Contacts,
+    cluster: str | None = None,
+) -> tuple[list[str], list[tuple[float, int]]]:
+    """The incident store's part of the report as Markdown, and incidents per day (of
+    the one cluster asked, or of the first); read-only."""
+    found = read_histories(store, since, until, slo, cluster)
+    chart = per_day(found[0].incidents, since, until) if found else []
+    return markdown(found, contacts), chart
+
+
+def read_histories(
+    store: Path | None, since: float, until: float, slo: float, cluster: str | None = None
+) -> list[History]:
     if store is None or not store.exists():
-        return markdown([], contacts), []
+        return []
     db = IncidentStore(store)
     try:
-        found = histories(db, since, until, slo)
+        return histories(db, since, until, slo, cluster)
     finally:
         db.close()
-    return markdown(found, contacts), as_json(found)

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS findings(
 CREATE INDEX IF NOT EXISTS findings_open ON findings(cluster, cleared);
 CREATE TABLE IF NOT EXISTS actions(
     id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, incident INTEGER, at REAL NOT NULL,
-    action TEXT, target TEXT, outcome TEXT, message TEXT, user TEXT, mutating INTEGER);
+    action TEXT, target TEXT, outcome TEXT, message TEXT, user TEXT, mitigates INTEGER);
 CREATE TABLE IF NOT EXISTS notes(
     id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, incident INTEGER, at REAL NOT NULL,
     user TEXT, text TEXT);
@@ -150,7 +150,10 @@ class IncidentStore:
                 if key not in keep:
                     db.execute("UPDATE findings SET cleared=? WHERE id=?", (now, row["id"]))
             incident = self._open_incident(db, cluster)
-            for key, f in current.items():
+            # the critical condition that began first opens the incident (and titles it)
+            in_order = sorted(current.items(), key=lambda kv: (kv[1].severity != "critical",
+                                                               kv[1].began or now))  # fmt: skip
+            for key, f in in_order:
                 row = open_rows.get(key)
                 severity = "warning" if f.muted else f.severity
                 if row is not None:
@@ -175,6 +178,12 @@ class IncidentStore:
                             "UPDATE findings SET incident=? WHERE id=?", (incident, row["id"])
                         )
                         continue
+                if row is None and incident is not None and severity == "critical":
+                    # a critical condition older than the incident's start: it began then
+                    db.execute(
+                        "UPDATE incidents SET onset=MIN(onset, ?) WHERE id=?",
+                        (min(f.began or now, now), incident),
+                    )
                 if row is None:
                     db.execute(
                         "INSERT INTO findings(cluster, incident, key, rule, title, severity,"
@@ -228,7 +237,7 @@ class IncidentStore:
         outcome: str,
         message: str = "",
         user: str = "",
-        mutating: bool = True,
+        mitigates: bool = True,
     ) -> int | None:
         """An action run: it belongs to the incident open then; the first mutation that
         succeeded is when the incident was mitigated."""
@@ -236,10 +245,10 @@ class IncidentStore:
             incident = self._open_incident(db, cluster)
             db.execute(
                 "INSERT INTO actions(cluster, incident, at, action, target, outcome, message,"
-                " user, mutating) VALUES (?,?,?,?,?,?,?,?,?)",
-                (cluster, incident, at, action, target, outcome, message[:2000], user, mutating),
+                " user, mitigates) VALUES (?,?,?,?,?,?,?,?,?)",
+                (cluster, incident, at, action, target, outcome, message[:2000], user, mitigates),
             )
-            if incident is not None and mutating and outcome == "succeeded":
+            if incident is not None and mitigates and outcome == "succeeded":
                 db.execute(
                     "UPDATE incidents SET mitigated=? WHERE id=? AND mitigated IS NULL",
                     (at, incident),

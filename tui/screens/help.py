@@ -85,12 +85,26 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(Text("id (for [keys] in config.toml)"))
         for where, key, what, bid in self.rows:
             table.add_row(Text(where), Text(key), Text(what), Text(bid))
+        settings = getattr(self.app, "settings", None)
         with VerticalScroll():
+            if settings is not None and (settings.channel or settings.escalation):
+                yield Static(who_to_tell(settings), id="help-contacts", markup=False)
             yield Static(table)
             yield Static(
                 "Esc closes. Keys are remapped in $XDG_CONFIG_HOME/incident-console/config.toml.",
                 markup=False,
             )
+
+
+def who_to_tell(settings: Any) -> str:
+    """The runbook's escalation matrix and channels, from [notify] in the config."""
+    lines = ["Who to tell (the runbook's escalation matrix)"]
+    if settings.channel:
+        lines.append(f"  incident channel: {settings.channel} (incident.notify posts there)")
+    if settings.status_page:
+        lines.append(f"  status page: {settings.status_page}")
+    lines += [f"  {i}. {step}" for i, step in enumerate(settings.escalation, 1)]
+    return "\n".join(lines) + "\n"
 
 
 def binding_rows(sources: list[tuple[str, list[BindingType]]]) -> list[tuple[str, str, str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -11,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
+from textual_plotext import PlotextPlot
 
 
 class ReportScreen(Screen[None]):
@@ -23,6 +25,7 @@ class ReportScreen(Screen[None]):
         height: 1; background: $primary-darken-2; text-style: bold; padding: 0 1;
     }
     ReportScreen VerticalScroll { padding: 0 1; }
+    ReportScreen #incident-chart { height: 12; }
     """
 
     def __init__(
@@ -32,15 +35,20 @@ class ReportScreen(Screen[None]):
         save_to: Path,
         whole: str = "",
         rendered: Text | None = None,
+        chart: list[tuple[float, int]] | None = None,
     ) -> None:
-        """`rendered`: the Markdown already laid out (made off the UI thread)."""
+        """`rendered`: the Markdown already laid out (made off the UI thread). `chart`:
+        incidents begun per day (day start, count), drawn above the report."""
         super().__init__()
+        self.chart = chart or []
         self.title_text, self.markdown, self.save_to = title, markdown, save_to
         self.whole = whole or markdown  # what `s` saves: every row
         self.rendered = rendered
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="report-title", markup=False)
+        if self.chart:
+            yield PlotextPlot(id="incident-chart")
         with VerticalScroll():
             if self.rendered is not None:
                 yield Static(self.rendered, id="report-body")
@@ -49,6 +57,12 @@ class ReportScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.chart:
+            plt = self.query_one("#incident-chart", PlotextPlot).plt
+            plt.theme("textual-clear")
+            days = [datetime.fromtimestamp(at, UTC).strftime("%m-%d") for at, _ in self.chart]
+            plt.bar(days, [n for _, n in self.chart], marker="sd")
+            plt.title(f"incidents per day · {sum(n for _, n in self.chart)} in {len(days)} days")
         for scroll in self.query(VerticalScroll):  # none when closed before it was shown
             scroll.focus()
 
