@@ -49,6 +49,16 @@ FLUX_IDS = {
 
 KIND_IDS = {"resource.delete"}  # any row of `:kind` (issue 12)
 ALERT_IDS = {"alert.silence", "alert.expire-silence"}  # Alertmanager (issue 25)
+RECORD_IDS = {  # the incident record and the way back (issue 26)
+    "incident.notify",
+    "incident.note",
+    "host.datastore-backup",
+    "host.datastore-backups",
+    "host.datastore-prune",
+    "host.datastore-restore",
+    "monitoring.prometheus-snapshot",
+    "monitoring.grafana-export",
+}
 HOST_IDS = {
     "host.service-restart",
     "host.service-status",
@@ -64,7 +74,7 @@ HOST_IDS = {
 def test_the_registry_has_every_id_of_the_runbook() -> None:
     assert {
         a.id for a in registry.all_actions()
-    } == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS
+    } == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS | RECORD_IDS
     dangerous = {a.id for a in registry.all_actions() if a.dangerous}
     assert dangerous == {
         "pod.delete",
@@ -74,6 +84,8 @@ def test_the_registry_has_every_id_of_the_runbook() -> None:
         "host.journal-vacuum",
         "host.image-prune",
         "resource.delete",
+        "host.datastore-prune",
+        "host.datastore-restore",
     }  # the D marks of RUNBOOK.md section 2, and deleting any object
     assert {a.id for a in registry.all_actions(read_only=True)} == {
         "pod.logs",
@@ -85,6 +97,9 @@ def test_the_registry_has_every_id_of_the_runbook() -> None:
         "host.journal-tail",
         "host.disk-report",
         "host.run-diagnostic",
+        "incident.note",
+        "host.datastore-backups",
+        "monitoring.grafana-export",
     }
 
 
@@ -94,7 +109,9 @@ def test_actions_json(read_only: bool) -> None:
         ["--read-only"] if read_only else []
     )
     out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
-    assert {row["id"] for row in out} == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS
+    assert {
+        row["id"] for row in out
+    } == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS | RECORD_IDS
     for row in out:
         assert {"id", "title", "target", "dangerous", "equivalent", "available"} <= set(row)
         assert row["available"] is (not (read_only and row["mutating"]))

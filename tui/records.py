@@ -10,7 +10,6 @@ from actions.audit import AuditLog, local_user
 from actions.base import Plan
 from tui.record import Incident, cluster_id, cluster_of, seen_of, store_path
 from tui.record.recorder import Look, Recorder, listed
-from tui.record.store import Change
 from tui.session import Session
 from tui.triage import TimelineEntry
 from tui.views import Screens
@@ -22,9 +21,9 @@ class Records:
         self.screens = screens
         self.audit = audit
         self.audit_warned = False  # an unwritable log is said once for the findings
-        self.recorder = Recorder(
-            store_path(session.settings), self.said_later, self.incident_changed
-        )
+        # an incident opened or resolved is not toasted: the findings pane says what
+        # is wrong, the report says which incident it is
+        self.recorder = Recorder(store_path(session.settings), self.said_later)
         self.looked = -1  # the tracker's revision last given to the store
         info = session.kube.info
         self.cluster = cluster_of(session.settings, info.context, info.server)
@@ -76,15 +75,13 @@ class Records:
         """From the recorder's thread: said on the screen's."""
         self.screens.say_from_thread(message, "error")
 
-    def incident_changed(self, changes: list[Change]) -> None:
-        for c in changes:
-            self.screens.say_from_thread(f"incident #{c.incident} {c.what}: {c.title}", "warning")
-
     def remember(self, plan: Plan, outcome: str, message: str) -> None:
         """An action's outcome, for the incident open now."""
         target = f"host {plan.host}" if plan.host else str(plan.target)
-        action = registry.get(plan.action_id)
+        # a step of a way (flux.disable-reconcile) is no action of the registry's
+        action = {a.id: a for a in registry.all_actions()}.get(plan.action_id)
+        mitigates = action is not None and action.mutating and action.mitigates
         fields = {"action": plan.action_id, "target": target, "outcome": outcome,
                   "message": message, "user": local_user(),
-                  "mitigates": action.mutating and action.mitigates}  # fmt: skip
+                  "mitigates": mitigates}  # fmt: skip
         self.recorder.action(self.cluster, time.time(), fields)
