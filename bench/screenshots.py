@@ -182,6 +182,14 @@ async def report_shot(app: Any, pilot: Any) -> None:
         "the OOMKilled finding to clear",
         90,
     )
+    from tui.screens.confirm import ConfirmScreen
+
+    app.flow.start("incident.notify")  # what the channel would get: shown, then cancelled
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the notify confirmation")
+    await pilot.pause(0.5)
+    shot(app, "confirm-notify")
+    await pilot.press("escape")
+    await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
     app.action_report()
     await until(pilot, lambda: isinstance(app.screen, ReportScreen), "the report")
     await pilot.pause(0.8)
@@ -209,6 +217,10 @@ async def main() -> int:
         host_interval=1,
         audit_log=str(work / "audit.jsonl"),
         emergency_non_critical=["default/api-enrichment"],
+        incident_store=str(work / "incidents.sqlite3"),
+        channel="#incidents",
+        escalation=["L1 - Self-service: documentation, logs, restarts", "L2 - System admin"],
+        notify_urls=[f"json://{emulator.url.split('://')[1]}/demo/incident-channel"],
     )
     app = IncidentApp(
         settings,
