@@ -31,8 +31,10 @@ def start_demo(
     second (its clock held, its chance seeded, no scenario): the snapshot scenes.
     `workers`: agent nodes besides the server, at `worker_ip` ({n} their number)."""
     from tui.demo.certmanager import seed_cert_manager
+    from tui.demo.debugpods import seed_services
     from tui.demo.flux import seed_flux
     from tui.demo.monitoring import seed_dashboards
+    from tui.demo.objects import NODE_IP
     from tui.demo.strimzi import seed_network, seed_strimzi
 
     if still_at is not None:
@@ -49,6 +51,7 @@ def start_demo(
     seed_strimzi(emulator.cluster)
     seed_network(emulator.cluster)
     seed_dashboards(emulator.cluster)
+    seed_services(emulator.cluster, NODE_IP)
     demo._endpoints()  # the Services seeded after the controllers' first pass
     if scenario:
         demo.start()

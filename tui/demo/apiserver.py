@@ -139,10 +139,20 @@ class Handler(Streams):
                     return self._watch(r, namespace, q)
                 return self._list(r, namespace, q)
             if self.command == "POST":
-                return self._create(r, namespace, q, body)
+                self._create(r, namespace, q, body)
+                if r.plural == "pods" and not self._dry(q):
+                    from tui.demo.debugpods import maybe_run_once
+
+                    meta = orjson.loads(body).get("metadata") or {}
+                    pod = self.cluster.get("Pod", namespace or "default", meta.get("name", ""))
+                    if pod is not None:
+                        maybe_run_once(self.cluster, pod)
+                return None
             raise ApiError(405, "MethodNotAllowed", f"{self.command} is not supported")
         if sub == "log" and r.plural == "pods":
             return self._log(namespace or "", name, q)
+        if r.plural == "pods" and sub in ("exec", "portforward", "ephemeralcontainers"):
+            return self._inside(namespace or "", name, sub, q, body)
         if sub not in (None, "status", "scale"):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if self.command == "GET":
@@ -153,6 +163,26 @@ class Handler(Streams):
             return self._delete(r, namespace, name, q, body)
         if self.command == "PUT":
             return self._put(r, namespace, name, sub, q, body)
+        raise ApiError(405, "MethodNotAllowed", f"{self.command} is not supported")
+
+    def _inside(self, ns: str, name: str, sub: str, q: dict[str, list[str]], body: bytes) -> None:
+        """Exec and port-forward (websocket upgrades), ephemeral containers."""
+        from tui.demo import debugpods, execs
+
+        if sub == "exec" and self.command in ("GET", "POST"):
+            return execs.serve_exec(self, self.cluster, ns, name, q)
+        if sub == "portforward" and self.command in ("GET", "POST"):
+            return execs.serve_portforward(self, self.cluster, ns, name, q)
+        if self.command == "GET":
+            pod = self.cluster.get("Pod", ns, name)
+            if pod is None:
+                raise ApiError(404, "NotFound", f'pods "{name}" not found')
+            return self._send_json(200, pod)
+        if self.command == "PATCH":
+            if self._dry(q):
+                return self._send_json(200, self.cluster.get("Pod", ns, name) or {})
+            return self._send_json(200, debugpods.add_ephemeral(self.cluster, ns, name,
+                                                                self._decode(body)))  # fmt: skip
         raise ApiError(405, "MethodNotAllowed", f"{self.command} is not supported")
 
 

@@ -23,6 +23,8 @@ class EndpointsControllers:
         for svc in c.list("Service"):
             meta, spec = svc["metadata"], svc.get("spec") or {}
             selector = spec.get("selector") or {}
+            if not selector:  # endpoints kept by hand (kubernetes, a bootstrap): not ours
+                continue
             ready: list[Obj] = []
             not_ready: list[Obj] = []
             for pod in c.list("Pod", meta["namespace"]):

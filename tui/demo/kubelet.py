@@ -30,6 +30,13 @@ class PodLife:
     crashes: int = 0
 
 
+# the apps listen on 8080 and say on /health whether they are ready
+APP_PORT: Obj = {
+    "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+    "readinessProbe": {"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 10},
+}
+
+
 class Kubelet:
     """The pods' side of the demo cluster (DemoCluster runs the controllers)."""
 
@@ -69,7 +76,14 @@ class Kubelet:
             },
             "spec": {
                 "nodeName": NODE,
-                "containers": [{"name": cname, "image": image, "resources": resources}],
+                "containers": [
+                    {
+                        "name": cname,
+                        "image": image,
+                        "resources": resources,
+                        **(APP_PORT if ns == "default" else {}),
+                    }
+                ],
                 "restartPolicy": "Always",
             },
             "status": {"phase": "Pending", "qosClass": "Burstable"},

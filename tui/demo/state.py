@@ -56,7 +56,15 @@ class Resource:
 
 
 CORE = [
-    Resource("", "v1", "pods", "Pod", True, ("po",), ("log", "status")),
+    Resource(
+        "",
+        "v1",
+        "pods",
+        "Pod",
+        True,
+        ("po",),
+        ("log", "status", "exec", "portforward", "ephemeralcontainers"),
+    ),
     Resource("", "v1", "nodes", "Node", False, ("no",), ("status",)),
     Resource("", "v1", "events", "Event", True, ("ev",)),
     Resource("", "v1", "namespaces", "Namespace", False, ("ns",)),
@@ -175,6 +183,7 @@ class Cluster:
         self.oldest: dict[str, int] = {}
         self.am_silences: dict[str, Obj] = {}  # the demo's Alertmanager (tui/demo/alerts.py)
         self.channel: list[Any] = []  # the demo's incident channel: what was posted to it
+        self.resizes: list[Any] = []  # the terminal sizes an interactive exec was sent
         self.logs: dict[tuple[str, str, str], list[str]] = {}
         self.log_base: dict[tuple[str, str, str], int] = {}  # lines trimmed from the front
         self.previous_logs: dict[tuple[str, str, str], list[str]] = {}
