@@ -23,6 +23,7 @@ MODULES = (
     "actions.record",
     "actions.backup",
     "actions.monitoring",
+    "actions.probes",
 )
 
 _REGISTRY: dict[str, Action] = {}

@@ -63,6 +63,9 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
     status_page = "https://status.example.com"
     escalation = ["L1 self-service: docs, logs, restarts", "L2 admin: admin@example.com"]
 
+    [probes]  # probe.tcp's targets besides the Services (outside the cluster)
+    targets = ["database-host:5432"]
+
     [backup]
     k3s_data_dir = "/var/lib/rancher/k3s"        # on the K3s server host
     dir = "~/incident-console-backups"           # local: Grafana exports, Prometheus snapshots
@@ -74,10 +77,13 @@ The config never holds secrets: kubeconfig and ~/.ssh already hold those.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+HOST_PORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}:[0-9]{1,5}$")  # never an option
 
 
 class ConfigError(Exception):
@@ -124,6 +130,7 @@ class Settings:
     # [backup]: where K3s keeps its data and where local exports go
     k3s_data_dir: str = "/var/lib/rancher/k3s"
     backup_dir: str | None = None  # local: $XDG_STATE_HOME/incident-console/backups
+    probe_targets: list[str] = field(default_factory=list)  # [probes] targets: host:port
     # from the command line only
     demo: bool = False
     ssh: list[str] = field(default_factory=list)
@@ -202,6 +209,7 @@ def load_settings(path: Path | None = None) -> Settings:
         "channel",
         "k3s_data_dir",
         "backup_dir",
+        "probe_targets",
     }
     known = {f.name for f in fields(Settings)} - cli_only
     table = data.pop("prometheus", None)
@@ -292,6 +300,16 @@ def read_tables(path: Path, data: dict[str, Any], settings: Settings) -> None:
         settings.escalation = list(notify.get("escalation", []))
         settings.channel = str(notify.get("channel", ""))
         settings.status_page = str(notify.get("status_page", ""))
+    probes = data.pop("probes", None)
+    if probes is not None:
+        targets = probes.get("targets") if isinstance(probes, dict) else None
+        if (
+            set(probes) != {"targets"}
+            or not isinstance(targets, list)
+            or not all(isinstance(t, str) and HOST_PORT.match(t) for t in targets)
+        ):
+            raise ConfigError(f'config file {path}: [probes] takes targets = ["host:port", ...]')
+        settings.probe_targets = list(targets)
     backup = data.pop("backup", None)
     if backup is not None:
         if (

@@ -28,6 +28,7 @@ from actions.base import Action, Context, Outcome, Plan, Target
 from actions.emergency import EmergencyScaleRestore, remembered_replicas
 from actions.kubernetes import dry_run, send_all
 from actions.pods import ReadOnlyPodAction, newest_pod
+from actions.probes import Probe
 from actions.targets import finding_target, row_target, target_for
 from tui.records import Records
 from tui.screens.confirm import ConfirmScreen
@@ -138,7 +139,19 @@ class ActionFlow:
         if params is None:
             return
         plan = action.plan(ctx, resolved, params)
-        if not action.mutating:  # a check: nothing to confirm, nothing to audit
+        fallbacks: list[gitops.Way] = []
+        if isinstance(action, Probe) and not plan.refusal:  # by exec, if the image can
+            plan = await asyncio.to_thread(action.locate, ctx, plan)
+            if plan.refusal or plan.data.get("via") == "exec":
+                self.open_tail(plan, self.producer(action, plan, ctx, audited=False))
+                return
+            if self.session.settings.read_only:
+                lacks = f"{plan.target.name}'s image has no {action.tool}"
+                say(f"{lacks}; a debug container or a throwaway pod changes the cluster:"
+                    " not in read-only mode", "error")  # fmt: skip
+                return
+            fallbacks = action.ways(ctx, plan)
+        elif not action.mutating:  # a check: nothing to confirm, nothing to audit
             if plan.refusal:
                 say(plan.refusal, "error")
                 return
@@ -152,7 +165,7 @@ class ActionFlow:
         try:
             # a host plan has no HTTP request: its "dry run" only carries a refusal
             dry, found = await asyncio.to_thread(self.prepare, action, ctx, plan)
-            ways = gitops.ways_for(ctx, plan, found) or backup_ways(ctx, plan)
+            ways = gitops.ways_for(ctx, plan, found) or backup_ways(ctx, plan) or fallbacks
             flux = gitops.lines_for(found, ctx.clock())
             screen = ConfirmScreen(plan, dry, ways, flux)
             confirmed = await self.screens.ask(screen)
@@ -172,6 +185,7 @@ class ActionFlow:
                 say(self.audit.explain(e), "error")
             return
         steps = way.plans if way else (plan,)
+        plan = steps[-1]  # a probe's way is its own plan (a debug container, a pod)
         unwritable = self.audit.record_start(steps[0])  # the disk may have filled meanwhile
         if unwritable:
             say(unwritable, "error")
@@ -234,8 +248,12 @@ class ActionFlow:
             if not audited:
                 if not plan.host:
                     buffer.put(f"$ {plan.equivalent}", "notice")
+                started = time.monotonic()
                 outcome = action.run(ctx, plan, lambda line: buffer.put(line), stop)
                 buffer.put(outcome.message, "notice" if outcome.ok else "error")
+                if plan.data.get("audit"):  # a probe: read-only, and on the record
+                    state = "succeeded" if outcome.ok else "failed"
+                    self.record_outcome(buffer, plan, state, outcome.message, started)
                 return
             if not self.run_steps(steps[:-1], plan, ctx, buffer, extra, stop):
                 return

@@ -30,7 +30,9 @@ class Streams(Writes):
                     f"choose one of: [{' '.join(str(n) for n in names)}]",
                 )
             container = str(names[0])
-        elif container not in names:
+        elif container not in names + [
+            x.get("name") for x in pod.get("spec", {}).get("ephemeralContainers", [])
+        ]:  # an ephemeral (debug) container's logs are its output too
             raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {name}")
         previous = q.get("previous", [""])[0] in ("1", "true")
         follow = q.get("follow", [""])[0] in ("1", "true") and not previous

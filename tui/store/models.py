@@ -230,6 +230,7 @@ def parse_replicaset(obj: JSON) -> ReplicaSet:
 class Service(Object):
     type: str
     selector: dict[str, str]  # empty: endpoints managed by hand, not the controller's
+    ports: tuple[int, ...] = ()  # the Service's ports (what a TCP probe connects to)
 
 
 def parse_service(obj: JSON) -> Service:
@@ -239,6 +240,11 @@ def parse_service(obj: JSON) -> Service:
         *m.identity,
         type=_s(spec, "type", 32) or "ClusterIP",
         selector={clean(k, 253): clean(v, 253) for k, v in _d(spec, "selector").items()},
+        ports=tuple(
+            p["port"]
+            for p in spec.get("ports") or []
+            if isinstance(p, dict) and isinstance(p.get("port"), int)
+        ),
     )
 
 
