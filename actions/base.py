@@ -115,6 +115,7 @@ class Context:
     findings: tuple[Any, ...] = ()  # the open findings (tui.triage.Finding)
     incident: Any = None  # the open incident (tui.record.Incident), as last read
     cluster: str = ""  # the cluster's name in the incident store
+    forwards: Any = None  # the console's port-forwards (tui.sources.portforward.Forwarder)
 
 
 class CommandResult(Protocol):

@@ -24,6 +24,7 @@ MODULES = (
     "actions.backup",
     "actions.monitoring",
     "actions.probes",
+    "actions.forward",
 )
 
 _REGISTRY: dict[str, Action] = {}

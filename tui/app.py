@@ -158,6 +158,7 @@ class IncidentApp(Navigation, App[int]):
             timer.stop()
         self.session.stop(wait=False)  # feeds told to stop, joined off this thread
         self.flow.records.recorder.stop()
+        self.flow.forwarder.close_all()
 
     # -- the hand-off ------------------------------------------------------------------
     @property

@@ -26,6 +26,7 @@ from actions.audit import AuditLog
 from actions.backup import backup_ways
 from actions.base import Action, Context, Outcome, Plan, Target
 from actions.emergency import EmergencyScaleRestore, remembered_replicas
+from actions.forward import SHELL
 from actions.kubernetes import dry_run, send_all
 from actions.pods import ReadOnlyPodAction, newest_pod
 from actions.probes import Probe
@@ -39,6 +40,8 @@ from tui.sources import alertmanager
 from tui.sources.client import ApiError
 from tui.sources.discovery import ApiKind
 from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
+from tui.sources.podexec import ExecError, run_tty
+from tui.sources.portforward import Forwarder
 from tui.store.resources import Row
 from tui.triage import Finding, TimelineEntry
 from tui.views import AppScreens, Screens, Views, stream_until
@@ -57,6 +60,7 @@ class ActionFlow:
             kube_user=session.kube.info.user,
         )
         self.records = Records(session, screens, self.audit)
+        self.forwarder = Forwarder(session.kube)  # the port-forwards, closed at exit
         self.remember = self.records.remember
         self.views = Views(session, screens, self.context, self.audit.path)
         self.view_row = self.views.view_row
@@ -91,6 +95,7 @@ class ActionFlow:
             findings=tuple(s.tracker.active.values()),
             incident=self.records.current(),
             cluster=self.records.cluster,
+            forwards=self.forwarder,
         )
 
     def record_timeline(self, entries: list[TimelineEntry]) -> None:
@@ -190,9 +195,30 @@ class ActionFlow:
         if unwritable:
             say(unwritable, "error")
             return
+        if action.id == "pod.shell":
+            await self.shell(plan)
+            return
         self.open_tail(
             plan, self.producer(action, plan, ctx, audited=True, steps=steps, extra=extra)
         )
+
+    async def shell(self, plan: Plan) -> None:
+        """The pod's shell on this terminal; its end audited (its start already is)."""
+        t, started = plan.target, time.monotonic()
+        argv = ["sh", "-c", SHELL]
+        try:
+            code = self.screens.in_terminal(
+                lambda: run_tty(self.session.kube, t.namespace, t.name, argv, 0, 1, t.container)
+            )
+            outcome, why = "succeeded", f"the shell ended (exit code {code})"
+        except (RuntimeError, ExecError, OSError) as e:
+            outcome, why = "failed", str(e)
+        self.screens.say(why, "information" if outcome == "succeeded" else "error")
+        self.remember(plan, outcome, why)
+        try:
+            self.audit.record(plan, outcome, why, time.monotonic() - started)
+        except OSError as e:
+            self.screens.say(self.audit.explain(e), "error")
 
     @staticmethod
     def prepare(action: Action, ctx: Context, plan: Plan) -> tuple[Outcome, gitops.Survey]:

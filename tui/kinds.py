@@ -74,6 +74,12 @@ async def look_again(app: App[Any], name: str, namespace: str | None) -> None:
     show_kind(app, kind, namespace)
 
 
+def show_forwards(app: App[Any]) -> None:
+    from tui.screens.forwards import ForwardsScreen
+
+    app.push_screen(ForwardsScreen(app.flow.forwarder))  # type: ignore[attr-defined]
+
+
 def typed_refresh(query: str) -> bool:
     return any(w in query.lower() for w in ("kinds", "discovery", "crd"))
 
@@ -148,6 +154,10 @@ class KindCommands(Provider):
         if not words or not console.session.connected:
             return
         name, namespace = words[0], (words[1] if len(words) > 1 else None)
+        if name in ("pf", "port-forwards", "portforwards"):  # the console's own, not a kind
+            what = "the console's port-forwards: local port, target, bytes, state"
+            yield Hit(EXACT, "Port-forwards (:pf)", partial(show_forwards, self.app), help=what)
+            return
         if namespace is not None and not NAMESPACE.match(namespace):  # never into a path
             yield Hit(EXACT, f"{namespace!r} is not a namespace name", lambda: None, help=WHY)
             return

@@ -51,6 +51,7 @@ class Navigation:
         # starting a thread waits for it to run: 20 of them, 25 ms of the screen's time
         await asyncio.to_thread(self.session.start)
         self.flow.records.recorder.stop()  # the old cluster's: after what it has queued
+        self.flow.forwarder.close_all()
         self.flow = ActionFlow(self.session, AppScreens(app, app.selection))
         self.panes["findings"].tracker = self.session.tracker
         info = self.session.kube.info

@@ -47,6 +47,10 @@ class Screens(Protocol):
     def show(self, screen: Screen[Any]) -> None: ...
     def say(self, message: str, severity: Severity = "information") -> None: ...
     def say_from_thread(self, message: str, severity: Severity = "information") -> None: ...
+    def in_terminal(self, work: Callable[[], T]) -> T:
+        """Run work with the screen suspended (the terminal the operator's); RuntimeError
+        where there is no terminal to give (a browser, a test)."""
+
     def selection(self) -> Selection: ...
     def start_work(self, work: Coroutine[Any, Any, None], name: str, description: str) -> None:
         """Run a step that waits on the operator (one at a time)."""
@@ -67,6 +71,17 @@ class AppScreens:
 
     def say(self, message: str, severity: Severity = "information") -> None:
         self.app.notify(message, severity=severity, timeout=15 if severity == "error" else 5)
+
+    def in_terminal(self, work: Callable[[], T]) -> T:
+        from textual.app import SuspendNotSupported
+
+        try:
+            with self.app.suspend():
+                return work()
+        except SuspendNotSupported:
+            raise RuntimeError(
+                "a shell needs the console's own terminal: not in a browser (serve) or a test"
+            ) from None
 
     def say_from_thread(self, message: str, severity: Severity = "information") -> None:
         """From another thread; nothing when the app has already closed."""

@@ -86,16 +86,27 @@ def serve_exec(handler: Any, cluster: Cluster, ns: str, name: str, q: dict[str, 
     shell = Shell(cluster, pod, container)
     tty = (q.get("tty") or ["false"])[0] == "true"
     try:
-        if tty and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and len(argv) == 1:
-            if argv[0].rsplit("/", 1)[-1] not in shell.tools:
-                finish(ws, argv, shell.run(argv))
-            else:
-                interactive(ws, shell, argv[0], cluster)
+        program = interactive_program(argv, shell.tools) if tty else ""
+        if program:
+            interactive(ws, shell, program, cluster)
         else:
             finish(ws, argv, shell.run(argv))
     except Closed:
         pass
     ws.close()
+
+
+def interactive_program(argv: list[str], tools: set[str]) -> str:
+    """The shell a TTY exec ends up in: `sh`, `bash`, or `sh -c '... exec bash || exec
+    sh'` (the first the image has); "" when the command is not an interactive shell."""
+    name = argv[0].rsplit("/", 1)[-1]
+    if len(argv) == 1 and name in ("sh", "bash"):
+        return name if name in tools else ""
+    if len(argv) == 3 and name in tools and argv[1] == "-c":
+        for wanted in ("bash", "sh"):
+            if f"exec {wanted}" in argv[2] and wanted in tools:
+                return wanted
+    return ""
 
 
 def finish(ws: Socket, argv: list[str], r: Result) -> None:

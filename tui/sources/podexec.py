@@ -110,3 +110,53 @@ def exec_command(
 
 def as_bytes(data: Any) -> bytes:
     return data if isinstance(data, bytes) else str(data or "").encode()
+
+
+RESIZE_CHANNEL = 4
+
+
+def run_tty(
+    kube: Kube, ns: str, pod: str, argv: list[str], fd_in: int, fd_out: int, container: str = ""
+) -> int | None:
+    """An interactive exec on this terminal (raw mode, restored after): keys to stdin,
+    the pod's output to the screen, the window's size sent at start and at each change.
+    Returns the shell's exit code (None: the connection ended first)."""
+    import json
+    import os
+    import select
+    import termios
+    import tty
+
+    resp = open_stream(kube, ns, pod, argv, container, stdin=True, tty=True)
+    saved = termios.tcgetattr(fd_in) if os.isatty(fd_in) else None
+    size: tuple[int, int] | None = None
+    try:
+        if saved is not None:
+            tty.setraw(fd_in)
+        while resp.is_open():
+            try:
+                now = os.get_terminal_size(fd_out)
+                if (now.columns, now.lines) != size:
+                    size = (now.columns, now.lines)
+                    resize = json.dumps({"Width": size[0], "Height": size[1]})
+                    resp.write_channel(RESIZE_CHANNEL, resize.encode())
+            except OSError:
+                pass
+            readable, _, _ = select.select([fd_in, resp.sock.sock], [], [], 0.2)
+            if fd_in in readable:
+                data = os.read(fd_in, 4096)
+                if not data:
+                    resp.close_channel(0) if hasattr(resp, "close_channel") else None
+                    break
+                resp.write_stdin(data)
+            resp.update(timeout=0)
+            if resp.peek_stdout():
+                os.write(fd_out, as_bytes(resp.read_stdout()))
+        resp.update(timeout=0.2)
+        if resp.peek_stdout():
+            os.write(fd_out, as_bytes(resp.read_stdout()))
+        return None if resp.is_open() else resp.returncode
+    finally:
+        if saved is not None:
+            termios.tcsetattr(fd_in, termios.TCSADRAIN, saved)
+        resp.close()
