@@ -414,11 +414,26 @@ def readiness_url(pod: JSON, container: str) -> str:
 
 class GitSourceProbe(Probe):
     id = "probe.git-source"
-    title = "Probe: git ls-remote of the source, from source-controller"
-    target_kind = "flux"
+    title = "Probe: git ls-remote of a GitRepository, from source-controller"
+    target_kind = "cluster"
+    params = ("source",)
     tool = "git"
     image = GIT_IMAGE
     description = "git ls-remote of the GitRepository's URL, from flux-system's source-controller"
+
+    @staticmethod
+    def repos(ctx: Context) -> dict[str, str]:
+        found = ctx.store.flux_objects() if ctx.store is not None else []
+        return {f"{o.namespace}/{o.name}": str(o.url or "") for o in found
+                if o.kind == "GitRepository"}  # fmt: skip
+
+    def defaults(self, ctx: Context, target: Target) -> JSON:
+        repos = self.repos(ctx)
+        first = "flux-system/flux-system" if "flux-system/flux-system" in repos else ""
+        return {"source": first or next(iter(repos), "")}
+
+    def choices(self, ctx: Context, target: Target) -> list[str]:
+        return sorted(self.repos(ctx))
 
     def commands(self, params: JSON) -> list[list[str]]:
         return [["git", "ls-remote", str(params["url"])]]
@@ -431,21 +446,17 @@ class GitSourceProbe(Probe):
                        str(params.get("url", "URL")), namespace="flux-system")  # fmt: skip
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
-        repo = None
-        for o in ctx.store.flux_objects() if ctx.store is not None else []:
-            if o.kind == "GitRepository" and (
-                (o.name, o.namespace) == (target.name, target.namespace) or repo is None
-            ):
-                repo = o
-        url = str(getattr(repo, "url", "") or "")
+        source = str(params.get("source", "")).strip()
+        url = self.repos(ctx).get(source, "")
         pods = [p for p in ctx.store.pods.values() if p.namespace == "flux-system"
                 and p.name.startswith("source-controller")] if ctx.store else []  # fmt: skip
         where = Target("pod", "flux-system", pods[0].name if pods else "source-controller")
-        params = {**params, "url": url}
         refusal = "" if pods else "no source-controller pod in flux-system"
-        if not GIT_URL.match(url):
+        if source not in self.repos(ctx):
+            refusal = refusal or f"no GitRepository {source!r}: one of {', '.join(self.repos(ctx))}"
+        elif not GIT_URL.match(url):
             refusal = refusal or f"the GitRepository's URL {url!r} cannot be probed"
-        plan = super().plan(ctx, where, params)
+        plan = super().plan(ctx, where, {**params, "url": url})
         return replace(plan, refusal=plan.refusal or refusal)
 
 

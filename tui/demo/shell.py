@@ -68,7 +68,9 @@ class Shell:
         """`sh -c`: commands joined by ; && || (no more of a shell than the probes need)."""
         out = Result()
         try:
-            words = shlex.split(text)
+            lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|")
+            lexer.whitespace_split = True
+            words = list(lexer)
         except ValueError as e:
             return Result(err=f"sh: syntax error: {e}\n", code=2)
         command: list[str] = []

@@ -82,6 +82,8 @@ class Forwarder:
     def close(self, fwd: Forward) -> None:
         fwd.state = "closed"
         if fwd.listener is not None:
+            with contextlib.suppress(OSError):  # wakes the thread blocked in accept()
+                fwd.listener.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 fwd.listener.close()
         with self._lock:
