@@ -68,6 +68,7 @@ bench: $(STAMP) sshd-deps prom-deps
 	$(BIN)/python -m bench.kinds_load
 	$(BIN)/python -m bench.fleet_load
 	$(BIN)/python -m bench.dead_api
+	$(BIN)/python -m bench.inside
 
 # 30 minutes under load with the API killed every 5 minutes; not part of `make test`.
 soak: $(STAMP) sshd-deps

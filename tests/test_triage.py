@@ -200,7 +200,7 @@ def test_service_without_ready_endpoints() -> None:
     ]
     assert f.subject.kind == "service" and f.subject.pod == "api-1"
     assert "1 not ready; 1 pod(s) match its selector" in f.evidence
-    assert f.actions == ("pod.describe", "endpoints.recreate")
+    assert f.actions == ("pod.describe", "probe.tcp", "endpoints.recreate")
 
 
 # -- Flux, certificates, metrics, Prometheus ------------------------------------------

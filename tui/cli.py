@@ -188,6 +188,7 @@ def demo_contacts(settings: object, url: str) -> None:
     settings.escalation = settings.escalation or list(DEMO_ESCALATION)
     host = url.split("://", 1)[1]
     settings.notify_urls = [f"json://{host}/demo/incident-channel"]
+    settings.probe_targets = settings.probe_targets or ["database-host:5432"]  # the guide's
 
 
 def demo_server(args: argparse.Namespace) -> int:

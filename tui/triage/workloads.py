@@ -197,7 +197,7 @@ def service_rules(store: Store, now: float) -> list[Finding]:
                 Severity.CRITICAL,
                 Subject("service", svc.name, svc.namespace, pod=pods[0].name if pods else ""),
                 f"no ready address behind it{waiting}; {len(pods)} pod(s) match its selector",
-                ("pod.describe", "endpoints.recreate"),
+                ("pod.describe", "probe.tcp", "endpoints.recreate"),
                 "Service/Ingress Inaccessible",
             )
         )
