@@ -55,9 +55,8 @@ def main() -> int:
                 subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), *words],
                                capture_output=True, check=True)  # fmt: skip
                 times.append(time.perf_counter() - started)
-            print(
-                f"  kubectl exec (process included) median {statistics.median(times) * 1000:6.1f} ms"
-            )
+            kubectl_ms = statistics.median(times) * 1000
+            print(f"  kubectl exec (process included) median {kubectl_ms:6.1f} ms")
         forwards = Forwarder(kube)
         fwd = forwards.open("pod", "default", name, 8080)
         fetch(fwd.local_port, 1 << 20)  # warm
