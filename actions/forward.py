@@ -115,7 +115,7 @@ class PodShell(Action):
     target_kind = "pod"
     mitigates = False
     description = "bash, else sh, in the container; the console comes back at exit"
-    key = "s"
+    key = "x"  # k9s: s; here s scales
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
         words = ["exec", "-it", target.name]

@@ -23,7 +23,7 @@ MODULES = (
     "actions.record",
     "actions.backup",
     "actions.monitoring",
-    "actions.probes",
+    "actions.probeset",
     "actions.forward",
 )
 

@@ -59,6 +59,15 @@ RECORD_IDS = {  # the incident record and the way back (issue 26)
     "monitoring.prometheus-snapshot",
     "monitoring.grafana-export",
 }
+INSIDE_IDS = {  # inside the cluster (issue 24)
+    "probe.dns",
+    "probe.tcp",
+    "probe.http",
+    "probe.git-source",
+    "pod.port-forward",
+    "service.port-forward",
+    "pod.shell",
+}
 HOST_IDS = {
     "host.service-restart",
     "host.service-status",
@@ -74,7 +83,7 @@ HOST_IDS = {
 def test_the_registry_has_every_id_of_the_runbook() -> None:
     assert {
         a.id for a in registry.all_actions()
-    } == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS | RECORD_IDS
+    } == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS | RECORD_IDS | INSIDE_IDS
     dangerous = {a.id for a in registry.all_actions() if a.dangerous}
     assert dangerous == {
         "pod.delete",
@@ -100,6 +109,12 @@ def test_the_registry_has_every_id_of_the_runbook() -> None:
         "incident.note",
         "host.datastore-backups",
         "monitoring.grafana-export",
+        "probe.dns",
+        "probe.tcp",
+        "probe.http",
+        "probe.git-source",
+        "pod.port-forward",
+        "service.port-forward",
     }
 
 
@@ -111,7 +126,7 @@ def test_actions_json(read_only: bool) -> None:
     out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
     assert {
         row["id"] for row in out
-    } == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS | RECORD_IDS
+    } == RUNBOOK_IDS | FLUX_IDS | HOST_IDS | KIND_IDS | ALERT_IDS | RECORD_IDS | INSIDE_IDS
     for row in out:
         assert {"id", "title", "target", "dangerous", "equivalent", "available"} <= set(row)
         assert row["available"] is (not (read_only and row["mutating"]))

@@ -86,10 +86,10 @@ async def test_kafka_topics_the_broken_one_first_with_its_message(
 async def test_services_and_ingresses_answer_the_runbook(demo: tuple[Any, Path]) -> None:
     app = make_app(demo[1])
     async with app.run_test(size=SIZE) as pilot:
-        screen = await show(pilot, "svc default", 3)
+        screen = await show(pilot, "svc default", 4)  # the apps' three and kubernetes
         table = screen.pane.table
         # no ready endpoint behind it: first, and counted as not ready
-        await until(pilot, lambda: "3 / 1 not ready" in str(screen.pane.border_title))
+        await until(pilot, lambda: "4 / 1 not ready" in str(screen.pane.border_title))
         assert table.items[0].name == "api-gateway"
         gateway = next(r for r in table.items if r.name == "api-gateway")
         table.move_to(gateway.uid)
@@ -226,7 +226,7 @@ async def test_a_view_under_another_stays_live_and_comes_back_with_its_rows(
     """Issue 28.1: `:svc`, then `:cert` from it, then Esc showed "0 / 0 · none"."""
     app = make_app(demo[1])
     async with app.run_test(size=SIZE) as pilot:
-        services = await show(pilot, "svc default", 3)
+        services = await show(pilot, "svc default", 4)
         certificates = await show(pilot, "cert", 1)
         assert certificates is not services
         # a Service made while the certificates are on top reaches the view under them
@@ -239,6 +239,6 @@ async def test_a_view_under_another_stays_live_and_comes_back_with_its_rows(
         )
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is services)
-        await until(pilot, lambda: services.pane.table.row_count == 4, what="4 live rows")
+        await until(pilot, lambda: services.pane.table.row_count == 5, what="5 live rows")
         assert "late-arrival" in shown(services)
         assert "0 / 0" not in str(services.pane.border_title)

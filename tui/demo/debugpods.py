@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from tui.demo.objects import _ago
 from tui.demo.shell import Shell
 from tui.demo.state import Cluster, Obj, now_rfc3339
 
@@ -131,7 +132,8 @@ def seed_services(cluster: Cluster, node_ip: str) -> None:
         cluster.put(
             "Service",
             {
-                "metadata": {"name": name, "namespace": ns, "creationTimestamp": now_rfc3339()},
+                # made with the cluster, 212 days ago, as the namespaces
+                "metadata": {"name": name, "namespace": ns, "creationTimestamp": _ago(86400 * 212)},
                 "spec": {"clusterIP": ip, "type": "ClusterIP",
                          "ports": [{"name": "tcp", "port": port, "targetPort": target}]},
             },
