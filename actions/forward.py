@@ -12,6 +12,7 @@ import re
 import threading
 
 from actions.base import JSON, Action, Context, Emit, Outcome, Plan, Target, kubectl
+from actions.targets import services_selecting
 from tui.sources.portforward import ForwardError
 
 PORTS = re.compile(r"^(?:(?P<local>[0-9]{1,5}):)?(?P<remote>[0-9]{1,5})$")
@@ -19,16 +20,7 @@ PORTS = re.compile(r"^(?:(?P<local>[0-9]{1,5}):)?(?P<remote>[0-9]{1,5})$")
 
 def services_of(ctx: Context, target: Target) -> list[str]:
     """The Services whose selector picks the pod."""
-    pod = ctx.store.find("pods", target.namespace, target.name) if ctx.store else None
-    svcs = ctx.store.objects.get("services", {}).values() if ctx.store is not None else []
-    return sorted(
-        s.name
-        for s in svcs
-        if pod is not None
-        and s.namespace == pod.namespace
-        and s.selector
-        and all(pod.labels.get(k) == v for k, v in s.selector.items())
-    )
+    return [s.name for s in services_selecting(ctx.store, target.namespace, target.name)]
 
 
 def ports_of(params: JSON) -> tuple[int, int] | str:

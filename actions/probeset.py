@@ -9,6 +9,7 @@ from dataclasses import replace
 from actions.base import JSON, Action, Context, Plan, Request, Target, kubectl
 from actions.kubernetes import ApiFailure, send
 from actions.probes import DOMAIN, GIT_IMAGE, GIT_URL, HOST_PORT, NAME, URL, Probe, pod_path
+from actions.targets import services_selecting
 
 
 def service_names(ctx: Context) -> list[str]:
@@ -57,16 +58,8 @@ class TcpProbe(Probe):
 
     def defaults(self, ctx: Context, target: Target) -> JSON:
         """A Service that selects this pod (its endpoints), else the first one known."""
-        pod = ctx.store.find("pods", target.namespace, target.name) if ctx.store else None
-        svcs = ctx.store.objects.get("services", {}).values() if ctx.store is not None else []
-        for s in svcs:
-            if (
-                pod is not None
-                and s.namespace == pod.namespace
-                and s.selector
-                and s.ports
-                and all(pod.labels.get(k) == v for k, v in s.selector.items())
-            ):
+        for s in services_selecting(ctx.store, target.namespace, target.name):
+            if s.ports:
                 return {"target": f"{s.name}.{s.namespace}.{DOMAIN}:{s.ports[0]}"}
         known = service_ports(ctx)
         return {"target": known[0] if known else ""}

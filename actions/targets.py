@@ -4,6 +4,7 @@ palette) or from a finding's subject. No Textual: the UI hands over a Selection.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from actions.base import Action, Target
 from actions.flux import flux_target
@@ -119,3 +120,20 @@ def row_target(action: Action, kind: ApiKind, row: Row, store: Store) -> Target 
     if action.target_kind == "flux":
         return Target(kind.kind, row.namespace, row.name, path=path)
     return f"no target for {action.id}"
+
+
+def services_selecting(store: Store, namespace: str, name: str) -> list[Any]:
+    """The Services whose selector picks the pod (its endpoints), by name."""
+    pod = store.find("pods", namespace, name) if store is not None else None
+    if pod is None:
+        return []
+    return sorted(
+        (
+            s
+            for s in store.objects.get("services", {}).values()
+            if s.namespace == pod.namespace
+            and s.selector
+            and all(pod.labels.get(k) == v for k, v in s.selector.items())
+        ),
+        key=lambda s: s.name,
+    )
