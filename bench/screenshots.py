@@ -198,6 +198,38 @@ async def report_shot(app: Any, pilot: Any) -> None:
     await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
 
 
+def tail_text(app: Any) -> str:
+    from widgets.logview import LogView
+
+    return "\n".join(app.screen.query_one(LogView).text_lines())
+
+
+async def inside_shots(app: Any, pilot: Any) -> None:
+    """probe.http by exec on api-gateway (fixed by then: 200), then a port-forward in :pf."""
+    from tui.screens.forwards import ForwardsScreen
+    from tui.screens.params import ParamsScreen
+    from tui.screens.tail import TailScreen
+
+    app.action_focus_pane("pods")
+    for action in ("probe.http", "pod.port-forward"):
+        app.flow.start(action)
+        await until(pilot, lambda: isinstance(app.screen, ParamsScreen), "the form")
+        if action == "pod.port-forward":
+            app.screen.query_one("Input").value = "0:8080"  # any free local port
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TailScreen), "the tail")
+        done = " · HTTP " if action == "probe.http" else "forwarding 127.0.0.1:"
+        await until(pilot, lambda done=done: done in tail_text(app), done, 20)
+        await pilot.pause(0.5)
+        shot(app, "probe-http" if action == "probe.http" else "port-forward")
+        await pilot.press("escape")
+        await until(pilot, lambda: len(app.screen_stack) == 1, "the dashboard")
+    app.push_screen(ForwardsScreen(app.flow.forwarder))
+    await pilot.pause(1.5)
+    shot(app, "port-forwards")
+    await pilot.press("escape")
+
+
 async def main() -> int:
     from tui.app import IncidentApp
     from tui.config import Settings
@@ -277,6 +309,7 @@ async def main() -> int:
         await actions_shots(app, pilot, pods)
         await host_shots(app, pilot)
         await report_shot(app, pilot)
+        await inside_shots(app, pilot)
 
         emulator.cluster.fail("events", 403)
         await until(
