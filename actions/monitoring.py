@@ -28,6 +28,8 @@ from tui.sources.alertmanager import AlertmanagerError, am_request
 from tui.sources.prometheus import endpoint_of
 
 SNAPSHOT = "/api/v1/admin/tsdb/snapshot"
+TARBALL = "/tmp/prometheus-backup.tar.gz"
+TAR = ("tar", "czf", TARBALL, "/prometheus")
 DASHBOARDS = "/api/v1/namespaces/monitoring/configmaps"
 LABEL = "grafana_dashboard"
 SERVER_FIELDS = ("resourceVersion", "uid", "managedFields", "creationTimestamp", "generation")
@@ -42,51 +44,90 @@ def stamp(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y%m%d-%H%M%S")
 
 
+def prometheus_pod(ctx: Context) -> str:
+    """The Prometheus server's pod (a StatefulSet's, in monitoring), or ""."""
+    pods = ctx.store.pods.values() if ctx.store is not None else []
+    found = sorted(
+        p.name for p in pods
+        if p.namespace == "monitoring" and p.name.startswith("prometheus-")
+        and p.owner_kind == "StatefulSet"
+    )  # fmt: skip
+    return found[0] if found else ""
+
+
 class PrometheusSnapshot(Action):
-    mitigates = False
     id = "monitoring.prometheus-snapshot"
+    mitigates = False
     title = "Snapshot Prometheus's TSDB"
     target_kind = "cluster"
-    description = "The TSDB snapshot API (admin API on); written in Prometheus's data dir"
+    description = "The TSDB snapshot API (admin API on), else a tar of /prometheus by exec"
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
-        return f"curl -XPOST PROMETHEUS{SNAPSHOT}"
+        return f"curl -XPOST PROMETHEUS{SNAPSHOT}  ||  " + kubectl(
+            context, "exec", "PROMETHEUS-POD", "--", *TAR, namespace="monitoring"
+        )
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
         ep = endpoint_of(ctx.settings) if ctx.settings is not None else None
-        refusal = "" if ep else "no Prometheus configured: --prometheus URL or [prometheus] url"
-        where = str(ep) if ep is not None else "(no Prometheus)"
+        pod = prometheus_pod(ctx)
+        refusal = "" if ep or pod else (
+            "no Prometheus configured (--prometheus URL or [prometheus] url) and no"
+            " prometheus-* pod in monitoring to tar by exec"
+        )  # fmt: skip
+        lines = [f"POST {str(ep).rstrip('/')}{SNAPSHOT}"] if ep is not None else []
+        if pod:
+            lines.append(("else, " if lines else "") + f"exec in monitoring/{pod}: {' '.join(TAR)}")
         return self.make_plan(
-            ctx,
-            target,
-            params,
-            (),
+            ctx, target, params, (),
             "Prometheus writes a snapshot of its TSDB under snapshots/ in its own data"
-            " directory (hard links: little space at first); copy it off the node after.",
+            " directory (hard links: little space at first); without its admin API, a tar of"
+            f" /prometheus in its pod ({TARBALL}). Copy it off the node after.",
             refusal=refusal,
-            data={"external": f"POST {where.rstrip('/')}{SNAPSHOT}", "external_to": "Prometheus"},
-        )
+            data={"external": "\n".join(lines), "external_to": "Prometheus", "pod": pod},
+        )  # fmt: skip
 
     def run(self, ctx: Context, plan: Plan, emit: Emit, stop: threading.Event) -> Outcome:
         if plan.refusal:
             return Outcome(False, plan.refusal)
         ep = endpoint_of(ctx.settings)
-        assert ep is not None
-        emit(f"→ POST {SNAPSHOT}")
+        why = "no Prometheus URL"
+        if ep is not None:
+            emit(f"→ POST {SNAPSHOT}")
+            try:
+                answer = am_request(ep, "POST", SNAPSHOT, timeout=300.0) or {}
+                name = (answer.get("data") or {}).get("name", "?")
+                emit(f"✔ snapshot {name}")
+                return Outcome(True, f"snapshot {name} in Prometheus's data directory,"
+                                     f" snapshots/{name}")  # fmt: skip
+            except AlertmanagerError as e:
+                why = str(e)
+                if "HTTP 403" in why or "HTTP 404" in why or "disabled" in why:
+                    why += (
+                        "; the admin API is off: start Prometheus with --web.enable-admin-api"
+                        " (kube-prometheus-stack: prometheus.prometheusSpec.enableAdminAPI)"
+                    )
+                emit(f"✖ {why}")
+        if not plan.data.get("pod"):
+            return Outcome(False, why)
+        return self.tar(ctx, plan.data["pod"], emit, stop)
+
+    @staticmethod
+    def tar(ctx: Context, pod: str, emit: Emit, stop: threading.Event) -> Outcome:
+        """The runbook's way: a tar of /prometheus in the pod, by exec; where and how big."""
+        from tui.sources.podexec import ExecError, exec_command
+
+        emit(f"$ {' '.join(TAR)}   # exec in monitoring/{pod}")
         try:
-            answer = am_request(ep, "POST", SNAPSHOT, timeout=300.0) or {}
-        except AlertmanagerError as e:
-            text = str(e)
-            if "HTTP 403" in text or "HTTP 404" in text or "disabled" in text:
-                text += (
-                    "; the admin API is off: start Prometheus with --web.enable-admin-api"
-                    " (kube-prometheus-stack: prometheus.prometheusSpec.enableAdminAPI)"
-                )
-            emit(f"✖ {text}")
-            return Outcome(False, text)
-        name = (answer.get("data") or {}).get("name", "?") if isinstance(answer, dict) else "?"
-        emit(f"✔ snapshot {name}")
-        return Outcome(True, f"snapshot {name} in Prometheus's data directory, snapshots/{name}")
+            r = exec_command(ctx.client, "monitoring", pod, list(TAR), timeout=900, stop=stop)  # type: ignore[arg-type]
+            if r.code != 0:
+                return Outcome(False, f"tar in {pod}: exit {r.code}: {(r.err or r.out)[:300]}")
+            size = exec_command(ctx.client, "monitoring", pod, ["ls", "-l", TARBALL])  # type: ignore[arg-type]
+        except ExecError as e:
+            return Outcome(False, str(e))
+        emit(size.out.strip())
+        words = size.out.split()
+        big = f", {int(words[4]):,} bytes" if len(words) > 4 and words[4].isdigit() else ""
+        return Outcome(True, f"{TARBALL} in monitoring/{pod}{big}; copy it off with kubectl cp")
 
 
 class GrafanaExport(Action):

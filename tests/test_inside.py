@@ -59,6 +59,9 @@ def test_exec_reads_stdout_stderr_and_the_exit_code_from_the_status_channel(
     assert r.missing and "executable file not found" in r.out
     sent = [q for q in cluster.requests if q.path.endswith(f"/pods/{pod}/exec")]
     assert sent[0].query["command"] == health and sent[0].query["stdout"] == ["true"]
+    cluster.faults.exec_v4_only = True  # a server before 1.30: the client falls back to v4
+    r = exec_command(kube, "default", pod, ["sh", "-c", "echo v4; exit 5"])
+    assert (r.code, r.out, r.protocol) == (5, "v4\n", "v4.channel.k8s.io")
     cluster.faults.codes["pods"] = 403
     with pytest.raises(ExecError, match="forbidden: your user may not create pods/exec"):
         exec_command(kube, "default", pod, ["sh"])

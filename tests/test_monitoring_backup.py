@@ -58,7 +58,7 @@ def test_prometheus_snapshot_through_the_admin_api_and_a_clear_word_without_it(
 ) -> None:
     ctx = Context(client=None, context="test", store=None, settings=Settings())  # type: ignore[arg-type]
     _, said = run(ctx, "monitoring.prometheus-snapshot")
-    assert said == ["no Prometheus configured: --prometheus URL or [prometheus] url"]
+    assert said[0].startswith("no Prometheus configured (--prometheus URL or [prometheus] url)")
     for admin in (False, True):
         prom = Prometheus(
             tmp_path / f"prom-{admin}", [("vps-1", "127.0.0.1")], admin_api=admin
@@ -75,3 +75,31 @@ def test_prometheus_snapshot_through_the_admin_api_and_a_clear_word_without_it(
         assert outcome.ok, lines
         (snapshot,) = (tmp_path / "prom-True" / "data" / "snapshots").iterdir()
         assert snapshot.name in outcome.message
+
+
+async def test_without_the_admin_api_prometheus_is_tarred_by_exec_in_its_pod(
+    demo: Any, cluster: Cluster, kubeconfig: Path, audit: Path
+) -> None:
+    """The runbook's own way: tar czf /tmp/prometheus-backup.tar.gz /prometheus by exec."""
+    from tests.conftest import audit_lines, make_app, until
+    from tests.test_action_flow import log_text, screen_is
+    from tests.test_app import SIZE
+    from tests.test_gitops import flat, text_of
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.tail import TailScreen
+
+    app = make_app(kubeconfig, audit_log=str(audit))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: any(p.name.startswith("prometheus-")
+                                       for p in app.store.pods.values()), 15)  # fmt: skip
+        app.flow.start("monitoring.prometheus-snapshot")
+        await until(pilot, lambda: screen_is(app, ConfirmScreen), 15)
+        await until(pilot, lambda: "tar czf /tmp/prometheus-backup.tar.gz" in flat(text_of(app)))
+        await pilot.press("enter")
+        await until(pilot, lambda: screen_is(app, TailScreen))
+        await until(pilot, lambda: "copy it off" in flat(log_text(app)), 15)
+        assert "48,213,776 bytes" in flat(log_text(app))
+        await until(pilot, lambda: audit_lines(audit), 10)
+    sent = [r.query.get("command") for r in cluster.requests if r.path.endswith("/exec")]
+    assert ["tar", "czf", "/tmp/prometheus-backup.tar.gz", "/prometheus"] in sent
+    assert audit_lines(audit)[0]["outcome"] == "succeeded"

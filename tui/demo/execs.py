@@ -82,7 +82,8 @@ def serve_exec(handler: Any, cluster: Cluster, ns: str, name: str, q: dict[str, 
     ]
     if container not in every:
         raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {name}")
-    ws, _proto = upgrade(handler, EXEC_PROTOCOLS)
+    offered = EXEC_PROTOCOLS[1:] if cluster.faults.exec_v4_only else EXEC_PROTOCOLS
+    ws, _proto = upgrade(handler, offered)
     shell = Shell(cluster, pod, container)
     tty = (q.get("tty") or ["false"])[0] == "true"
     try:

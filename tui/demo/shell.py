@@ -23,7 +23,7 @@ TOOLS: list[tuple[str, set[str]]] = [  # by image prefix, the first that matches
     ("alpine/git", {"sh", "git", "nslookup", "nc", "wget", "echo", "cat", "ls", "sleep"}),
     ("registry.example.com/mercurious/", {"sh", "bash", "curl", "echo", "cat", "ls", "env"}),
     ("ghcr.io/fluxcd/", set()),  # distroless: no shell
-    ("", {"sh", "echo", "cat", "ls", "env", "hostname", "sleep"}),
+    ("", {"sh", "echo", "cat", "ls", "env", "hostname", "sleep", "tar"}),
 ]
 NOT_FOUND = 126  # what the runtime answers for a binary the image lacks
 
@@ -208,6 +208,19 @@ class Shell:
                 sha = (rev.rpartition(":")[2] or "8f3b2c1d").ljust(40, "0")
                 return Result(out=f"{sha}\tHEAD\n{sha}\trefs/heads/main\n")
         return Result(err=f"fatal: could not read from remote repository {url}\n", code=128)
+
+    def cmd_tar(self, args: list[str]) -> Result:
+        if len(args) >= 2 and args[0] == "czf":
+            self.cluster.files[(self.ns, self.pod["metadata"]["name"], args[1])] = 48_213_776
+            return Result()
+        return Result(err="tar: usage: tar czf FILE PATH\n", code=1)
+
+    def cmd_ls(self, args: list[str]) -> Result:
+        path = args[-1] if args else "."
+        size = self.cluster.files.get((self.ns, self.pod["metadata"]["name"], path))
+        if size is None:
+            return Result(err=f"ls: {path}: No such file or directory\n", code=1)
+        return Result(out=f"-rw-r--r--    1 65534    65534    {size} Dec  6 23:20 {path}\n")
 
     def cmd_echo(self, args: list[str]) -> Result:
         return Result(out=" ".join(args) + "\n")

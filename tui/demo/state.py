@@ -168,6 +168,7 @@ class Faults:
     latency: float = 0.0
     tokens: frozenset[str] | None = None  # bearer tokens accepted; None: any
     tables_absent: bool = False  # as a server (or proxy) that offers no meta.k8s.io Table
+    exec_v4_only: bool = False  # an API server older than 1.30: no v5.channel.k8s.io
     aggregated_absent: bool = False  # as a server before 1.26: per-group discovery only
 
 
@@ -184,6 +185,7 @@ class Cluster:
         self.am_silences: dict[str, Obj] = {}  # the demo's Alertmanager (tui/demo/alerts.py)
         self.channel: list[Any] = []  # the demo's incident channel: what was posted to it
         self.resizes: list[Any] = []  # the terminal sizes an interactive exec was sent
+        self.files: dict[tuple[str, str, str], int] = {}  # files made in pods: their size
         self.logs: dict[tuple[str, str, str], list[str]] = {}
         self.log_base: dict[tuple[str, str, str], int] = {}  # lines trimmed from the front
         self.previous_logs: dict[tuple[str, str, str], list[str]] = {}
