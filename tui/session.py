@@ -369,7 +369,7 @@ class Session:
         if not self.freeze_due:
             return
         self.freeze_due = False
-        gc.collect(1)  # the young: a list's cyclic garbage is young (a full one: 22-31 ms)
+        gc.collect()
         gc.freeze()
 
     @property
