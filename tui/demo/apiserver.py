@@ -3,7 +3,8 @@
 It serves discovery, list (kind, apiVersion, resourceVersion, selectors, limit/continue),
 watch (resourceVersion, timeoutSeconds, bookmarks, 410 Gone for a compacted version),
 get/create/delete, merge and strategic-merge patch, dryRun=All, pods/log (follow,
-previous, tailLines, container, timestamps) and metrics.k8s.io, plus fault injection
+previous, tailLines, container, timestamps), exec and port-forward over websockets,
+ephemeral containers (tui/demo/execs.py, debugpods.py) and metrics.k8s.io, plus fault injection
 for tests: a status code per resource, dropped watches, compaction, stop and restart.
 """
 
