@@ -62,7 +62,9 @@ class ActionFlow:
         self.records = Records(session, screens, self.audit)
         self.forwarder = Forwarder(session.kube)  # the port-forwards, closed at exit
         self.remember = self.records.remember
-        self.views = Views(session, screens, self.context, self.audit.path)
+        self.views = Views(
+            session, screens, self.context, self.audit.path, self.records.recorder.settle
+        )
         self.view_row = self.views.view_row
         self.open_report = self.views.open_report
 

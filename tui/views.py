@@ -134,11 +134,13 @@ class Views:
         screens: Screens,
         context: Callable[[], Context],
         audit_path: Path,
+        settle: Callable[[], object] = lambda: None,
     ) -> None:
         self.session = session
         self.screens = screens
         self.context = context
         self.audit_path = audit_path
+        self.settle = settle  # the record's pending writes, waited for before a report
 
     def open_report(self) -> None:
         """The incident's record so far (last 24 h of the audit log), as `report` writes it,
@@ -157,6 +159,7 @@ class Views:
         settings, info = self.session.settings, self.session.kube.info
 
         def read() -> tuple[str, Text, str, list[tuple[float, int]]]:
+            self.settle()  # in this worker: the findings just shown are in the log
             entries, bad = read_log(path) if path.exists() else ([], 0)
             args = (entries, now - 86400, now, str(path), bad)
             contacts = Contacts(settings.channel, settings.status_page, settings.escalation)

@@ -68,6 +68,15 @@ class Recorder:
         if self._thread is not None:
             self._jobs.put(None)
 
+    def settle(self, timeout: float = 5.0) -> bool:
+        """From another thread: wait until what was queued before is written (the report
+        reads the record after the findings it shows). True: all was."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        self._jobs.put(done.set)
+        return done.wait(timeout)
+
     def drain(self, timeout: float) -> bool:
         """After the screen closed: let what is queued be written (bounded). True: all."""
         self.stop()
