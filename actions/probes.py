@@ -35,7 +35,8 @@ GIT_IMAGE = "alpine/git:2.45.2"
 DOMAIN = "svc.cluster.local"
 NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
 HOST_PORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}:[0-9]{1,5}$")
-URL = re.compile(r"^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/%-]*)?$")
+# a target is never an option (curl -o/tmp/x): it begins with a letter or a digit
+URL = re.compile(r"^(https?://)?[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?(/[A-Za-z0-9._~/%-]*)?$")
 GIT_URL = re.compile(r"^(https?|ssh)://[A-Za-z0-9@._:/~-]+$")
 WAIT = 60.0  # seconds a debug container or a throwaway pod may take
 
