@@ -102,6 +102,7 @@ class IncidentApp(Navigation, App[int]):
         self.chosen_finding: Finding | None = None
         self.panes: dict[str, Any] = {}
         self._dirty: set[str] = set()
+        self._banner = "\0"  # the banner text shown ("\0": none yet)
         self._refreshed: dict[str, float] = {}
         self.after_flush: list[Callable[[set[str]], None]] = []
         if settings.keys:
@@ -204,8 +205,10 @@ class IncidentApp(Navigation, App[int]):
         states = dict(self.store.status)
         self.status_bar.show({**states, "metrics": self.store.metrics_status})
         text = banner_text(states)
-        self.banner.update(f" {text}")
-        self.banner.set_class(bool(text), "-shown")
+        if text != self._banner:  # a new text is a repaint; shown or hidden, a new layout
+            self.banner.update(f" {text}", layout=bool(text) != bool(self._banner))
+            self.banner.set_class(bool(text), "-shown")
+            self._banner = text
 
     def _tick(self) -> None:
         if not self.dashboard_attached:
