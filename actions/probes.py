@@ -171,9 +171,9 @@ class Probe(Action):
             return Outcome(False, plan.refusal)
         via, argv = plan.data.get("via"), plan.data.get("argv") or []
         emit(f"$ {shlex.join(argv)}   # {via}")
-        if via == "exec":
+        if plan.data.get("result") is not None:  # done by exec, or through a port-forward
             r: ExecResult = plan.data["result"]
-            return self.outcome(plan, r.code, r.out + r.err, r.seconds, emit, "exec")
+            return self.outcome(plan, r.code, r.out + r.err, r.seconds, emit, str(via))
         started = time.monotonic()
         try:
             if via == "ephemeral":

@@ -4,7 +4,11 @@ DNS, TCP, HTTP and git ls-remote, each a fixed command line from its target."""
 from __future__ import annotations
 
 import re
+import time
+import urllib.error
+import urllib.request
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from actions.base import JSON, Action, Context, Plan, Request, Target, kubectl
 from actions.kubernetes import ApiFailure, send
@@ -128,7 +132,36 @@ class HttpProbe(Probe):
                                              " probe: give a URL")  # fmt: skip
             params["resolved"] = url
         plan = replace(plan, data={**plan.data, "params": params})
-        return super().locate(ctx, plan)
+        through = self.through_forward(ctx, plan, str(params.get("resolved") or params["url"]))
+        return through or super().locate(ctx, plan)
+
+    @staticmethod
+    def through_forward(ctx: Context, plan: Plan, url: str) -> Plan | None:
+        """A localhost URL of a pod the console already forwards that port of: the GET
+        goes from here through the forward (no exec, no tool needed in the image)."""
+        from tui.sources.podexec import ExecResult
+
+        u = urlsplit(url if "://" in url else f"http://{url}")
+        if u.hostname not in ("localhost", "127.0.0.1") or ctx.forwards is None:
+            return None
+        port = u.port or 80
+        fwd = next((f for f in ctx.forwards.listed()
+                    if f.pod == plan.target.name and f.remote_port == port), None)  # fmt: skip
+        if fwd is None:
+            return None
+        local = f"http://127.0.0.1:{fwd.local_port}{u.path or '/'}"
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(local, timeout=5) as r:
+                status = r.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        except OSError as e:
+            return replace(plan, refusal=f"through the forward 127.0.0.1:{fwd.local_port}: {e}")
+        took = time.perf_counter() - started
+        result = ExecResult(0, f"{status} {took:.3f}\n", "", "port-forward", took)
+        data = {**plan.data, "via": "port-forward", "result": result, "argv": ["GET", local]}
+        return replace(plan, data=data, equivalent=f"curl -sS -o /dev/null {local}")
 
 
 def readiness_url(pod: JSON, container: str) -> str:

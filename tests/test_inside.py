@@ -275,3 +275,24 @@ async def test_read_only_keeps_the_probes_and_removes_the_shell(
         app.flow.start("pod.shell")
         await until(pilot, lambda: "pod.shell changes the cluster: not in read-only mode"
                     in " ".join(str(n.message) for n in app._notifications))  # fmt: skip
+
+
+async def test_the_http_probe_goes_through_a_port_forward_the_console_holds(
+    demo: Any, cluster: Cluster, kubeconfig: Path, audit: Path
+) -> None:
+    app = make_app(kubeconfig, audit_log=str(audit))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#pods-table")
+        await until(
+            pilot, lambda: table.row_count > 5 and table.items[0].name.startswith("api-gat")
+        )
+        pod = table.items[0].name
+        fwd = app.flow.forwarder.open("pod", "default", pod, 8080)
+        await run_probe(app, pilot, "probe.http")
+        await until(pilot, lambda: screen_is(app, TailScreen), 15)
+        await until(pilot, lambda: "HTTP 503" in log_text(app), 15)
+        said = flat(log_text(app))
+        assert f"from default/{pod} (port-forward)" in said
+        assert f"127.0.0.1:{fwd.local_port}/health" in said
+    assert not [r for r in cluster.requests if r.path.endswith("/exec")]  # no exec at all
+    assert fwd.connections == 1

@@ -149,7 +149,7 @@ class ActionFlow:
         fallbacks: list[gitops.Way] = []
         if isinstance(action, Probe) and not plan.refusal:  # by exec, if the image can
             plan = await asyncio.to_thread(action.locate, ctx, plan)
-            if plan.refusal or plan.data.get("via") == "exec":
+            if plan.refusal or plan.data.get("result") is not None:  # done, changing nothing
                 self.open_tail(plan, self.producer(action, plan, ctx, audited=False))
                 return
             if self.session.settings.read_only:
