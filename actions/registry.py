@@ -56,6 +56,11 @@ def get(action_id: str) -> Action:
     return _load()[action_id]
 
 
+def find(action_id: str) -> Action | None:
+    """The action, or None for an id no action has (a way's step: flux.disable-reconcile)."""
+    return _load().get(action_id)
+
+
 def print_actions(as_json: bool, read_only: bool) -> int:
     """The registry, as a table or JSON; in read-only mode mutations are unavailable."""
     import sys

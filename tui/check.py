@@ -58,14 +58,11 @@ def settle(session: Session, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         session.drain()
-        if session.discovered.is_set() and _listed(session) and _hosts_settled(session):
+        listed_once = listed(session.list_watches(), session.store.status)
+        if session.discovered.is_set() and listed_once and _hosts_settled(session):
             break
         session.buffer.wait(0.1)
     session.drain()
-
-
-def _listed(session: Session) -> bool:
-    return listed(session.list_watches(), session.store.status)
 
 
 def _hosts_settled(session: Session) -> bool:

@@ -79,7 +79,7 @@ class Records:
         """An action's outcome, for the incident open now."""
         target = f"host {plan.host}" if plan.host else str(plan.target)
         # a step of a way (flux.disable-reconcile) is no action of the registry's
-        action = {a.id: a for a in registry.all_actions()}.get(plan.action_id)
+        action = registry.find(plan.action_id)
         mitigates = action is not None and action.mutating and action.mitigates
         fields = {"action": plan.action_id, "target": target, "outcome": outcome,
                   "message": message, "user": local_user(),

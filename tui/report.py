@@ -22,8 +22,9 @@ import orjson
 
 from actions.audit import default_path
 from tui import __version__
-from tui.record.report import Contacts, markdown, read_histories
+from tui.record.report import Contacts, cell, markdown, read_histories
 from tui.record.report import as_json as history_json
+from tui.record.report import stamp as hhmm
 from tui.store.units import human_duration
 
 RELATIVE = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
@@ -79,19 +80,6 @@ def read_log(path: Path) -> tuple[list[dict[str, Any]], int]:
         entries.append(entry)
     entries.sort(key=lambda e: e["_at"])
     return entries, bad
-
-
-MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|"})
-
-
-def cell(value: object) -> str:
-    """A Markdown table cell: one line; text from the cluster stays text (no link, no
-    emphasis, no column break)."""
-    return " ".join(str(value).split()).translate(MARKDOWN)
-
-
-def hhmm(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass

@@ -16,6 +16,8 @@ MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|"})
 
 
 def cell(value: object) -> str:
+    """A Markdown table cell: one line; text from the cluster stays text (no link, no
+    emphasis, no column break)."""
     return " ".join(str(value).split()).translate(MARKDOWN)
 
 
