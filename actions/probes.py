@@ -64,14 +64,11 @@ class Probe(Action):
         raise NotImplementedError
 
     def equivalent(self, target: Target, context: str, params: JSON) -> str:
-        argv = self.commands(params)[0] if self.check_only(params) else ["TOOL"]
-        return kubectl(context, "exec", target.name, "--", *argv, namespace=target.namespace)
-
-    def check_only(self, params: JSON) -> bool:
-        try:
-            return bool(self.commands(params))
+        try:  # the placeholders of `actions --json` make no command line
+            argv = self.commands(params)[0]
         except (KeyError, ValueError):
-            return False
+            argv = ["TOOL"]
+        return kubectl(context, "exec", target.name, "--", *argv, namespace=target.namespace)
 
     def plan(self, ctx: Context, target: Target, params: JSON) -> Plan:
         refusal = self.check(ctx, target, params)
