@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Horizontal
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from actions import registry
 from actions.targets import Selection
@@ -28,11 +28,12 @@ from tui.session import Session
 from tui.sources.client import Kube
 from tui.sources.host import Host
 from tui.store import Store
-from tui.store.store import tune_gc
+from tui.store.lists import tune_gc
 from tui.triage import Finding
 from widgets.events import EventsPane
 from widgets.findings import FindingsPane
 from widgets.flux import FluxPane
+from widgets.footer import QuietFooter
 from widgets.hostmetrics import HostMetricsPane
 from widgets.nodes import NodesPane
 from widgets.pods import PodsPane
@@ -131,7 +132,6 @@ class IncidentApp(Navigation, App[int]):
         yield FluxPane(store, id="flux", clock=clock)
         yield EventsPane(store, id="events", clock=clock)
         yield StatusBar(info.context, info.server, self.settings.read_only, clock, id="statusbar")
-        yield Footer()
 
     def on_mount(self) -> None:
         # Thread workers run in the loop's default executor (6 threads here); a tail holds
@@ -144,7 +144,8 @@ class IncidentApp(Navigation, App[int]):
         self.status_bar = self.query_one(StatusBar)
         self.banner = self.query_one("#banner", Static)
         self.titlebar = self.query_one("#titlebar", Static)
-        self.query_one("#pods-table").focus()
+        self.screen.set_focus(self.query_one("#pods-table"))  # now, not at the next turn,
+        self.mount(QuietFooter())  # so the footer is composed once, with the table's keys
         for pane in self.panes.values():
             pane.refresh_rows()
         self._show_status()
@@ -195,8 +196,6 @@ class IncidentApp(Navigation, App[int]):
                     self._dirty.discard(pane)
                     self._refreshed[pane] = now
                     self.panes[pane].refresh_rows()
-        if self.session.freeze_due:  # after the panes drew the list: a turn of its own
-            self.call_later(self.session.freeze)
         if touched:
             for hook in self.after_flush:
                 hook(touched)

@@ -9,7 +9,6 @@ caller's thread (the UI thread for the App)."""
 from __future__ import annotations
 
 import contextlib
-import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -80,7 +79,6 @@ class Session:
         # view on the screen stack keeps its feed live until it is closed
         self._kind_feeds: dict[str, tuple[ListWatch, int]] = {}
         self.flushes = 0
-        self.freeze_due = False  # a complete list arrived: freeze() it
         self._poll = True
         self.watched: dict[str, Session] = {}  # other clusters, for their findings
         self.started = False
@@ -349,8 +347,6 @@ class Session:
         """Apply what the sources sent since the last call; the kinds that changed."""
         for other in self.watched.values():
             other.drain()
-            self.freeze_due |= other.freeze_due  # gc.freeze() is the process's
-            other.freeze_due = False
         changes = self.buffer.drain()
         if not changes:
             return set()
@@ -358,19 +354,7 @@ class Session:
         if "nodes" in touched:
             self.derive_hosts()
         self.flushes += 1
-        if any(isinstance(c, Replace) for c in changes):
-            self.freeze_due = True
         return touched
-
-    def freeze(self) -> None:
-        """After a complete list: keep the collector off it (it is long-lived). Collect
-        first: cyclic garbage frozen with it was never freed (the soak grew 135 -> 316 MB,
-        a relist at a time). The App runs it on a turn of its own (12-25 ms at 10k pods)."""
-        if not self.freeze_due:
-            return
-        self.freeze_due = False
-        gc.collect()
-        gc.freeze()
 
     @property
     def triage_ready(self) -> bool:

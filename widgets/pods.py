@@ -61,7 +61,10 @@ def select_pods(
     elif terms:
         pods = [p for p in pods if matches(p, terms)]
     if sort == "attention" or sort not in SORTS:
-        pods.sort(key=attrgetter("order"), reverse=reverse)  # precomputed: a C-speed sort
+        if "pods" not in store.in_order:  # as listed, in order: no sort (15 ms at 50k)
+            pods.sort(key=attrgetter("order"), reverse=reverse)  # precomputed: C-speed
+        elif reverse:
+            pods.reverse()
         return pods
     _, key, default_reverse = SORTS[sort]
     pods.sort(key=lambda p: key(p, store), reverse=default_reverse != reverse)

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from widgets.footer import QuietFooter
 
 
 class DescribeScreen(Screen[None]):
@@ -30,7 +32,7 @@ class DescribeScreen(Screen[None]):
         yield Static(self.title_text, id="describe-title", markup=False)
         with VerticalScroll():
             yield Static("\n".join(self.lines), id="describe-body", markup=False)
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

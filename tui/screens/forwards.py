@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.store.units import fmt_bytes
+from widgets.footer import QuietFooter
 
 COLUMNS = ("LOCAL", "TARGET", "POD NOW", "IN", "OUT", "CONN", "STATE")
 
@@ -35,7 +36,7 @@ class ForwardsScreen(Screen[None]):
         table.add_columns(*COLUMNS)
         yield table
         yield Static(" pod.port-forward or service.port-forward (palette) opens one", id="pf-hint")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.fill()

@@ -11,8 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 from textual_plotext import PlotextPlot
+
+from widgets.footer import QuietFooter
 
 
 class ReportScreen(Screen[None]):
@@ -54,7 +56,7 @@ class ReportScreen(Screen[None]):
                 yield Static(self.rendered, id="report-body")
             else:
                 yield Markdown(self.markdown, id="report-body", open_links=False)
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         if self.chart:

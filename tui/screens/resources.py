@@ -14,10 +14,11 @@ from typing import ClassVar, Literal
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.store import Store
 from tui.store.resources import Row
+from widgets.footer import QuietFooter
 from widgets.resources import ResourcePane
 from widgets.table import VirtualTable
 
@@ -61,7 +62,7 @@ class ResourceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self.heading, id="kind-title", markup=False)
         yield self.pane
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.pane.table.focus()

@@ -16,10 +16,11 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.config import state_dir
 from tui.sources.logs import LineBuffer
+from widgets.footer import QuietFooter
 from widgets.logview import LogView
 
 Producer = Callable[[LineBuffer, threading.Event], None]
@@ -76,7 +77,7 @@ class TailScreen(Screen[None]):
             placeholder="filter: matching lines only, matches highlighted; Esc clears",
             id="tail-filter",
         )
-        yield Footer()
+        yield QuietFooter()
 
     @property
     def log_view(self) -> LogView:

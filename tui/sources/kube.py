@@ -32,6 +32,7 @@ from tui.store import (
     StatusChange,
     Upsert,
 )
+from tui.store.lists import listing
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,8 @@ class ListWatch:
             finally:
                 resp.release_conn()
 
-        with ThreadPoolExecutor(1, thread_name_prefix=f"list:{self.spec.name}") as pool:
+        pool = ThreadPoolExecutor(1, thread_name_prefix=f"list:{self.spec.name}")
+        with pool, listing():
             page = pool.submit(fetch, "")
             while True:
                 doc = orjson.loads(page.result())
@@ -274,7 +276,8 @@ class ListWatch:
                 items += self.decoder.items(doc)
                 if not more:
                     break
-        self.sink.put(Replace(self.spec.name, tuple(items)))
+            done = Replace(self.spec.name, tuple(items))  # indexed here, not on the screen's
+        self.sink.put(done)
         self._waiting(False)
         self.lists += 1
         return rv
