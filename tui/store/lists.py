@@ -40,7 +40,7 @@ def tune_gc() -> None:
     A thread holding the GIL is asked to let go after 2 ms, not 5: the screen's thread
     waited behind a list's parse and its page fetch in turn (50,000 pods: the worst wait
     16.7 -> 12.2 ms, the list 8.0 -> 7.5 s)."""
-    sys.setswitchinterval(float(__import__("os").environ.get("SW", "0.002")))
+    sys.setswitchinterval(0.002)
     gc.set_threshold(10_000, 5, 1000)
     gc.collect()
     gc.freeze()
