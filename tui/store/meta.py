@@ -9,6 +9,7 @@ from tui.store.units import parse_time
 from tui.text import clean
 
 JSON = dict[str, Any]
+INF = float("inf")
 
 
 def _d(obj: object, key: str) -> JSON:
@@ -32,8 +33,8 @@ def _s(obj: object, key: str, limit: int = 4096) -> str:
 
 def _i(obj: object, key: str) -> int:
     v = obj.get(key) if isinstance(obj, dict) else None
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return 0
+    if isinstance(v, bool) or not isinstance(v, int | float) or v != v or v in (INF, -INF):
+        return 0  # a JSON number too big for a float (1e999) parses as infinity
     return int(v)
 
 
