@@ -63,6 +63,7 @@ test: lint sshd-deps browser-deps prom-deps am-deps
 
 bench: $(STAMP) sshd-deps prom-deps
 	$(BIN)/python -m bench.pods_load
+	$(BIN)/python -m bench.pods_large
 	$(BIN)/python -m bench.hosts_load
 	$(BIN)/python -m bench.serve_load
 	$(BIN)/python -m bench.kinds_load

@@ -273,7 +273,7 @@ async def measure_log_tail(app: Any, pilot: Any, server: BenchServer, table: Any
     }
 
 
-def time_kubectl(kubeconfig: Path) -> float | None:
+def time_kubectl(kubeconfig: Path, pods: int = PODS) -> float | None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         return None
@@ -286,7 +286,7 @@ def time_kubectl(kubeconfig: Path) -> float | None:
             text=True,
         )
         took = time.perf_counter() - t
-        assert r.returncode == 0 and len(r.stdout.splitlines()) == PODS, r.stderr
+        assert r.returncode == 0 and len(r.stdout.splitlines()) == pods, r.stderr
         best = took if best is None else min(best, took)
     return best
 
@@ -326,8 +326,8 @@ def main() -> int:
         f"startup's worst lateness {result['startup_ms']:.1f} ms"
     )
     print(
-        f"  longest UI freeze, frame 1 -> listed{freeze:7.1f} ms  goal < {GOALS['freeze_ms']:.0f}:"
-        f" {verdict(freeze, GOALS['freeze_ms'])}"
+        f"  longest UI freeze, screen up -> listed {freeze:6.1f} ms"
+        f"  goal < {GOALS['freeze_ms']:.0f}: {verdict(freeze, GOALS['freeze_ms'])}"
     )
     print(
         f"  keypress latency under {CHURN:.0f} pod + {CHURN:.0f} event changes/s "

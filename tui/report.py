@@ -22,7 +22,7 @@ import orjson
 
 from actions.audit import default_path
 from tui import __version__
-from tui.record.report import Contacts, cell, markdown, read_histories
+from tui.record.report import Contacts, cell, markdown, read_histories, read_log
 from tui.record.report import as_json as history_json
 from tui.record.report import stamp as hhmm
 from tui.store.units import human_duration
@@ -47,39 +47,6 @@ def parse_since(text: str, now: float | None = None) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.timestamp()
-
-
-def _time(entry: dict[str, Any]) -> float | None:
-    value = entry.get("time")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None
-
-
-def read_log(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """Every well-formed line (with its time), and how many lines were not."""
-    entries, bad = [], 0
-    for line in path.read_bytes().splitlines():
-        if not line.strip():
-            continue
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            bad += 1
-            continue
-        at = _time(entry) if isinstance(entry, dict) else None
-        if at is None:
-            bad += 1
-            continue
-        entry["_at"] = at
-        entries.append(entry)
-    entries.sort(key=lambda e: e["_at"])
-    return entries, bad
 
 
 @dataclass
@@ -186,6 +153,28 @@ def git_section(changes: list[dict[str, Any]]) -> list[str]:
             fence,
         ]
     return out
+
+
+def report_texts(path: str, since: float, until: float, most: int) -> tuple[str, str]:
+    """The report's Markdown as the console's screen shows it (`most` rows) and whole."""
+    log = Path(path)
+    entries, bad = read_log(log) if log.exists() else ([], 0)
+    args = (entries, since, until, path, bad)
+    return build(*args, most=most), build(*args)
+
+
+READER = "from tui.report import reader; reader()"
+
+
+def reader() -> None:
+    """`python -c READER LOG SINCE UNTIL MOST WHOLE`: the shown report on stdout, the
+    whole one written to WHOLE. The console reads its log so, in a process of its own:
+    reading a 60 MB log in a thread took half the GIL's time from the screen for
+    seconds (keys 6 -> 11 ms, 22 ms at worst)."""
+    log, since, until, most, whole = sys.argv[1:6]
+    shown, everything = report_texts(log, float(since), float(until), int(most))
+    Path(whole).write_text(everything)
+    sys.stdout.write(shown)
 
 
 def build(

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
-from rich.text import Text
 from textual.app import App
 from textual.screen import Screen
+from textual.strip import Strip
 
 from actions import provenance
 from actions.base import Action, Context, Target
@@ -93,16 +97,15 @@ class AppScreens:
         self.app.run_worker(work, name=name, description=description, **kw)
 
 
-def rendered(markdown: str, width: int = 150) -> Text:
-    """Markdown laid out as styled text, in the caller's (worker) thread: Textual's
-    Markdown widget parsed and mounted a report's tables on the UI thread (60 ms)."""
+def rendered(markdown: str, width: int = 150) -> list[Strip]:
+    """Markdown laid out, a strip a line, in the caller's (worker) thread: Textual's
+    Markdown widget parsed and mounted a report's tables on the UI thread (60 ms), a
+    Static of it wrapped it all again to lay the screen out (40-65 ms)."""
     from rich.console import Console
     from rich.markdown import Markdown
 
     console = Console(width=width, color_system="truecolor", force_terminal=True)
-    with console.capture() as captured:
-        console.print(Markdown(markdown))
-    return Text.from_ansi(captured.get())
+    return [Strip(line) for line in console.render_lines(Markdown(markdown), pad=False)]
 
 
 def stream_until(stream: PodLogStream, stop: threading.Event) -> None:
@@ -149,44 +152,51 @@ class Views:
         self.screens.start_work(self._report(), "view:report", "read the audit log")
 
     async def _report(self) -> None:
-        from tui.record import cluster_of, store_path
-        from tui.record.report import Contacts, incidents_part
-        from tui.report import build, read_log
-        from tui.screens.report import ReportScreen
-
         path, now = self.audit_path, time.time()
-
         settings, info = self.session.settings, self.session.kube.info
 
-        def read() -> tuple[str, Text, str, list[tuple[float, int]]]:
+        def read() -> tuple[str, list[Strip], Path, list[tuple[float, int]]]:
+            # imported here, in the worker: the screen's imports took 60 ms of the UI's
+            import tui.screens.report  # noqa: F401
+            from tui.record import cluster_of, store_path
+            from tui.record.report import Contacts, incidents_part
+            from tui.report import READER
+
             self.settle()  # in this worker: the findings just shown are in the log
-            entries, bad = read_log(path) if path.exists() else ([], 0)
-            args = (entries, now - 86400, now, str(path), bad)
+            fd, name = tempfile.mkstemp(prefix="incident-report-", suffix=".md")
+            os.close(fd)
+            args = [str(path), str(now - 86400), str(now), str(SCREEN_ROWS), name]
+            reader = subprocess.Popen(
+                [sys.executable, "-c", READER, *args],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
             contacts = Contacts(settings.channel, settings.status_page, settings.escalation)
             part, chart = incidents_part(
                 store_path(settings), now - 30 * 86400, now, settings.slo, contacts,
                 cluster_of(settings, info.context, info.server),
             )  # fmt: skip
+            out, err = reader.communicate()
+            if reader.returncode != 0:
+                Path(name).unlink(missing_ok=True)
+                why = err.decode(errors="replace").strip().splitlines() or ["no reason given"]
+                raise OSError(f"the log's reader failed: {why[-1]}")
             tail = "\n".join(part) + "\n"
-            shown = build(*args, most=SCREEN_ROWS) + tail
-            return shown, rendered(shown), build(*args) + tail, chart
+            with open(name, "a") as whole:
+                whole.write(tail)
+            shown = out.decode() + tail
+            return shown, rendered(shown), Path(name), chart
 
         try:
             text, laid_out, whole, chart = await asyncio.to_thread(read)
         except (OSError, sqlite3.Error) as e:
             self.screens.say(f"cannot read the record: {e}", "error")
             return
+        from tui.screens.report import ReportScreen  # imported by the worker
+
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.screens.show(
-            ReportScreen(
-                f"incident report · last 24 h · {path}",
-                text,
-                state_dir() / f"report-{stamp}.md",
-                whole,
-                laid_out,
-                chart,
-            )
-        )
+        title = f"incident report · last 24 h · {path}"
+        save_to = state_dir() / f"report-{stamp}.md"
+        self.screens.show(ReportScreen(title, text, laid_out, save_to, whole, chart))
 
     def view_row(self, kind: ApiKind, row: Row, mode: Literal["describe", "yaml"]) -> None:
         self.screens.start_work(self._view_row(kind, row, mode), f"view:{mode}", f"{mode} a row")

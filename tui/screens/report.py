@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Markdown, Static
+from textual.strip import Strip
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from widgets.footer import QuietFooter
+from widgets.textlines import TextLines
 
 
 class ReportScreen(Screen[None]):
@@ -26,7 +28,7 @@ class ReportScreen(Screen[None]):
     ReportScreen #report-title {
         height: 1; background: $primary-darken-2; text-style: bold; padding: 0 1;
     }
-    ReportScreen VerticalScroll { padding: 0 1; }
+    ReportScreen TextLines { padding: 0 1; }
     ReportScreen #incident-chart { height: 12; }
     """
 
@@ -34,28 +36,25 @@ class ReportScreen(Screen[None]):
         self,
         title: str,
         markdown: str,
+        rendered: list[Strip],
         save_to: Path,
-        whole: str = "",
-        rendered: Text | None = None,
+        whole: Path,
         chart: list[tuple[float, int]] | None = None,
     ) -> None:
-        """`rendered`: the Markdown already laid out (made off the UI thread). `chart`:
-        incidents begun per day (day start, count), drawn above the report."""
+        """`rendered`: the Markdown laid out, a strip a line (made off the UI thread: see
+        TextLines). `whole`: a file with every row, what `s` saves (the screen's, removed
+        with it). `chart`: incidents begun per day (day start, count), drawn above."""
         super().__init__()
         self.chart = chart or []
         self.title_text, self.markdown, self.save_to = title, markdown, save_to
-        self.whole = whole or markdown  # what `s` saves: every row
+        self.whole = whole
         self.rendered = rendered
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="report-title", markup=False)
         if self.chart:
             yield PlotextPlot(id="incident-chart")
-        with VerticalScroll():
-            if self.rendered is not None:
-                yield Static(self.rendered, id="report-body")
-            else:
-                yield Markdown(self.markdown, id="report-body", open_links=False)
+        yield TextLines(self.rendered, id="report-body")
         yield QuietFooter()
 
     def on_mount(self) -> None:
@@ -65,17 +64,21 @@ class ReportScreen(Screen[None]):
             days = [datetime.fromtimestamp(at, UTC).strftime("%m-%d") for at, _ in self.chart]
             plt.bar(days, [n for _, n in self.chart], marker="sd")
             plt.title(f"incidents per day · {sum(n for _, n in self.chart)} in {len(days)} days")
-        for scroll in self.query(VerticalScroll):  # none when closed before it was shown
-            scroll.focus()
+        for body in self.query(TextLines):  # none when closed before it was shown
+            body.focus()
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
+        """A copy of the whole report, in a thread (it can be tens of megabytes)."""
         try:
             self.save_to.parent.mkdir(parents=True, exist_ok=True)
-            self.save_to.write_text(self.whole)
+            await asyncio.to_thread(shutil.copyfile, self.whole, self.save_to)
         except OSError as e:
             self.notify(f"cannot write {self.save_to}: {e.strerror}", severity="error")
             return
         self.notify(f"saved {self.save_to}")
+
+    def on_unmount(self) -> None:
+        self.whole.unlink(missing_ok=True)
 
     def action_close(self) -> None:
         self.dismiss(None)
