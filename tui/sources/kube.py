@@ -12,7 +12,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ from tui.store import (
     Upsert,
 )
 from tui.store.lists import listing
+from tui.store.store import MAX_EVENTS
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ class Decoder(Protocol):
     accept: str
     query: dict[str, str]
 
-    def items(self, doc: JSON) -> list[Any]: ...
+    def items(self, doc: JSON, known: Mapping[str, Any]) -> list[Any]:
+        """The page's objects; `known`: what this feed holds now, by uid."""
+
     def event(self, obj: JSON) -> Any: ...
 
 
@@ -121,9 +124,23 @@ class ObjectDecoder:
     def __init__(self, parse: Callable[[JSON], Any]) -> None:
         self.parse = parse
 
-    def items(self, doc: JSON) -> list[Any]:
-        parse = self.parse
-        return [parse(obj) for obj in doc.get("items") or () if isinstance(obj, dict)]
+    def items(self, doc: JSON, known: Mapping[str, Any]) -> list[Any]:
+        """Parsed, except an object at the resourceVersion already held: that one is
+        kept. A relist after an outage built a second store beside the first, and the
+        soak's RSS stepped up 40-46 MB at each (the freed one left fragments)."""
+        parse, out = self.parse, []
+        for obj in doc.get("items") or ():
+            if not isinstance(obj, dict):
+                continue
+            meta = obj.get("metadata")
+            if known and isinstance(meta, dict):
+                was = known.get(meta.get("uid"))  # type: ignore[arg-type]
+                rv = getattr(was, "resource_version", None)
+                if rv and rv == meta.get("resourceVersion"):
+                    out.append(was)
+                    continue
+            out.append(parse(obj))
+        return out
 
     def event(self, obj: JSON) -> Any:
         return self.parse(obj)
@@ -164,6 +181,7 @@ class ListWatch:
         self._resp: Any = None
         self._state: State | None = None
         self.lists = 0  # how many complete lists were done (tests and the bench read it)
+        self.known: dict[str, Any] = {}  # what this feed sent, by uid (kept at a relist)
         # When the request now in flight was sent (None: none waiting), and whether the
         # feed said "slow" for it; both under the lock, as the UI thread checks them.
         self._lock = threading.Lock()
@@ -263,7 +281,7 @@ class ListWatch:
                 resp.release_conn()
 
         pool = ThreadPoolExecutor(1, thread_name_prefix=f"list:{self.spec.name}")
-        with pool, listing():
+        with pool, listing(first=self.lists == 0):
             page = pool.submit(fetch, "")
             while True:
                 doc = orjson.loads(page.result())
@@ -273,10 +291,17 @@ class ListWatch:
                 more = bool(cont) and not self.stop_event.is_set()
                 if more:
                     page = pool.submit(fetch, cont)
-                items += self.decoder.items(doc)
+                items += self.decoder.items(doc, self.known)
+                if self.spec.name == "events" and len(items) > MAX_EVENTS * 1.1:
+                    # the store keeps the newest only: so does the list, page by page (a
+                    # list of 40,000 events held them all at once, then freed 35,000)
+                    items.sort(key=lambda e: e.last_seen or 0.0)
+                    del items[:-MAX_EVENTS]
                 if not more:
                     break
             done = Replace(self.spec.name, tuple(items))  # indexed here, not on the screen's
+        if self.spec.name != "events":  # the store keeps the newest 5,000 events only
+            self.known = dict(done.by_uid)  # the feed's own: the store's is the UI's
         self.sink.put(done)
         self._waiting(False)
         self.lists += 1
@@ -300,7 +325,8 @@ class ListWatch:
         self._waiting(False)  # the watch is open: what comes now is live
         self._resp = resp
         kind = self.spec.name
-        put, decode = self.sink.put, self.decoder.event
+        put, decode, known = self.sink.put, self.decoder.event, self.known
+        keep = kind != "events"
         try:
             for line in iter_lines(resp):
                 if not line.strip():
@@ -321,8 +347,15 @@ class ListWatch:
                 if etype == "BOOKMARK":
                     continue
                 item: Any = decode(obj)
-                if item is not None:
-                    put(Delete(kind, item.uid) if etype == "DELETED" else Upsert(kind, item))
+                if item is None:
+                    continue
+                if etype == "DELETED":
+                    known.pop(item.uid, None)
+                    put(Delete(kind, item.uid))
+                else:
+                    if keep:
+                        known[item.uid] = item
+                    put(Upsert(kind, item))
         except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
             # A quiet server or a dropped watch: watch again from where we were. If the
             # server is gone, the next request fails and the error path takes over.

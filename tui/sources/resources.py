@@ -5,7 +5,7 @@ plain list, the fallback columns (a CRD's printer columns read from its definiti
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tui.sources.client import JSON, ApiError, Kube
@@ -52,7 +52,7 @@ class TableDecoder:
             self._printer_columns = self.columns_of()
         return self._printer_columns
 
-    def items(self, doc: JSON) -> list[Any]:
+    def items(self, doc: JSON, known: Mapping[str, Any]) -> list[Any]:
         if doc.get("kind") == "Table":
             self.as_table = True
             self.columns, rows = table_rows(self.name, doc, self.columns)
