@@ -315,7 +315,7 @@ def main() -> int:
         ratio = result["listed_s"] / kubectl_s
         print(f"  kubectl get pods -A -o name      {kubectl_s:7.2f} s   (best of 2)")
         print(
-            f"  ratio console / kubectl          {ratio:7.2f}     goal < {GOALS['ratio']}:"
+            f"  ratio console / kubectl          {ratio:7.3f}     goal < {GOALS['ratio']}:"
             f" {verdict(ratio, GOALS['ratio'])}"
         )
     else:

@@ -126,3 +126,29 @@ def test_unreachable_server_retries_then_recovers(
     emulator.start()
     wait_for(lambda: feed.sync().status["pods"].state is State.LIVE, timeout=20)
     assert [p.name for p in feed.store.pods.values()] == ["before"]
+
+
+def test_a_relist_keeps_what_it_holds_and_takes_what_changed(
+    cluster: Cluster, kubeconfig: Path, feeds: list[Feed]
+) -> None:
+    """After an outage or a 410, objects at the resourceVersion already held are kept, not
+    parsed again (a relist built a second store beside the first: the soak's RSS steps)."""
+    for i in range(3):
+        cluster.put("Pod", fx.pod(f"p-{i}"))
+    feed = Feed(kubeconfig, "pods")
+    feeds.append(feed)
+    wait_for(lambda: feed.sync().status["pods"].state is State.LIVE)
+    before = {p.name: p for p in feed.sync().pods.values()}
+    cluster.expire()  # the watch cannot go on: the feed lists again
+    cluster.put("Pod", fx.pod("p-1", waiting="CrashLoopBackOff"))
+    wait_for(lambda: feed.lw.lists >= 2, what="a relist after 410")
+    after = wait_for(
+        lambda: (
+            {p.name: p for p in feed.sync().pods.values()}
+            if feed.store.status["pods"].state is State.LIVE
+            else None
+        ),
+        what="live again",
+    )
+    assert after["p-0"] is before["p-0"] and after["p-2"] is before["p-2"]
+    assert after["p-1"].status == "CrashLoopBackOff"

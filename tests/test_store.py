@@ -146,3 +146,30 @@ def test_deployment_of_pod_through_replicaset_naming() -> None:
     )
     s.apply([Upsert("deployments", dep), Upsert("pods", p)])
     assert s.deployment_of(p) == dep
+
+
+def test_the_pods_pane_order_holds_through_a_list_and_a_change() -> None:
+    """A list arrives sorted (trouble first) and the pane then passes over it unsorted;
+    a change that moves a pod ends that, and the pane sorts again."""
+    from widgets.pods import select_pods
+
+    names = ["d", "a", "c", "b"]
+    s = Store()
+    s.apply([Replace("pods", tuple(parse_pod(fx.pod(f"p-{n}")) for n in names))])
+    assert [p.name for p in select_pods(s)] == ["p-a", "p-b", "p-c", "p-d"]
+    assert [p.name for p in select_pods(s, reverse=True)] == ["p-d", "p-c", "p-b", "p-a"]
+    s.apply([Upsert("pods", parse_pod(fx.pod("p-c", waiting="CrashLoopBackOff")))])
+    assert [p.name for p in select_pods(s)] == ["p-c", "p-a", "p-b", "p-d"]
+
+
+def test_a_count_too_big_for_a_float_is_zero() -> None:
+    """1e999 in JSON reads as infinity: the parser says 0, it does not raise."""
+    from tui.store import parse_deployment
+
+    raw = {
+        "metadata": {"name": "api", "namespace": "default", "uid": "u"},
+        "spec": {"replicas": float("inf")},
+        "status": {"readyReplicas": float("-inf")},
+    }
+    d = parse_deployment(raw)
+    assert (d.replicas, d.ready) == (0, 0)
