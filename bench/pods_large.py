@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import tui  # noqa: F401  first: it sets the console's frame rate before Textual is imported
-from bench.pods_load import BenchServer, make_app, measure_load, time_kubectl, verdict
+from bench.pods_load import (
+    BenchServer,
+    make_app,
+    measure_load,
+    print_load,
+    time_kubectl,
+    verdict,
+)
 
 PODS = int(os.environ.get("BENCH_LARGE_PODS", "50000"))
 GOALS = {"ratio": 0.25, "freeze_ms": 17.0, "rss_mb": 500.0}
@@ -40,21 +47,7 @@ def main() -> int:
     finally:
         server.close()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"incident-console bench: {PODS} pods of ~{server.pod_bytes} bytes of JSON, 2 cores")
-    print(f"  launch -> all {PODS} rows listed   {result['listed_s']:7.2f} s")
-    if kubectl_s is not None:
-        ratio = result["listed_s"] / kubectl_s
-        print(f"  kubectl get pods -A -o name      {kubectl_s:7.2f} s   (best of 2)")
-        print(
-            f"  ratio console / kubectl          {ratio:7.3f}     goal < {GOALS['ratio']}:"
-            f" {verdict(ratio, GOALS['ratio'])}"
-        )
-    else:
-        print("  kubectl get pods -A -o name      skipped: kubectl not installed")
-    print(
-        f"  screen up (a frame at its size)  {result['first_frame_s']:7.2f} s   "
-        f"startup's worst lateness {result['startup_ms']:.1f} ms"
-    )
+    print_load(PODS, server.pod_bytes, result, kubectl_s)
     freeze = result["freeze_ms"]
     print(
         f"  longest UI freeze, screen up -> listed {freeze:6.1f} ms"
