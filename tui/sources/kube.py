@@ -182,6 +182,9 @@ class ListWatch:
         self._state: State | None = None
         self.lists = 0  # how many complete lists were done (tests and the bench read it)
         self.known: dict[str, Any] = {}  # what this feed sent, by uid (kept at a relist)
+        # events: the store keeps the newest only, so the list does too, and the feed
+        # keeps no `known` of them (it would hold every event ever seen)
+        self.newest = MAX_EVENTS if spec.name == "events" else 0
         # When the request now in flight was sent (None: none waiting), and whether the
         # feed said "slow" for it; both under the lock, as the UI thread checks them.
         self._lock = threading.Lock()
@@ -292,15 +295,14 @@ class ListWatch:
                 if more:
                     page = pool.submit(fetch, cont)
                 items += self.decoder.items(doc, self.known)
-                if self.spec.name == "events" and len(items) > MAX_EVENTS * 1.1:
-                    # the store keeps the newest only: so does the list, page by page (a
-                    # list of 40,000 events held them all at once, then freed 35,000)
+                if self.newest and len(items) > self.newest * 1.1:
+                    # page by page: a list of 40,000 events held them all, then freed 35,000
                     items.sort(key=lambda e: e.last_seen or 0.0)
-                    del items[:-MAX_EVENTS]
+                    del items[: -self.newest]
                 if not more:
                     break
             done = Replace(self.spec.name, tuple(items))  # indexed here, not on the screen's
-        if self.spec.name != "events":  # the store keeps the newest 5,000 events only
+        if not self.newest:
             self.known = dict(done.by_uid)  # the feed's own: the store's is the UI's
         self.sink.put(done)
         self._waiting(False)
@@ -326,7 +328,7 @@ class ListWatch:
         self._resp = resp
         kind = self.spec.name
         put, decode, known = self.sink.put, self.decoder.event, self.known
-        keep = kind != "events"
+        keep = not self.newest
         try:
             for line in iter_lines(resp):
                 if not line.strip():

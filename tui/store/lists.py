@@ -81,10 +81,15 @@ def listing(first: bool) -> Iterator[None]:
                 gc.enable()
 
 
+def ordered(objs: Sequence[Any]) -> bool:
+    """Objects of a kind with an order of its own (`order`: pods, trouble first)."""
+    return bool(objs) and hasattr(objs[0], "order")
+
+
 def index(objs: Sequence[Any]) -> dict[str, Any]:
-    """By uid; in their order if they have one (`order`), sorted a slice at a time and
-    merged, so the screen's sort finds them in order (a pass, not a sort)."""
-    if objs and hasattr(objs[0], "order"):
+    """By uid; in their order if they have one, sorted a slice at a time and merged, so
+    the pane that shows them finds them in order (a pass, not a sort)."""
+    if ordered(objs):
         key = attrgetter("order")
         runs = [sorted(objs[i : i + SLICE], key=key) for i in range(0, len(objs), SLICE)]
         return {o.uid: o for o in heapq.merge(*runs, key=key)}

@@ -15,7 +15,7 @@ from typing import Any
 from tui.store.alerts import Alert, AlertsUpdate, HealthCheck, HealthUpdate
 from tui.store.fleet import Fleet, NodeMetrics, apply_node_metrics
 from tui.store.host import HostUpdate, HostView
-from tui.store.lists import bury, index
+from tui.store.lists import bury, index, ordered
 from tui.store.models import Deployment, Event, Node, ReplicaSet
 from tui.store.pods import Pod
 from tui.store.status import KindStatus, State
@@ -244,7 +244,7 @@ class Store:
                 bury(self.objects.get(ch.kind, {}))
                 self.objects[ch.kind] = ch.by_uid
                 touched.add(ch.kind)
-                if ch.by_uid and hasattr(next(iter(ch.by_uid.values())), "order"):
+                if ordered(ch.objs):
                     self.in_order.add(ch.kind)  # index() sorted them
                 else:
                     self.in_order.discard(ch.kind)
