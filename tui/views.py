@@ -38,6 +38,7 @@ from tui.sources.logs import LineBuffer, LogRequest, PodLogStream
 from tui.store.resources import Row
 
 T = TypeVar("T")
+READER_TIMEOUT = 300  # seconds the report's reader may take (a 60 MB log: about 2)
 SCREEN_ROWS = 60  # the report screen's last rows of the timeline and the actions
 Severity = Literal["information", "warning", "error"]
 
@@ -175,15 +176,20 @@ class Views:
                 store_path(settings), now - 30 * 86400, now, settings.slo, contacts,
                 cluster_of(settings, info.context, info.server),
             )  # fmt: skip
-            out, err = reader.communicate()
+            try:
+                out, err = reader.communicate(timeout=READER_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                reader.kill()
+                out, err = reader.communicate()
+                err += f"\nno answer within {READER_TIMEOUT} s".encode()
             if reader.returncode != 0:
                 Path(name).unlink(missing_ok=True)
                 why = err.decode(errors="replace").strip().splitlines() or ["no reason given"]
                 raise OSError(f"the log's reader failed: {why[-1]}")
             tail = "\n".join(part) + "\n"
-            with open(name, "a") as whole:
+            with open(name, "a", encoding="utf-8") as whole:
                 whole.write(tail)
-            shown = out.decode() + tail
+            shown = out.decode("utf-8", errors="replace") + tail
             return shown, rendered(shown), Path(name), chart
 
         try:
