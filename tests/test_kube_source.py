@@ -128,10 +128,44 @@ def test_unreachable_server_retries_then_recovers(
     assert [p.name for p in feed.store.pods.values()] == ["before"]
 
 
+def test_after_an_outage_the_watch_resumes_where_it_stopped_without_listing_again(
+    cluster: Cluster, emulator: Emulator, kubeconfig: Path, feeds: list[Feed]
+) -> None:
+    """As client-go does: the changes made while the server was away come as watch
+    events from the last resourceVersion seen, and nothing is listed again."""
+    for i in range(3):
+        cluster.put("Pod", fx.pod(f"p-{i}"))
+    feed = Feed(kubeconfig, "pods")
+    feeds.append(feed)
+    wait_for(lambda: feed.sync().status["pods"].state is State.LIVE, what="live")
+    held = next(p for p in feed.store.pods.values() if p.name == "p-0")
+    emulator.stop()
+    wait_for(lambda: feed.sync().status["pods"].state is State.UNREACHABLE, what="unreachable")
+    cluster.put("Pod", fx.pod("p-1", waiting="CrashLoopBackOff"))
+    cluster.put("Pod", fx.pod("p-new"))
+    cluster.remove("Pod", "default", "p-2")
+    emulator.start()
+    status = wait_for(
+        lambda: (s := feed.sync().status["pods"]).state is State.LIVE and s, timeout=20
+    )
+    assert status.message == "watch resumed where it stopped"
+    pods = wait_for(
+        lambda: (
+            (by := {p.name: p for p in feed.sync().pods.values()}).keys() == {"p-0", "p-1", "p-new"}
+            and by
+        ),
+        what="the outage's changes",
+    )
+    assert pods["p-1"].status == "CrashLoopBackOff"
+    assert pods["p-0"] is held
+    assert feed.lw.lists == 1
+    assert len(list_requests(cluster, "/api/v1/pods")) == 1
+
+
 def test_a_relist_keeps_what_it_holds_and_takes_what_changed(
     cluster: Cluster, kubeconfig: Path, feeds: list[Feed]
 ) -> None:
-    """After an outage or a 410, objects at the resourceVersion already held are kept, not
+    """After a 410, objects at the resourceVersion already held are kept, not
     parsed again (a relist built a second store beside the first: the soak's RSS steps)."""
     for i in range(3):
         cluster.put("Pod", fx.pod(f"p-{i}"))

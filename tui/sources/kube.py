@@ -230,17 +230,23 @@ class ListWatch:
             self.sink.put(StatusChange(self.spec.name, status))
 
     def run(self) -> None:
+        """List, then watch; after an outage or an error the watch resumes from the last
+        resourceVersion seen (as client-go's reflector does), and only 410 Gone lists
+        again (a relist at each outage: the soak's RSS stepped up 20 MB at each)."""
         relist_reason = ""
+        rv = ""  # where the watch resumes; none: list first
         self._status(KindStatus(State.CONNECTING, f"connecting to {self.kube.info.server}"))
         while not self.stop_event.is_set():
             try:
-                rv = self._list()
-                self.backoff.reset()
-                self._status(KindStatus(State.LIVE, relist_reason))
-                relist_reason = ""
+                if not rv:
+                    rv = self._list()
+                    self.backoff.reset()
+                    self._status(KindStatus(State.LIVE, relist_reason))
+                    relist_reason = ""
                 while not self.stop_event.is_set():
                     rv = self._watch(rv)
             except Gone:
+                rv = ""
                 relist_reason = "relisted after 410 Gone"
                 self._status(KindStatus(State.RELISTING, "resourceVersion expired, relisting"))
                 continue
@@ -326,6 +332,9 @@ class ListWatch:
         )
         self._waiting(False)  # the watch is open: what comes now is live
         self._resp = resp
+        if self._state is not State.LIVE:  # resumed after an outage or an error
+            self.backoff.reset()
+            self._status(KindStatus(State.LIVE, "watch resumed where it stopped"))
         kind = self.spec.name
         put, decode, known = self.sink.put, self.decoder.event, self.known
         keep = not self.newest
