@@ -116,3 +116,43 @@ async def test_saving_into_an_unwritable_state_dir_says_so_and_the_tail_goes_on(
         await until(pilot, lambda: "not saved:" in log_text(app))
         assert "cannot be written" in log_text(app) and app.is_running
         assert app.screen.saved is None  # type: ignore[attr-defined]
+
+
+class OneView(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LogView()
+
+
+async def test_a_fast_stream_keeps_the_newest_line_in_view_until_the_reader_scrolls_away() -> None:
+    """Lines come in batches (the view grows without a layout of the screen while its
+    scrollbar stays): the newest line stays in view, the scrollbar follows, a reader who
+    scrolled up keeps their place, and End follows again."""
+    app = OneView()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(LogView)
+        sent = 0
+
+        def batch(n: int = 100) -> None:
+            nonlocal sent
+            view.write_lines([f"line {sent + i}" for i in range(n)])
+            sent += n
+
+        def newest_shown() -> bool:
+            return lines(view)[-1].strip() == f"line {sent - 1}"
+
+        for _ in range(20):
+            batch()
+            await until(pilot, newest_shown, what=f"line {sent - 1} at the bottom")
+            assert view.vertical_scrollbar.window_virtual_size == sent
+        await pilot.press("pageup")
+        shown = lines(view)
+        assert not newest_shown()
+        batch()
+        batch()
+        await pilot.pause()
+        assert lines(view) == shown
+        assert view.vertical_scrollbar.window_virtual_size == sent
+        await pilot.press("end")
+        await until(pilot, newest_shown, what="End: the newest line again")
+        batch()
+        await until(pilot, newest_shown, what="following again")

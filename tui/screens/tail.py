@@ -149,7 +149,8 @@ class TailScreen(Screen[None]):
         parts.append("wrap" if v.wrap else "no wrap")
         parts.append("timestamps" if v.timestamps else "no timestamps")
         parts.append("done" if self.finished else "live")
-        self.query_one("#tail-status", Static).update(" · ".join(parts))
+        # one line tall whatever it says: a repaint, not a layout of the whole screen
+        self.query_one("#tail-status", Static).update(" · ".join(parts), layout=False)
 
     def action_close(self) -> None:
         self.stop_event.set()
