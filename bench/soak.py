@@ -11,6 +11,7 @@ shorten it for a try.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import os
 import sys
@@ -37,6 +38,27 @@ def census() -> dict[str, int]:
     counts = Counter(type(o).__name__ for o in gc.get_objects())
     counts["(frozen by gc.freeze)"] = gc.get_freeze_count()
     return dict(counts)
+
+
+def pymalloc() -> str:
+    """pymalloc's arenas and what is in them (sys._debugmallocstats writes to fd 2)."""
+    with tempfile.TemporaryFile() as f:
+        saved = os.dup(2)
+        os.dup2(f.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        f.seek(0)
+        lines = f.read().decode().splitlines()
+    keep = (
+        "# arenas allocated current",
+        "# bytes in allocated blocks",
+        "# bytes in available b",
+        "Total",
+    )
+    return "; ".join(" ".join(ln.split()) for ln in lines if ln.startswith(keep))
 
 
 def rss_mb() -> float:
@@ -102,23 +124,22 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
                     baseline = rss_mb()
                     if TRACE:
                         out["trace0"] = census()
+                        out["pymalloc0"] = pymalloc()
             if now >= next_kill:
                 next_kill += KILL_EVERY
                 server.send("down")
                 down = time.perf_counter()
                 while time.perf_counter() - down < DOWN_FOR:  # keys go on while it is down
                     before = view.timestamps
-                    out["keys"].append(
-                        await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b)
-                    )
+                    lat = await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b)
+                    out["keys"].append((time.perf_counter(), lat))
                     await asyncio.sleep(0.3)
                 server.send("up")
                 out["kills"].append((down, time.perf_counter()))
                 continue
             before = view.timestamps
-            out["keys"].append(
-                await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b)
-            )
+            lat = await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b)
+            out["keys"].append((time.perf_counter(), lat))
             await asyncio.sleep(0.5)
         reply = server.send("quiet")
         out["log_sent"] = int(reply.split("log_lines=")[1].split()[0])
@@ -134,6 +155,9 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
             gc.unfreeze()  # what the freezes kept that nothing reaches any more
             frozen_garbage = gc.collect()
             out["frozen_garbage"] = (frozen_garbage, rss_mb())
+            out["pymalloc"] = pymalloc()
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            out["trimmed"] = rss_mb()
         out["events"] = len(app.store.events)
         out["events_cap"] = app.store.max_events
         out["events_dropped"] = app.store.events_dropped
@@ -178,7 +202,10 @@ def main() -> int:
         for s in servers:
             s.kill()
     growth = (r["rss_end"] / r["rss_first_minute"] - 1) * 100
-    keys_ms = [k * 1000 for k in r["keys"]]
+    keys_ms = [k * 1000 for _, k in r["keys"]]
+    after_up = [k * 1000 for t, k in r["keys"] if any(0 <= t - up < 30 for _, up in r["kills"])]
+    down = [k * 1000 for t, k in r["keys"] if any(d <= t < up for d, up in r["kills"])]
+    steady = [k * 1000 for t, k in r["keys"] if not any(d <= t < up + 30 for d, up in r["kills"])]
     print(
         f"soak: {SECONDS / 60:.0f} min, {PODS} pods, {CHURN} pod + {CHURN} event changes/s, "
         f"log tail {LOG_RATE} lines/s, {SSH_HOSTS} SSH hosts, API killed every "
@@ -193,6 +220,14 @@ def main() -> int:
         f"  keypress (t, log tail) n={len(keys_ms)} p50 {pct(keys_ms, 50):.1f} ms "
         f"p95 {pct(keys_ms, 95):.1f} ms max {max(keys_ms):.1f} ms   goal p95 < 20:"
         f" {'PASS' if pct(keys_ms, 95) < 20 else 'FAIL'}"
+    )
+    print(
+        "  keypress by phase (ms): "
+        + " ; ".join(
+            f"{name} n={len(v)} p95 {pct(v, 95):.1f} max {max(v):.1f}"
+            for name, v in (("down", down), ("30 s after its return", after_up), ("else", steady))
+            if v
+        )
     )
     print(
         f"  API kills caused {len(r['kills'])}, outages seen {r['outages_seen']}; banner after "
@@ -216,6 +251,9 @@ def main() -> int:
         )
         n, mb = r["frozen_garbage"]
         print(f"  unfrozen and collected at the end: {n} unreachable objects; RSS then {mb:.0f} MB")
+        print(f"  pymalloc at 1 min: {r['pymalloc0']}")
+        print(f"  pymalloc at the end: {r['pymalloc']}")
+        print(f"  RSS after malloc_trim: {r['trimmed']:.0f} MB")
     return 0
 
 
