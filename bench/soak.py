@@ -244,6 +244,8 @@ def main() -> int:
     )
     curve = " ".join(f"{t / 60:.0f}m:{mb:.0f}" for t, mb in r["rss"] if int(t) % 60 < 10)
     print(f"  RSS by minute (MB): {curve}")
+    if TRACE:
+        print("  RSS every 10 s (MB): " + " ".join(f"{mb:.0f}" for _, mb in r["rss"]))
     if r.get("trace"):
         print(
             "  objects gained after the first minute: "

@@ -84,8 +84,16 @@ class LogView(ScrollView, can_focus=True):
 
     # -- feeding ---------------------------------------------------------------------
     def write_lines(self, lines: list[str | bytes], kind: str = "") -> None:
+        held = self.paused and kind == ""
+        over = len(lines) - self.max_lines
+        if over > 0:  # a stream's replay after an outage: what would fall off at once is
+            lines = lines[over:]  # counted, not cleaned (20,000 lines: the soak's RSS step)
+            if held:
+                self.pending_dropped += over
+            else:
+                self.dropped += over
         batch: list[Line] = [(clean_line(x), kind) for x in lines]
-        if self.paused and kind == "":
+        if held:
             self._pending.extend(batch)
             if len(self._pending) > self.max_lines:
                 cut = len(self._pending) - self.max_lines
