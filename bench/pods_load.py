@@ -206,18 +206,22 @@ async def measure_load(app: Any, pilot: Any, pods: int, t0: float, out: dict[str
     meter = FreezeMeter()
     freeze_task = asyncio.create_task(meter.run())
     listed: list[float] = []  # when the table first held every row (after a flush)
+    held = asyncio.Event()
 
     def check(_touched: set[str]) -> None:
         if not listed and table.row_count >= pods:
             listed.append(time.perf_counter())
+            held.set()
 
     app.after_flush.append(check)
-    # Polled with plain sleeps: Pilot.pause waits for every widget's queue and forces a
-    # frame each time (10 ms polls added ~100 ms of frames and waits to the load).
-    while not (listed and table.last_paint > listed[0]):
-        await asyncio.sleep(0.002)
-        if time.perf_counter() - t0 > 300:
-            raise SystemExit(f"only {table.row_count} rows after 300 s")
+    # Not polled: Pilot.pause waits for every widget's queue and forces a frame each time,
+    # and a loop waking every few ms takes the GIL from the list's thread as often.
+    try:
+        await asyncio.wait_for(held.wait(), 300)
+    except TimeoutError:
+        raise SystemExit(f"only {table.row_count} rows after 300 s") from None
+    while table.last_paint <= listed[0]:  # the next frame: a few ms
+        await asyncio.sleep(0.001)
     app.after_flush.remove(check)
     out["listed_s"] = table.last_paint - t0  # the rows on screen
     await asyncio.sleep(0.5)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -176,14 +178,17 @@ class Reads(Plumbing):
                         "The provided continue parameter is too old to display a consistent "
                         "list result. You can start a new list without the continue parameter.",
                     )
-            keys = sorted(k for k in c.objects[r.key] if namespace is None or k[0] == namespace)
+            keys = c.sorted_keys(r.key)
+            start = bisect_left(keys, (namespace, "")) if namespace is not None else 0
+            if after is not None:
+                start = max(start, bisect_right(keys, after))
             items: list[Obj] = []
             last: tuple[str, str] | None = None
             more = False
             store = c.objects[r.key]
-            for k in keys:
-                if after is not None and k <= after:
-                    continue
+            for k in islice(keys, start, None):
+                if namespace is not None and k[0] != namespace:
+                    break
                 obj = store[k]
                 if not match(obj):
                     continue
