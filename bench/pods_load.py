@@ -31,7 +31,7 @@ CHURN = float(os.environ.get("BENCH_CHURN", "100"))
 KEYS = int(os.environ.get("BENCH_KEYS", "200"))
 LOG_RATE = float(os.environ.get("BENCH_LOG_RATE", "2000"))
 LOG_SECONDS = float(os.environ.get("BENCH_LOG_SECONDS", "60"))
-LOG_CHURN = os.environ.get("BENCH_LOG_CHURN", "1") == "1"  # the pod churn goes on during the tail
+LOG_CHURN = os.environ.get("BENCH_LOG_CHURN", "1") == "1"  # the churn on during the tail
 
 
 class BenchServer:
@@ -71,8 +71,7 @@ class FreezeMeter:
     """The event loop's worst lateness: how long the UI could not react."""
 
     def __init__(self) -> None:
-        self.worst = 0.0
-        self.running = True
+        self.worst, self.running = 0.0, True
 
     async def run(self) -> None:
         tick = 0.005
@@ -121,8 +120,7 @@ async def cursor_keys(app: Any, table: Any, n: int) -> list[float]:
 
 
 def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+    return sorted(values)[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, Any]:
@@ -186,11 +184,9 @@ def make_app(kubeconfig: Path) -> tuple[Any, float]:
 
 
 async def measure_load(app: Any, pilot: Any, pods: int, t0: float, out: dict[str, Any]) -> None:
-    """Launch -> all rows listed and painted. The event loop's worst lateness from the
-    screen up (the first frame at the terminal's size painted: Textual lays the screen out
-    again when the driver reports the size) to half a second after the last row; the startup's
-    before it, printed on its own. The list starts at mount and takes most of a second:
-    the window holds its pages arriving, their parse, and the rows drawn."""
+    """Launch -> all rows listed and painted. The loop's worst lateness from the screen up
+    (the first frame at the terminal's size) to half a second after the last row, which
+    holds the pages arriving, their parse and the rows drawn; the startup's apart."""
     from widgets.table import VirtualTable
 
     startup = FreezeMeter()
@@ -205,22 +201,19 @@ async def measure_load(app: Any, pilot: Any, pods: int, t0: float, out: dict[str
     out["first_frame_s"], out["startup_ms"] = time.perf_counter() - t0, startup.worst * 1000
     meter = FreezeMeter()
     freeze_task = asyncio.create_task(meter.run())
-    listed: list[float] = []  # when the table first held every row (after a flush)
-    held = asyncio.Event()
+    held = asyncio.Event()  # set by the flush that gave the table every row
 
     def check(_touched: set[str]) -> None:
-        if not listed and table.row_count >= pods:
-            listed.append(time.perf_counter())
+        if not held.is_set() and table.row_count >= pods:
+            out["held_at"] = time.perf_counter()
             held.set()
 
-    app.after_flush.append(check)
-    # Not polled: Pilot.pause waits for every widget's queue and forces a frame each time,
-    # and a loop waking every few ms takes the GIL from the list's thread as often.
-    try:
+    app.after_flush.append(check)  # not polled: Pilot.pause forced a frame at each poll
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(held.wait(), 300)
-    except TimeoutError:
-        raise SystemExit(f"only {table.row_count} rows after 300 s") from None
-    while table.last_paint <= listed[0]:  # the next frame: a few ms
+    if not held.is_set():
+        raise SystemExit(f"only {table.row_count} rows after 300 s")
+    while table.last_paint <= out["held_at"]:  # its frame: a few ms
         await asyncio.sleep(0.001)
     app.after_flush.remove(check)
     out["listed_s"] = table.last_paint - t0  # the rows on screen
