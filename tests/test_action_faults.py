@@ -36,7 +36,7 @@ async def test_a_restart_refused_by_the_server_after_its_dry_run(
         await pilot.press("enter")
         await until(pilot, lambda: screen_is(app, TailScreen))
         await until(pilot, lambda: says in log_text(app), timeout=15)
-        assert "failed" in log_text(app)
+        await until(pilot, lambda: "failed" in log_text(app))  # its own line, maybe next drain
         await until(pilot, lambda: audit_lines(audit), timeout=15)
         (entry,) = audit_lines(audit)
         assert entry["outcome"] == "failed" and says in entry["message"]
