@@ -95,6 +95,7 @@ def serve_exec(handler: Any, cluster: Cluster, ns: str, name: str, q: dict[str, 
     except Closed:
         pass
     ws.close()
+    ws.linger()
 
 
 def interactive_program(argv: list[str], tools: set[str]) -> str:

@@ -97,3 +97,12 @@ class Socket:
         with contextlib.suppress(Closed):
             self.send(struct.pack("!H", code), OP_CLOSE)
         self.closed = True
+
+    def linger(self, seconds: float = 1.0) -> None:
+        """After our close, read until the client's (the closing handshake): a socket
+        closed with the client's frames unread is reset, and a reset can drop what was
+        sent just before it (kubectl exec once printed nothing under a loaded machine)."""
+        with contextlib.suppress(Closed, OSError, ValueError):
+            self.conn.settimeout(seconds)
+            while True:
+                self.recv()
