@@ -67,8 +67,10 @@ def test_list_in_pages_then_watch_fills_the_store(
     assert [q.get("limit") for q in pages] == [["10"]] * 3
     assert "continue" not in pages[0] and all("continue" in q for q in pages[1:])
     wait_for(lambda: feed.sync().status["pods"].state is State.LIVE, what="live")
+    # LIVE comes after the last page; the watch request follows it.
+    wait_for(lambda: any("watch" in r.query for r in cluster.requests), what="the watch request")
     watch = [r.query for r in cluster.requests if "watch" in r.query]
-    assert watch and watch[0]["allowWatchBookmarks"] == ["true"]
+    assert watch[0]["allowWatchBookmarks"] == ["true"]
     assert watch[0]["resourceVersion"][0].isdigit()
 
     cluster.put("Pod", fx.pod("p-new", waiting="CrashLoopBackOff"))
