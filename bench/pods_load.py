@@ -265,7 +265,7 @@ async def measure_log_tail(app: Any, pilot: Any, server: BenchServer, table: Any
     reply = server.send("quiet")
     sent = int(reply.split("log_lines=")[1].split()[0])
     await pilot.pause(1.0)
-    received = view.line_count + view.dropped
+    received = view.log_line_count + view.dropped
     rss_after = psutil.Process().memory_info().rss / 2**20
     await pilot.press("escape")
     return {

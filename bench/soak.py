@@ -144,7 +144,7 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
         reply = server.send("quiet")
         out["log_sent"] = int(reply.split("log_lines=")[1].split()[0])
         await pilot.pause(2.0)
-        out["log_received"] = view.line_count + view.dropped
+        out["log_received"] = view.log_line_count + view.dropped
         out["rss_first_minute"] = baseline or out["rss"][0][1]
         out["rss_end"] = rss_mb()
         if TRACE and "trace0" in out:

@@ -92,6 +92,8 @@ class LogView(ScrollView, can_focus=True):
                 self.pending_dropped += over
             else:
                 self.dropped += over
+        if not held:  # the oldest go before the new are made: one view's worth at a time
+            self._trim(len(lines))
         batch: list[Line] = [(clean_line(x), kind) for x in lines]
         if held:
             self._pending.extend(batch)
@@ -109,6 +111,7 @@ class LogView(ScrollView, can_focus=True):
     def _append(self, batch: list[Line]) -> None:
         if not batch:
             return
+        self._trim(len(batch))
         start = self._base + len(self._lines)
         self._lines.extend(batch)
         if self._matches is not None:
@@ -116,17 +119,22 @@ class LogView(ScrollView, can_focus=True):
             self._matches.extend(
                 start + i for i, (text, kind) in enumerate(batch) if kind or needle in text.lower()
             )
-        over = len(self._lines) - self.max_lines
-        if over > 0:
-            cut = max(over, self.max_lines // 10)  # trim in chunks, not line by line
-            del self._lines[:cut]
-            self._base += cut
-            self.dropped += cut
-            if self._matches is not None:
-                del self._matches[: bisect_left(self._matches, self._base)]
         self._rows = None
         self._resize()
         self.post_message(self.Changed())
+
+    def _trim(self, incoming: int) -> None:
+        """Room for `incoming` lines within max_lines: the oldest go, counted, in chunks
+        (not line by line)."""
+        over = len(self._lines) + incoming - self.max_lines
+        if over <= 0:
+            return
+        cut = min(len(self._lines), max(over, self.max_lines // 10))
+        self.dropped += sum(1 for _, kind in self._lines[:cut] if not kind)  # log lines
+        del self._lines[:cut]
+        self._base += cut
+        if self._matches is not None:
+            del self._matches[: bisect_left(self._matches, self._base)]
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
@@ -169,6 +177,12 @@ class LogView(ScrollView, can_focus=True):
     @property
     def line_count(self) -> int:
         return len(self._lines)
+
+    @property
+    def log_line_count(self) -> int:
+        """The stream's lines held (line_count less our own notices): with `dropped`,
+        every line the stream sent."""
+        return sum(1 for _, kind in self._lines if not kind)
 
     @property
     def pending(self) -> int:

@@ -64,7 +64,7 @@ class TailScreen(Screen[None]):
         self.container_index = 0
         self.switch_container = switch_container
         self.max_lines = max_lines
-        self.buffer = LineBuffer()
+        self.buffer = LineBuffer(limit=max_lines)  # more would be dropped by the view
         self.stop_event = threading.Event()
         self.finished = False
         self.saved: Path | None = None  # the last file the tail was saved to
