@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from tui.store.units import parse_time
@@ -31,6 +32,16 @@ def _s(obj: object, key: str, limit: int = 4096) -> str:
     return clean(v, limit)
 
 
+def _shared(obj: object, key: str, limit: int = 4096) -> str:
+    """_s for a value many objects have (a namespace, node, phase, image, label): one str
+    for all of them. 10,000 pods held 150,000 copies, 8 of their 21 MB, and every change
+    made its copies again (the soak's churn and its memory's fragments)."""
+    v = obj.get(key) if isinstance(obj, dict) else None
+    if type(v) is str and len(v) <= limit and v.isprintable():
+        return intern(v)  # as _s, without its call: a list of 10,000 pods makes 100,000
+    return intern(_s(obj, key, limit))
+
+
 def _i(obj: object, key: str) -> int:
     v = obj.get(key) if isinstance(obj, dict) else None
     if isinstance(v, bool) or not isinstance(v, int | float) or v != v or v in (INF, -INF):
@@ -40,16 +51,17 @@ def _i(obj: object, key: str) -> int:
 
 def _labels(meta: JSON) -> dict[str, str]:
     raw = _d(meta, "labels")
-    return {clean(k, 253): clean(v, 253) for k, v in list(raw.items())[:64]}
+    # keys: orjson's own key cache shares them already
+    return {clean(k, 253): intern(clean(v, 253)) for k, v in list(raw.items())[:64]}
 
 
 def _owner(meta: JSON) -> tuple[str, str]:
     for ref in _l(meta, "ownerReferences"):
         if isinstance(ref, dict) and ref.get("controller"):
-            return _s(ref, "kind", 64), _s(ref, "name", 253)
+            return _shared(ref, "kind", 64), _shared(ref, "name", 253)
     for ref in _l(meta, "ownerReferences"):
         if isinstance(ref, dict):
-            return _s(ref, "kind", 64), _s(ref, "name", 253)
+            return _shared(ref, "kind", 64), _shared(ref, "name", 253)
     return "", ""
 
 
@@ -119,7 +131,7 @@ class Meta:
 
 def parse_meta(obj: object) -> Meta:
     meta = _d(obj, "metadata")
-    ns, name = _s(meta, "namespace", 253), _s(meta, "name", 253)
+    ns, name = _shared(meta, "namespace", 253), _s(meta, "name", 253)
     uid = _s(meta, "uid", 128) or f"{ns}/{name}"
     return Meta(
         uid=uid,

@@ -16,6 +16,7 @@ from tui.store.meta import (
     _l,
     _owner,
     _s,
+    _shared,
     flux_manager,
     parse_meta,
     reconcile_disabled,
@@ -118,15 +119,15 @@ def parse_event(obj: JSON) -> Event:
     count = _i(series, "count") or _i(obj, "count") or 1
     inv = _d(obj, "involvedObject") or _d(obj, "regarding")
     src = _d(obj, "source")
-    source = _s(src, "component", 128) or _s(obj, "reportingComponent", 128)
+    source = _shared(src, "component", 128) or _shared(obj, "reportingComponent", 128)
     if _s(src, "host", 128):
         source += f", {_s(src, 'host', 128)}"
-    inv_ns = _s(inv, "namespace", 253) or m.namespace
-    kind, name = _s(inv, "kind", 64), _s(inv, "name", 253)
-    reason, message = _s(obj, "reason", 128), _s(obj, "message", 2048) or _s(obj, "note", 2048)
+    inv_ns = _shared(inv, "namespace", 253) or m.namespace
+    kind, name = _shared(inv, "kind", 64), _shared(inv, "name", 253)
+    reason, message = _shared(obj, "reason", 128), _s(obj, "message", 2048) or _s(obj, "note", 2048)
     return Event(
         *m.identity,
-        type=_s(obj, "type", 32) or "Normal",
+        type=_shared(obj, "type", 32) or "Normal",
         reason=reason,
         message=message,
         count=count,

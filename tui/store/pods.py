@@ -4,8 +4,9 @@ change, how much each needs the operator's attention, and the containers' states
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import intern
 
-from tui.store.meta import JSON, Object, _d, _i, _l, _owner, _s, parse_meta
+from tui.store.meta import JSON, Object, _d, _i, _l, _owner, _s, _shared, parse_meta
 from tui.store.units import parse_time
 from tui.text import clean
 
@@ -84,23 +85,23 @@ def _container(status: JSON, spec: JSON | None) -> Container:
     for k in ("running", "waiting", "terminated"):
         if isinstance(state.get(k), dict):
             kind = k
-            reason = _s(state[k], "reason", 128)
+            reason = _shared(state[k], "reason", 128)
             message = _s(state[k], "message", 1024)
             break
     res = _d(spec, "resources") if spec else {}
     return Container(
-        name=_s(status, "name", 253),
-        image=_s(status, "image", 512) or (_s(spec, "image", 512) if spec else ""),
+        name=_shared(status, "name", 253),
+        image=_shared(status, "image", 512) or (_shared(spec, "image", 512) if spec else ""),
         ready=status.get("ready") is True,
         restarts=_i(status, "restartCount"),
         state=kind,
         reason=reason,
         message=message,
-        last_reason=_s(last, "reason", 128),
+        last_reason=_shared(last, "reason", 128),
         last_exit_code=_i(last, "exitCode") if "exitCode" in last else None,
         last_finished=parse_time(last.get("finishedAt")),
-        requests={clean(k, 64): clean(v, 64) for k, v in _d(res, "requests").items()},
-        limits={clean(k, 64): clean(v, 64) for k, v in _d(res, "limits").items()},
+        requests={clean(k, 64): intern(clean(v, 64)) for k, v in _d(res, "requests").items()},
+        limits={clean(k, 64): intern(clean(v, 64)) for k, v in _d(res, "limits").items()},
     )
 
 
@@ -229,10 +230,10 @@ def parse_pod(obj: JSON) -> Pod:
             newest = c.last_finished or 0.0
             code = f" ({c.last_exit_code})" if c.last_exit_code is not None else ""
             last_term = c.last_reason + code
-    phase = _s(status, "phase", 64)
+    phase = _shared(status, "phase", 64)
     attention = _attention(status_text, phase, ready, total)
     owner_kind, owner_name = _owner(_d(obj, "metadata"))
-    node = _s(spec, "nodeName", 253)
+    node = _shared(spec, "nodeName", 253)
     message = _s(status, "message", 1024)
     for c in containers:
         if c.message:
@@ -242,7 +243,7 @@ def parse_pod(obj: JSON) -> Pod:
         *m.identity,
         node=node,
         phase=phase,
-        status=status_text,
+        status=intern(status_text),
         ready=ready,
         total=total,
         restarts=restarts,
