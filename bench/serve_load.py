@@ -35,7 +35,8 @@ async def viewer(url: str, received: list[int], index: int, stop: asyncio.Event)
     ws_url = base.replace("http://", "ws://") + "/ws?width=160&height=48"
     async with (
         aiohttp.ClientSession(cookies={"incident_console_token": token}) as session,
-        session.ws_connect(ws_url) as ws,
+        # as the page's browser does: the websocket is refused to any other origin
+        session.ws_connect(ws_url, headers={"Origin": base}) as ws,
     ):
         await ws.send_json(["resize", {"width": 160, "height": 48}])
         while not stop.is_set():
