@@ -178,7 +178,7 @@ def make_app(kubeconfig: Path) -> tuple[Any, float]:
     settings = Settings(
         kubeconfig=str(kubeconfig),
         metrics_interval=15,
-        page_size=int(os.environ.get("BENCH_PAGE", "500")),
+        page_size=int(os.environ.get("BENCH_PAGE", Settings.page_size)),
     )
     return IncidentApp(settings, Kube.from_kubeconfig(str(kubeconfig), None)), t0
 
