@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -39,7 +40,15 @@ class QuietFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._shown = self.shown()
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                # born in its final style: a key starts compact, the binding to the
+                # footer's `compact` then undoes it, and each step restyled the key (two
+                # stylesheet passes a key, 20-50 ms for a screen's footer as it opened)
+                compact = True if widget.has_class("-command-palette") else self.compact
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
