@@ -3,8 +3,9 @@
 
     python -m bench.kinds_load
 Prints: launch to the dashboard's 10,000 rows, then `:pods` to its 10,000 Table rows,
-the longest UI freeze while they load, cursor key latency under 100 pod + 100 event
-changes/s in the resource screen, RSS.
+the screen's open (push to its first frame: compose, mount, first paint, a one-off like
+any screen's), the longest UI freeze after it while the rows load, cursor key latency
+under 100 pod + 100 event changes/s in the resource screen, RSS.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench.pods_load import (
     FreezeMeter,
     cursor_keys,
     pct,
+    verdict,
     watch_paints,
 )
 
@@ -58,6 +60,9 @@ async def measure(kubeconfig: Path, server: BenchServer) -> dict[str, Any]:
             await pilot.pause(0.01)
         table = app.screen.pane.table
         watch_paints(table)
+        while table.last_paint == 0.0:  # the screen's first frame: its open is done
+            await pilot.pause(0.005)
+        out["open_ms"], meter.worst = meter.worst * 1000, 0.0
         while table.row_count < PODS:
             await pilot.pause(0.01)
             if time.perf_counter() - t1 > 120:
@@ -88,11 +93,19 @@ def main() -> int:
     print(f":pods through the generic path (server Table rows with objects), {PODS} pods")
     print(f"  launch -> the pods pane's {PODS} rows  {r['pane_listed_s']:7.2f} s")
     print(f"  :pods -> its {PODS} Table rows       {r['kind_listed_s']:7.2f} s")
-    print(f"  longest UI freeze while they load  {r['freeze_ms']:7.1f} ms  goal < 50")
+    open_ms, freeze_ms, p95 = r["open_ms"], r["freeze_ms"], pct(keys, 95) * 1000
+    print(
+        f"  screen open (:pods -> its first frame), worst lateness {open_ms:5.1f} ms"
+        f"  goal < 50: {verdict(open_ms, 50)}"
+    )
+    print(
+        f"  longest UI freeze while the rows load  {freeze_ms:5.1f} ms"
+        f"  goal < 17: {verdict(freeze_ms, 17)}"
+    )
     print(
         f"  cursor keys under {CHURN:.0f} pod + event changes/s: n={len(keys)}"
-        f"  p50 {statistics.median(keys) * 1000:6.1f} ms  p95 {pct(keys, 95) * 1000:6.1f} ms"
-        f"  max {max(keys) * 1000:6.1f} ms   goal p95 < 50"
+        f"  p50 {statistics.median(keys) * 1000:6.1f} ms  p95 {p95:6.1f} ms"
+        f"  max {max(keys) * 1000:6.1f} ms   goal p95 < 20: {verdict(p95, 20)}"
     )
     print(f"  RSS with both listed               {r['rss_mb']:7.0f} MB")
     return 0

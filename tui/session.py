@@ -202,9 +202,8 @@ class Session:
 
     def open_kind(self, kind: ApiKind, namespace: str | None = None) -> str:
         """Watch a kind's rows (the views already open stay live): its key in the store."""
-        feed = resource_feed(
-            self.kube, kind, self.buffer, namespace, self.clock, **self._watch_options
-        )
+        options = {"page_size": self.settings.page_size, **self._watch_options}
+        feed = resource_feed(self.kube, kind, self.buffer, namespace, self.clock, **options)
         key = feed.spec.name
         if key in self._kind_feeds:  # already watched for another view: share it
             running, views = self._kind_feeds[key]
