@@ -71,7 +71,8 @@ class Session:
         self.feeds: list[Feed] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._watch_options = dict(watch_options or {})
+        # every feed's options: the lists' page size (the panes' and `:kind` views' alike)
+        self._watch_options = {"page_size": settings.page_size, **(watch_options or {})}
         self.discovered = threading.Event()  # Flux and cert-manager looked for
         self._stopped = False  # no feed starts after stop_feeds()
         self.discovery: Discovery | None = None  # every kind served, once asked
@@ -141,7 +142,6 @@ class Session:
             spec,
             self.buffer,
             namespace=self.settings.namespace,
-            page_size=self.settings.page_size,
             parser=parser,
             **self._watch_options,
         )
@@ -202,8 +202,9 @@ class Session:
 
     def open_kind(self, kind: ApiKind, namespace: str | None = None) -> str:
         """Watch a kind's rows (the views already open stay live): its key in the store."""
-        options = {"page_size": self.settings.page_size, **self._watch_options}
-        feed = resource_feed(self.kube, kind, self.buffer, namespace, self.clock, **options)
+        feed = resource_feed(
+            self.kube, kind, self.buffer, namespace, self.clock, **self._watch_options
+        )
         key = feed.spec.name
         if key in self._kind_feeds:  # already watched for another view: share it
             running, views = self._kind_feeds[key]
