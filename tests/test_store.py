@@ -20,6 +20,7 @@ from tui.store import (
     parse_node,
     parse_pod,
 )
+from tui.store.meta import share
 from tui.store.pods import FAILING, HEALTHY, NOT_READY, PENDING
 
 
@@ -194,3 +195,26 @@ def test_pods_parsed_apart_share_the_values_they_have_in_common() -> None:
     assert a.labels["app"] is b.labels["app"]
     assert a.containers[0].image is b.containers[0].image
     assert a.containers[0].name is b.containers[0].name
+
+
+def test_a_changed_pod_keeps_what_did_not_change_from_the_one_held() -> None:
+    """A pod's change is mostly a container's state: the new one holds the old one's
+    name, labels, resources and unchanged containers (the soak's churn replaced them all
+    and left its memory full of holes), and shows exactly what a fresh parse shows."""
+    doc = fx.pod("web-1", "shop", labels={"app": "web", "tier": "front"}, containers=2)
+    for c in doc["spec"]["containers"]:
+        c["resources"] = {"requests": {"cpu": "100m"}, "limits": {"memory": "256Mi"}}
+    was = parse_pod(json.loads(json.dumps(doc)))
+    changed = json.loads(json.dumps(doc))
+    changed["metadata"]["resourceVersion"] = "9999"
+    changed["status"]["containerStatuses"][1]["restartCount"] = 3
+    new = share(was, parse_pod(changed))
+    assert new == parse_pod(json.loads(json.dumps(changed)))
+    assert (new.restarts, new.containers[1].restarts, new.resource_version) == (3, 3, "9999")
+    for field in ("uid", "name", "labels", "haystack", "order"):
+        assert getattr(new, field) is getattr(was, field), field
+    assert new.containers[0] is was.containers[0]
+    assert new.containers[1] is not was.containers[1]
+    assert new.containers[1].requests is was.containers[1].requests
+    assert new.containers[1].limits is was.containers[1].limits
+    assert share(None, new) is new and share(parse_node(fx.node("n1")), new) is new

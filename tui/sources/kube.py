@@ -33,6 +33,7 @@ from tui.store import (
     Upsert,
 )
 from tui.store.lists import listing
+from tui.store.meta import share
 from tui.store.store import MAX_EVENTS
 
 
@@ -132,14 +133,13 @@ class ObjectDecoder:
         for obj in doc.get("items") or ():
             if not isinstance(obj, dict):
                 continue
-            meta = obj.get("metadata")
-            if known and isinstance(meta, dict):
-                was = known.get(meta.get("uid"))  # type: ignore[arg-type]
-                rv = getattr(was, "resource_version", None)
-                if rv and rv == meta.get("resourceVersion"):
-                    out.append(was)
-                    continue
-            out.append(parse(obj))
+            meta = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
+            was = known.get(meta.get("uid", "")) if known else None
+            rv = getattr(was, "resource_version", None)
+            if rv and rv == meta.get("resourceVersion"):
+                out.append(was)
+            else:  # changed: what did not change is still the one held (see share)
+                out.append(share(was, parse(obj)))
         return out
 
     def event(self, obj: JSON) -> Any:
@@ -365,7 +365,7 @@ class ListWatch:
                     put(Delete(kind, item.uid))
                 else:
                     if keep:
-                        known[item.uid] = item
+                        item = known[item.uid] = share(known.get(item.uid), item)
                     put(Upsert(kind, item))
         except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
             # A quiet server or a dropped watch: watch again from where we were. If the

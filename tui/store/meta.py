@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from sys import intern
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.store.units import parse_time
 from tui.text import clean
@@ -142,3 +142,31 @@ def parse_meta(obj: object) -> Meta:
         deleting=meta.get("deletionTimestamp") is not None,
         labels=_labels(meta),
     )
+
+
+T = TypeVar("T")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def share(was: T, new: T) -> T:
+    """`new` (just parsed, not yet seen by anyone), holding `was`'s own value wherever the
+    two are equal: a pod's change is mostly its containers' states, and its name, labels,
+    containers' resources and text stay as they were. The objects the first list packed
+    together then stay alive, and a change makes only what changed: a soak of 30 minutes
+    replaced every pod many times over and its memory held the holes (+12-14 MB)."""
+    cls = type(new)
+    if type(was) is not cls or not is_dataclass(cls):
+        return new
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    for name in names:
+        a, b = getattr(was, name), getattr(new, name)
+        if a is b or type(a) is not type(b):
+            continue
+        if a == b:
+            object.__setattr__(new, name, a)
+        elif type(b) is tuple and len(a) == len(b) and b and is_dataclass(b[0]):
+            parts = tuple(x if x == y else share(x, y) for x, y in zip(a, b, strict=True))
+            object.__setattr__(new, name, parts)
+    return new
