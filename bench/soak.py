@@ -51,7 +51,10 @@ def pymalloc() -> str:
             os.dup2(saved, 2)
             os.close(saved)
         f.seek(0)
-        lines = f.read().decode().splitlines()
+        text = f.read().decode()
+    if os.environ.get("SOAK_MALLOC_DIR"):  # every size class, for a closer look
+        Path(os.environ["SOAK_MALLOC_DIR"], f"pymalloc-{time.time():.0f}.txt").write_text(text)
+    lines = text.splitlines()
     keep = (
         "# arenas allocated current",
         "# bytes in allocated blocks",

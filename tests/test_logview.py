@@ -156,3 +156,36 @@ async def test_a_fast_stream_keeps_the_newest_line_in_view_until_the_reader_scro
         await until(pilot, newest_shown, what="End: the newest line again")
         batch()
         await until(pilot, newest_shown, what="following again")
+
+
+async def test_our_notices_among_a_trimmed_stream_keep_their_place_and_are_not_counted() -> None:
+    """The view's own words ("reconnected") sit among the stream's lines; when old lines
+    fall off, only the stream's are counted as dropped, and a filter still shows ours."""
+
+    def produce(buffer: LineBuffer, stop: threading.Event) -> None:
+        for i in range(1200):
+            buffer.put(f"2026-01-01T00:00:00Z line {i}")
+            if i % 100 == 99:
+                buffer.put(f"reconnected after line {i}", "notice")
+
+    app = Host(produce, max_lines=500)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TailScreen) and app.screen.finished)
+        view = app.screen.query_one(LogView)
+        assert view.log_line_count + view.dropped == 1200
+        kept = view.text_lines()
+        assert "reconnected after line 1199" in kept and "reconnected after line 99" not in kept
+        assert (
+            kept.index("reconnected after line 1099")
+            == kept.index("2026-01-01T00:00:00Z line 1099") + 1
+        )
+        view.set_filter("line 1150")
+        await until(
+            pilot,
+            lambda: (
+                "reconnected after line 1199" in log_text(app)
+                and "line 1150" in log_text(app)
+                and "line 1151" not in log_text(app)
+            ),
+            what="the filtered view with our notices",
+        )

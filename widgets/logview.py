@@ -26,8 +26,10 @@ from tui.text import strip_controls
 MAX_LINE = 8192  # characters kept of one line; the rest is cut and said so
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
 
-# A line: (text, kind) where kind is "" for log text, "notice" or "error" for our own words.
-Line = tuple[str, str]
+# A line is its text; its kind is "" for log text, "notice" or "error" for our own words,
+# kept apart (by line number) for the few that have one. A (text, kind) pair per line made
+# 2,000 objects a second more at a tail's pace, each living seconds: the soak's memory
+# kept their holes.
 
 
 def clean_line(raw: str | bytes) -> str:
@@ -68,11 +70,12 @@ class LogView(ScrollView, can_focus=True):
     def __init__(self, max_lines: int = 10_000, **kw: Any) -> None:
         super().__init__(**kw)
         self.max_lines = max_lines
-        self._lines: list[Line] = []
+        self._lines: list[str] = []
+        self._kinds: dict[int, str] = {}  # absolute index -> "notice" | "error"
         self._base = 0  # absolute index of _lines[0]
         self.dropped = 0
         self.paused = False
-        self._pending: list[Line] = []
+        self._pending: list[str] = []  # log lines only: our own words are never held
         self.pending_dropped = 0
         self.wrap = False
         self.timestamps = True
@@ -94,7 +97,7 @@ class LogView(ScrollView, can_focus=True):
                 self.dropped += over
         if not held:  # the oldest go before the new are made: one view's worth at a time
             self._trim(len(lines))
-        batch: list[Line] = [(clean_line(x), kind) for x in lines]
+        batch = [clean_line(x) for x in lines]
         if held:
             self._pending.extend(batch)
             if len(self._pending) > self.max_lines:
@@ -103,21 +106,23 @@ class LogView(ScrollView, can_focus=True):
                 self.pending_dropped += cut
             self.post_message(self.Changed())
             return
-        self._append(batch)
+        self._append(batch, kind)
 
     def notice(self, text: str, error: bool = False) -> None:
-        self._append([(clean_line(text), "error" if error else "notice")])
+        self._append([clean_line(text)], "error" if error else "notice")
 
-    def _append(self, batch: list[Line]) -> None:
+    def _append(self, batch: list[str], kind: str = "") -> None:
         if not batch:
             return
         self._trim(len(batch))
         start = self._base + len(self._lines)
         self._lines.extend(batch)
+        if kind:
+            self._kinds.update(dict.fromkeys(range(start, start + len(batch)), kind))
         if self._matches is not None:
             needle = self.filter_text.lower()
             self._matches.extend(
-                start + i for i, (text, kind) in enumerate(batch) if kind or needle in text.lower()
+                start + i for i, text in enumerate(batch) if kind or needle in text.lower()
             )
         self._rows = None
         self._resize()
@@ -130,7 +135,10 @@ class LogView(ScrollView, can_focus=True):
         if over <= 0:
             return
         cut = min(len(self._lines), max(over, self.max_lines // 10))
-        self.dropped += sum(1 for _, kind in self._lines[:cut] if not kind)  # log lines
+        ours = [i for i in self._kinds if i < self._base + cut]
+        for i in ours:
+            del self._kinds[i]
+        self.dropped += cut - len(ours)  # log lines
         del self._lines[:cut]
         self._base += cut
         if self._matches is not None:
@@ -149,10 +157,11 @@ class LogView(ScrollView, can_focus=True):
         self.filter_text = text
         if text:
             needle = text.lower()
+            base, kinds = self._base, self._kinds
             self._matches = [
-                self._base + i
-                for i, (line, kind) in enumerate(self._lines)
-                if kind or needle in line.lower()
+                base + i
+                for i, line in enumerate(self._lines)
+                if base + i in kinds or needle in line.lower()
             ]
         else:
             self._matches = None
@@ -182,7 +191,7 @@ class LogView(ScrollView, can_focus=True):
     def log_line_count(self) -> int:
         """The stream's lines held (line_count less our own notices): with `dropped`,
         every line the stream sent."""
-        return sum(1 for _, kind in self._lines if not kind)
+        return len(self._lines) - len(self._kinds)
 
     @property
     def pending(self) -> int:
@@ -194,13 +203,18 @@ class LogView(ScrollView, can_focus=True):
 
     def text_lines(self) -> list[str]:
         """Every retained line as shown (for saving to a file)."""
-        return [self._display(t, k) for t, k in self._lines]
+        kinds = self._kinds
+        return [self._display(t, kinds.get(self._base + i, "")) for i, t in enumerate(self._lines)]
 
     # -- geometry ----------------------------------------------------------------------
     def _indices(self) -> list[int] | range:
         if self._matches is not None:
             return self._matches
         return range(self._base, self._base + len(self._lines))
+
+    def _line(self, index: int) -> tuple[str, str]:
+        """The line at an absolute index: (text, kind)."""
+        return self._lines[index - self._base], self._kinds.get(index, "")
 
     def _display(self, text: str, kind: str) -> str:
         if not self.timestamps and not kind:
@@ -212,7 +226,7 @@ class LogView(ScrollView, can_focus=True):
             rows: list[tuple[int, int]] = []
             width = max(width, 10)
             for index in self._indices():
-                text = self._display(*self._lines[index - self._base])
+                text = self._display(*self._line(index))
                 for col in range(0, max(len(text), 1), width):
                     rows.append((index, col))
             self._rows, self._rows_width = rows, width
@@ -224,7 +238,7 @@ class LogView(ScrollView, can_focus=True):
             height = len(self._wrapped_rows(width))
             self._set_size(Size(width, height))
         else:
-            longest = max((cell_len(t) for t, _ in self._lines[-200:]), default=0)
+            longest = max((cell_len(t) for t in self._lines[-200:]), default=0)
             self._set_size(Size(max(longest, self.virtual_size.width), self.shown))
 
     def _set_size(self, size: Size) -> None:
@@ -288,13 +302,13 @@ class LogView(ScrollView, can_focus=True):
             if row >= len(rows):
                 return Strip.blank(width, base)
             index, col = rows[row]
-            text, kind = self._lines[index - self._base]
+            text, kind = self._line(index)
             text = self._display(text, kind)[col : col + width]
             return self._styled(text, kind, base).crop_extend(0, width, base)
         indices = self._indices()
         if row >= len(indices):
             return Strip.blank(width, base)
-        text, kind = self._lines[indices[row] - self._base]
+        text, kind = self._line(indices[row])
         text = self._display(text, kind)
         return self._styled(text, kind, base).crop_extend(scroll_x, scroll_x + width, base)
 

@@ -36,9 +36,8 @@ class LineBuffer:
     def put(self, line: bytes | str, kind: str = "") -> None:
         with self._lock:
             self._items.append((line, kind))
-            if len(self._items) > self.limit:
-                self._items.popleft()
-                self.dropped += 1
+            if len(self._items) > self.limit and not self._items.popleft()[1]:
+                self.dropped += 1  # the stream's lines: our own words are not its count
 
     def drain(self) -> tuple[list[tuple[bytes | str, str]], int]:
         with self._lock:
