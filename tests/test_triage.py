@@ -308,6 +308,20 @@ def test_a_finding_that_clears_moves_to_the_timeline() -> None:
     assert cleared.as_json()["event"] == "finding-cleared"
 
 
+def test_the_tracker_keeps_the_cleared_the_pane_shows_and_hands_every_change_on() -> None:
+    """Every seen and cleared goes out (to the record); in memory only the newest
+    cleared the pane lists stay, newest first."""
+    t, handed = Tracker(), []
+    for i in range(30):
+        crash = store_with(pods=[fx.pod(f"p{i}", waiting="CrashLoopBackOff", restarts=5)])
+        handed += t.update(evaluate(crash, NOW + i), NOW + i)
+    handed += t.update([], NOW + 60)
+    assert [e.event for e in handed].count("seen") == 30
+    assert [e.event for e in handed].count("cleared") == 30
+    names = [e.finding.subject.name for e in t.cleared()]
+    assert names == [f"p{i}" for i in range(29, 9, -1)]
+
+
 def test_findings_are_ordered_critical_first_then_oldest() -> None:
     t = Tracker()
     warn = store_with(pods=[fx.pod("w", waiting="ImagePullBackOff", ready=False)])

@@ -107,7 +107,7 @@ class FindingsPane(Pane):
         rows = [Row(f.key, f, t.first_seen.get(f.key, 0.0)) for f in t.findings()]
         rows += [
             Row(f"cleared:{e.finding.key}:{e.at}", e.finding, e.first_seen, e.at)
-            for e in t.cleared()[:20]
+            for e in t.cleared()
         ]
         self.table.set_rows(rows)
         active = [r for r in rows if r.cleared is None]

@@ -3,6 +3,7 @@ actions; the Tracker turns successive evaluations into seen / cleared."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -99,6 +100,9 @@ class TimelineEntry:
         }
 
 
+SHOWN_CLEARED = 20  # cleared findings the pane lists under the open ones
+
+
 @dataclass
 class Tracker:
     """Successive evaluations -> the active findings and what changed (seen, cleared)."""
@@ -106,8 +110,12 @@ class Tracker:
     observed: dict[str, float] = field(default_factory=dict)  # key -> first time the rule fired
     active: dict[str, Finding] = field(default_factory=dict)
     first_seen: dict[str, float] = field(default_factory=dict)  # active key -> when it began
-    timeline: list[TimelineEntry] = field(default_factory=list)
-    max_timeline: int = 1000
+    # The newest cleared, as the findings pane shows them. Every entry goes to the record
+    # (update's return); 1,000 kept here, each with its finding and evidence, were 1 MB
+    # that only grew through a soak's first half.
+    recent_cleared: deque[TimelineEntry] = field(
+        default_factory=lambda: deque(maxlen=SHOWN_CLEARED)
+    )
     revision: int = 0  # counts every change of the rows: seen, cleared, a new title
 
     def update(self, findings: Iterable[Finding], now: float) -> list[TimelineEntry]:
@@ -133,8 +141,7 @@ class Tracker:
                 f = self.active.pop(key)
                 changes.append(TimelineEntry(now, "cleared", f, self.first_seen.pop(key, now)))
         self.revision += len(changes)
-        self.timeline.extend(changes)
-        del self.timeline[: -self.max_timeline]
+        self.recent_cleared.extend(e for e in changes if e.event == "cleared")
         return changes
 
     def findings(self) -> list[Finding]:
@@ -142,4 +149,4 @@ class Tracker:
 
     def cleared(self) -> list[TimelineEntry]:
         """Findings that cleared, newest first."""
-        return [e for e in reversed(self.timeline) if e.event == "cleared"]
+        return list(reversed(self.recent_cleared))
