@@ -116,6 +116,9 @@ def parse_event(obj: JSON) -> Event:
         or m.created
     )
     first = parse_time(obj.get("firstTimestamp")) or parse_time(obj.get("eventTime")) or m.created
+    # most events were seen once: one float for the three times, not three equal ones
+    last = m.created if last == m.created else last
+    first = m.created if first == m.created else last if first == last else first
     count = _i(series, "count") or _i(obj, "count") or 1
     inv = _d(obj, "involvedObject") or _d(obj, "regarding")
     src = _d(obj, "source")
