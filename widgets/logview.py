@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.text import strip_controls
+from widgets.scrolling import set_virtual_size
 
 MAX_LINE = 8192  # characters kept of one line; the rest is cut and said so
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
@@ -236,36 +237,11 @@ class LogView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width or 80
         if self.wrap:
             height = len(self._wrapped_rows(width))
-            self._set_size(Size(width, height))
+            set_virtual_size(self, Size(width, height), follow=self.is_anchored)
         else:
             longest = max((cell_len(t) for t in self._lines[-200:]), default=0)
-            self._set_size(Size(max(longest, self.virtual_size.width), self.shown))
-
-    def _set_size(self, size: Size) -> None:
-        """A new line count, without a layout of the whole screen when it can be done
-        without: Textual lays out every widget when a virtual size changes (the tail's
-        frames took 7.4 ms, and every key waited on one). When only the height changes
-        and the vertical scrollbar stays shown, the scrollbar, the scroll position (at the
-        end while following) and the lines are updated here, as the layout would."""
-        old = self.virtual_size
-        if size == old:
-            return
-        viewport = self.container_size.height - self.scrollbar_size_horizontal
-        if not (
-            self.is_mounted
-            and size.width == old.width
-            and self.show_vertical_scrollbar
-            and size.height > viewport > 0
-        ):
-            self.virtual_size = size  # a layout: the scrollbars may come or go
-            return
-        following = self.is_anchored and self.scroll_y >= self.max_scroll_y
-        self.set_reactive(LogView.virtual_size, size)
-        self.vertical_scrollbar.window_virtual_size = size.height
-        end = self.max_scroll_y
-        if following or self.scroll_y > end:
-            self.scroll_target_y = self.scroll_y = end
-        self.refresh()
+            size = Size(max(longest, self.virtual_size.width), self.shown)
+            set_virtual_size(self, size, follow=self.is_anchored)
 
     def on_resize(self) -> None:
         self._rows = None

@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from widgets.scrolling import set_virtual_size
+
 T = TypeVar("T")
 
 
@@ -55,6 +57,7 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
     DEFAULT_CSS = """
     VirtualTable {
         height: 1fr;
+        overflow-y: scroll;  /* always there: rows outgrowing the pane move nothing */
         scrollbar-size-vertical: 1;
         scrollbar-size-horizontal: 1;
     }
@@ -148,6 +151,7 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         self._columns = list(columns)
+        self._lines.clear()  # drawn with the old ones (a layout cleared them, if one came)
         self._update_virtual_size()
         self.refresh()
 
@@ -228,7 +232,7 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
         ]
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._total_width, len(self._items) + 1)
+        set_virtual_size(self, Size(self._total_width, len(self._items) + 1))
 
     @property
     def _page(self) -> int:

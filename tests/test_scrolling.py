@@ -1,0 +1,79 @@
+"""Tables and logs change their size many times a second: the screen is laid out again
+only when a scrollbar comes or goes, and what they show is what a layout would show."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tests.conftest import until
+from tests.test_app import SIZE, lines
+from widgets.logview import LogView
+from widgets.table import Column, VirtualTable
+
+NAME = Column("name", "NAME", 30)
+
+
+class OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield VirtualTable[str]([NAME], render=lambda r: ((r, r.upper()), ""), key=lambda r: r)
+
+
+class OneLog(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LogView()
+
+
+def rows(n: int) -> list[str]:
+    return [f"pod-{i:04d}" for i in range(n)]
+
+
+async def test_a_tables_rows_and_columns_change_without_laying_out_the_screen() -> None:
+    """Its scrollbar is always there: rows outgrowing the pane, or fitting in it again,
+    move nothing else on the screen (the pods pane filtered by a key was a layout)."""
+    app = OneTable()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(VirtualTable)
+        table.set_rows(rows(500))
+        await pilot.pause()
+        table.cursor = 450  # near the end: the view scrolled down to it
+        await until(pilot, lambda: not table._layout_required, what="its first layout done")
+        assert "pod-0450" in "".join(lines(table))
+        laid_out = table._layout_updates
+
+        table.set_rows(rows(300))  # the cursor's row is gone: it lands on the last one
+        await pilot.pause()
+        shown = [ln.strip() for ln in lines(table)]
+        assert shown[-1] == "pod-0299" and table.cursor_key == "pod-0299"
+        assert table.vertical_scrollbar.window_virtual_size == 301  # the header too
+        assert table.scroll_y == table.max_scroll_y
+
+        table.set_rows(rows(5))  # they fit now: back at the top, the scrollbar stays
+        await pilot.pause()
+        assert [ln.strip() for ln in lines(table)][:7] == ["NAME", *rows(5), ""]
+        assert table.scroll_y == 0 and table.show_vertical_scrollbar
+
+        table.set_columns([NAME, Column("upper", "UPPER", 30)])  # wider, still fits
+        await pilot.pause()
+        assert lines(table)[1].split() == ["pod-0000", "POD-0000"]
+        table.set_rows(rows(500))
+        await until(pilot, lambda: "pod-0000" in lines(table)[1], what="the first row")
+        assert table._layout_updates == laid_out
+        assert table.vertical_scrollbar.window_virtual_size == 501
+
+
+async def test_a_log_lays_out_the_screen_when_its_scrollbar_comes_and_only_then() -> None:
+    app = OneLog()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(LogView)
+        view.write_lines(["line 0"])
+        await until(pilot, lambda: lines(view)[0].strip() == "line 0", what="the first line")
+        await until(pilot, lambda: not view._layout_required, what="its first layout done")
+        room = view.container_size.height
+        laid_out = view._layout_updates
+        view.write_lines([f"line {i}" for i in range(1, room)])  # fills it, no scrollbar
+        await until(pilot, lambda: lines(view)[-1].strip() == f"line {room - 1}")
+        assert view._layout_updates == laid_out and not view.show_vertical_scrollbar
+        view.write_lines([f"line {i}" for i in range(room, room + 50)])  # one comes
+        await until(pilot, lambda: view.show_vertical_scrollbar, what="a scrollbar")
+        assert view._layout_updates > laid_out
+        await until(pilot, lambda: lines(view)[-1].strip() == f"line {room + 49}")
