@@ -3,11 +3,14 @@ only when a scrollbar comes or goes, and what they show is what a layout would s
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App, ComposeResult
 
 from tests.conftest import until
 from tests.test_app import SIZE, lines
 from widgets.logview import LogView
+from widgets.screen import SettledScreen
 from widgets.table import Column, VirtualTable
 
 NAME = Column("name", "NAME", 30)
@@ -77,3 +80,43 @@ async def test_a_log_lays_out_the_screen_when_its_scrollbar_comes_and_only_then(
         await until(pilot, lambda: view.show_vertical_scrollbar, what="a scrollbar")
         assert view._layout_updates > laid_out
         await until(pilot, lambda: lines(view)[-1].strip() == f"line {room + 49}")
+
+
+class Pushed(SettledScreen[None]):
+    def compose(self) -> ComposeResult:
+        yield VirtualTable[str]([NAME], render=lambda r: ((r,), ""), key=lambda r: r)
+
+
+def count_layouts(screen: Any, name: str, into: list[str]) -> None:
+    """What lays a screen out for a size: the Resize's handler, for it and those beneath."""
+    original = screen._screen_resized
+
+    def counted(*a: Any, **k: Any) -> None:
+        into.append(name)
+        original(*a, **k)
+
+    screen._screen_resized = counted
+
+
+async def test_a_pushed_screen_is_not_laid_out_again_for_its_size_and_a_real_resize_is() -> None:
+    """Opening a screen lays it out once: the Resize Textual sends it for being shown,
+    at the size it was laid out at, lays out neither it nor the dashboard beneath it
+    again. A terminal resized while it is open resizes both."""
+    app = OneTable()
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard, pushed = app.screen, Pushed()
+        layouts: list[str] = []
+        count_layouts(dashboard, "dashboard", layouts)
+        count_layouts(pushed, "pushed", layouts)
+        await app.push_screen(pushed)
+        table = pushed.query_one(VirtualTable)
+        await until(pilot, lambda: app.screen is pushed and table.size.width == SIZE[0])
+        await pilot.pause()
+        assert layouts == []
+
+        await pilot.resize_terminal(120, 40)
+        await until(pilot, lambda: table.size.width == 120, what="the pushed screen resized")
+        assert {"pushed", "dashboard"} <= set(layouts)
+        app.pop_screen()
+        below = dashboard.query_one(VirtualTable)
+        await until(pilot, lambda: below.size.width == 120, what="the dashboard resized")

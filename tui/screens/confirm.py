@@ -8,18 +8,18 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from actions.base import Outcome, Plan
 from actions.gitops import Way
+from widgets.screen import SettledModal
 
 
 def spaced(text: str) -> str:
     return " ".join(text.upper())
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(SettledModal[bool]):
     """Dismissed with True only by Enter (or the typed name, for a dangerous action).
     On an object Flux applies, the ways to act are offered (1, 2, 3 or the arrows), the
     safe one chosen first; `choice` is the one confirmed."""

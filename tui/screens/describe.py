@@ -7,13 +7,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from widgets.footer import QuietFooter
+from widgets.screen import SettledScreen
 
 
-class DescribeScreen(Screen[None]):
+class DescribeScreen(SettledScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="describe.close"),
     ]

@@ -7,16 +7,16 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tui.store.units import fmt_bytes
 from widgets.footer import QuietFooter
+from widgets.screen import SettledScreen
 
 COLUMNS = ("LOCAL", "TARGET", "POD NOW", "IN", "OUT", "CONN", "STATE")
 
 
-class ForwardsScreen(Screen[None]):
+class ForwardsScreen(SettledScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="pf.close"),
         Binding("x", "stop_forward", "Close the forward", id="pf.stop"),

@@ -9,12 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from actions import registry
 from widgets.events import EventsPane
 from widgets.pods import PodsPane
+from widgets.screen import SettledModal
 from widgets.table import VirtualTable
 
 
@@ -29,7 +29,7 @@ def action_bindings() -> list[BindingType]:
     ]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(SettledModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
     ]
@@ -116,7 +116,7 @@ def binding_rows(sources: list[tuple[str, list[BindingType]]]) -> list[tuple[str
     return rows
 
 
-class QuitScreen(ModalScreen[bool]):
+class QuitScreen(SettledModal[bool]):
     """`q` on the dashboard asks first: a second `q` typed to close a view must not end
     the console (and its tails, its watches) by surprise."""
 

@@ -7,12 +7,13 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
+from widgets.screen import SettledModal
 
-class ParamsScreen(ModalScreen[dict[str, str] | None]):
+
+class ParamsScreen(SettledModal[dict[str, str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="params.cancel"),
     ]

@@ -10,16 +10,16 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from widgets.footer import QuietFooter
+from widgets.screen import SettledScreen
 from widgets.textlines import TextLines
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(SettledScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="report.close"),
         Binding("s", "save", "Save as Markdown", id="report.save"),

@@ -13,13 +13,13 @@ from typing import ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Static
 
 from tui.store import Store
 from tui.store.resources import Row
 from widgets.footer import QuietFooter
 from widgets.resources import ResourcePane
+from widgets.screen import SettledScreen
 from widgets.table import VirtualTable
 
 REFRESH = 0.25  # seconds between two looks at the store
@@ -35,7 +35,7 @@ class RowHandlers:
     can_delete: bool
 
 
-class ResourceScreen(Screen[None]):
+class ResourceScreen(SettledScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="kind.close"),
         Binding("d", "view('describe')", "Describe", id="kind.describe"),

@@ -15,19 +15,19 @@ from typing import ClassVar
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from tui.config import state_dir
 from tui.sources.logs import LineBuffer
 from widgets.footer import QuietFooter
 from widgets.logview import LogView
+from widgets.screen import SettledScreen
 
 Producer = Callable[[LineBuffer, threading.Event], None]
 DRAIN_INTERVAL = 0.05
 
 
-class TailScreen(Screen[None]):
+class TailScreen(SettledScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="tail.close"),
         Binding("space", "pause", "Pause/resume", id="tail.pause"),

@@ -1,0 +1,33 @@
+"""Screens pushed over the dashboard, laid out once when they open, not three times.
+
+Textual lays a pushed screen out when it resumes, then sends the screen a Resize for
+having been shown, at the size it was just laid out at: the screen was laid out again,
+and every screen beneath it too (the dashboard's 34 widgets), all in the same turn of
+the loop as the first (`:pods` took 40-70 ms to its first frame). A Resize at the size
+the screen's last layout already had changes nothing and is let go here; a real one (the
+terminal resized) is handled as always.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from textual import events
+from textual.screen import ModalScreen, Screen
+
+ResultT = TypeVar("ResultT")
+
+
+def settle(screen: Screen[Any], event: events.Resize) -> None:
+    if event.size == screen._compositor.size:
+        event.prevent_default()  # Screen's own handler: the layouts above
+
+
+class SettledScreen(Screen[ResultT]):
+    def on_resize(self, event: events.Resize) -> None:
+        settle(self, event)
+
+
+class SettledModal(ModalScreen[ResultT]):
+    def on_resize(self, event: events.Resize) -> None:
+        settle(self, event)
