@@ -54,11 +54,14 @@ class QuietFooter(Footer):
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
-        if self.is_attached and screen is self.screen:
+        # Only the screen on top: a screen covered by another lost its focus, so its keys,
+        # and has them back with its focus when it is on top again (the dashboard's footer
+        # rebuilt itself as each screen opened over it: 40-60 ms in the :pods screen's load)
+        if self.is_attached and screen is self.screen and screen.app.screen is screen:
             self.call_after_refresh(self._recompose_if_changed)
 
     async def _recompose_if_changed(self) -> None:
-        if not self.is_attached:
+        if not self.is_attached or self.app.screen is not self.screen:
             return
         if self.shown() != self._shown:
             await self.recompose()
