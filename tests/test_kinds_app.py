@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import audit_lines, dry_runs, make_app, mutations, until
 from tests.test_app import lines
+from tui.kinds import show_kind
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.describe import DescribeScreen
 from tui.screens.resources import ResourceScreen
@@ -242,3 +243,36 @@ async def test_a_view_under_another_stays_live_and_comes_back_with_its_rows(
         await until(pilot, lambda: services.pane.table.row_count == 5, what="5 live rows")
         assert "late-arrival" in shown(services)
         assert "0 / 0" not in str(services.pane.border_title)
+
+
+def footer_keys(screen: Any) -> list[Any]:
+    from textual.widgets._footer import FooterKey
+
+    return list(screen.query(FooterKey))
+
+
+def footer_text(screen: Any) -> str:
+    return " ".join("".join(lines(k)) for k in footer_keys(screen))
+
+
+async def test_footers_show_the_keys_of_what_has_the_focus(demo: tuple[Any, Path]) -> None:
+    """The :kind screen's footer, mounted once its table has the focus, has the table's
+    keys and keeps them; the dashboard's, not redrawn while covered, has its keys back
+    when the screen closes."""
+    app = make_app(demo[1])
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = app.screen
+        await until(pilot, lambda: "Pod logs" in footer_text(dashboard), what="its keys")
+        await until(pilot, lambda: app.session.discovery is not None, what="discovery")
+        # as after discovery was asked again (look_again): straight from the dashboard
+        show_kind(app, app.session.discovery.resolve("pods"), None)
+        await until(pilot, lambda: isinstance(app.screen, ResourceScreen))
+        screen = app.screen
+        await until(pilot, lambda: footer_keys(screen), what="its footer")
+        keys = footer_keys(screen)
+        assert "Filter" in footer_text(screen) and "Describe" in footer_text(screen)
+        await pilot.pause(0.5)
+        assert footer_keys(screen) == keys
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is dashboard, what="the dashboard back")
+        await until(pilot, lambda: "Pod logs" in footer_text(dashboard), what="its keys back")

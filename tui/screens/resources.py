@@ -62,10 +62,13 @@ class ResourceScreen(SettledScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self.heading, id="kind-title", markup=False)
         yield self.pane
-        yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.pane.table.focus()
+        # the footer after the focus, as the dashboard's: composed once with the table's
+        # keys (composed first, it rebuilt itself as the focus came: a layout and all its
+        # keys drawn again, 40-60 ms, as the rows began to load)
+        self.set_focus(self.pane.table)
+        self.mount(QuietFooter())
         self.set_interval(REFRESH, self._refresh)
         self._refresh()
 
