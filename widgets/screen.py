@@ -11,7 +11,7 @@ where each widget was styled: styling them all again there was a fifth of that t
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from textual import events
 from textual.screen import ModalScreen, Screen
@@ -24,27 +24,23 @@ def settle(screen: Screen[Any], event: events.Resize) -> None:
         event.prevent_default()  # Screen's own handler: the layouts above
 
 
-def first_resume(event: events.ScreenResume, resumed_before: bool) -> bool:
-    if not resumed_before:
-        event.refresh_styles = False  # styled as they were mounted, a moment ago
-    return True
+class _Settled:
+    """What both kinds of screen share (Textual finds a handler on any class of the MRO)."""
 
-
-class SettledScreen(Screen[ResultT]):
     _resumed = False
 
     def on_resize(self, event: events.Resize) -> None:
-        settle(self, event)
+        settle(cast("Screen[Any]", self), event)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        self._resumed = first_resume(event, self._resumed)
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False  # styled as they were mounted, a moment ago
 
 
-class SettledModal(ModalScreen[ResultT]):
-    _resumed = False
+class SettledScreen(_Settled, Screen[ResultT]):
+    pass
 
-    def on_resize(self, event: events.Resize) -> None:
-        settle(self, event)
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        self._resumed = first_resume(event, self._resumed)
+class SettledModal(_Settled, ModalScreen[ResultT]):
+    pass
