@@ -30,6 +30,19 @@ CHURN = 100
 
 
 async def viewer(url: str, received: list[int], index: int, stop: asyncio.Event) -> None:
+    """A browser's page on the console; refused at first, it asks again (serve prints its
+    URL as it starts to listen: the first viewers could be a moment early)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return await watch(url, received, index, stop)
+        except aiohttp.ClientConnectorError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def watch(url: str, received: list[int], index: int, stop: asyncio.Event) -> None:
     base, _, query = url.partition("/?")
     token = query.split("=", 1)[1]
     ws_url = base.replace("http://", "ws://") + "/ws?width=160&height=48"
