@@ -57,6 +57,7 @@ class Navigation:
         info = self.session.kube.info
         self.status_bar.context, self.status_bar.server = info.context, info.server
         self.titlebar.update(app.title_text())
-        for pane in self.panes.values():
+        for pane in self.panes.values():  # one a turn: a key waits for one pane, not six
+            await asyncio.sleep(0)
             pane.refresh_rows()
         app.notify(f"switched to context {name}")
