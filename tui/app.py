@@ -33,7 +33,7 @@ from tui.triage import Finding
 from widgets.events import EventsPane
 from widgets.findings import FindingsPane
 from widgets.flux import FluxPane
-from widgets.footer import QuietFooter
+from widgets.footer import focus_then_footer
 from widgets.hostmetrics import HostMetricsPane
 from widgets.nodes import NodesPane
 from widgets.pods import PodsPane
@@ -144,8 +144,7 @@ class IncidentApp(Navigation, App[int]):
         self.status_bar = self.query_one(StatusBar)
         self.banner = self.query_one("#banner", Static)
         self.titlebar = self.query_one("#titlebar", Static)
-        self.screen.set_focus(self.query_one("#pods-table"))  # now, not at the next turn,
-        self.mount(QuietFooter())  # so the footer is composed once, with the table's keys
+        focus_then_footer(self.screen, self.query_one("#pods-table"))
         for pane in self.panes.values():
             pane.refresh_rows()
         self._show_status()

@@ -9,7 +9,7 @@ with what it shows and does nothing when they are the same.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -17,6 +17,7 @@ from textual.widgets._footer import FooterKey
 if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.screen import Screen
+    from textual.widget import Widget
 
 Shown = tuple[tuple[str, str, str, bool, str], ...]
 
@@ -65,3 +66,11 @@ class QuietFooter(Footer):
             return
         if self.shown() != self._shown:
             await self.recompose()
+
+
+def focus_then_footer(screen: Screen[Any], widget: Widget) -> None:
+    """The focus set at once, then the footer mounted: it is composed once, with the keys
+    of what has the focus. Composed before the focus came, it rebuilt itself when it did
+    (a layout and every key drawn again, 40-60 ms as a screen opened)."""
+    screen.set_focus(widget)
+    screen.mount(QuietFooter())

@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from widgets.footer import QuietFooter
+from widgets.footer import focus_then_footer
 from widgets.screen import SettledScreen
 
 
@@ -32,10 +32,9 @@ class DescribeScreen(SettledScreen[None]):
         yield Static(self.title_text, id="describe-title", markup=False)
         with VerticalScroll():
             yield Static("\n".join(self.lines), id="describe-body", markup=False)
-        yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        focus_then_footer(self, self.query_one(VerticalScroll))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from tui.store.units import fmt_bytes
-from widgets.footer import QuietFooter
+from widgets.footer import focus_then_footer
 from widgets.screen import SettledScreen
 
 COLUMNS = ("LOCAL", "TARGET", "POD NOW", "IN", "OUT", "CONN", "STATE")
@@ -36,12 +36,11 @@ class ForwardsScreen(SettledScreen[None]):
         table.add_columns(*COLUMNS)
         yield table
         yield Static(" pod.port-forward or service.port-forward (palette) opens one", id="pf-hint")
-        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.fill()
         self.set_interval(1.0, self.fill)
-        self.query_one(DataTable).focus()
+        focus_then_footer(self, self.query_one(DataTable))
 
     def fill(self) -> None:
         table = self.query_one("#pf-table", DataTable)

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from tui.store import Store
 from tui.store.resources import Row
-from widgets.footer import QuietFooter
+from widgets.footer import focus_then_footer
 from widgets.resources import ResourcePane
 from widgets.screen import SettledScreen
 from widgets.table import VirtualTable
@@ -64,11 +64,7 @@ class ResourceScreen(SettledScreen[None]):
         yield self.pane
 
     def on_mount(self) -> None:
-        # the footer after the focus, as the dashboard's: composed once with the table's
-        # keys (composed first, it rebuilt itself as the focus came: a layout and all its
-        # keys drawn again, 40-60 ms, as the rows began to load)
-        self.set_focus(self.pane.table)
-        self.mount(QuietFooter())
+        focus_then_footer(self, self.pane.table)
         self.set_interval(REFRESH, self._refresh)
         self._refresh()
 

@@ -19,7 +19,7 @@ from textual.widgets import Input, Static
 
 from tui.config import state_dir
 from tui.sources.logs import LineBuffer
-from widgets.footer import QuietFooter
+from widgets.footer import focus_then_footer
 from widgets.logview import LogView
 from widgets.screen import SettledScreen
 
@@ -77,14 +77,13 @@ class TailScreen(SettledScreen[None]):
             placeholder="filter: matching lines only, matches highlighted; Esc clears",
             id="tail-filter",
         )
-        yield QuietFooter()
 
     @property
     def log_view(self) -> LogView:
         return self.query_one(LogView)
 
     def on_mount(self) -> None:
-        self.log_view.focus()
+        focus_then_footer(self, self.log_view)
         self._start(self.producer)
         self.set_interval(DRAIN_INTERVAL, self.drain, name="tail-drain")
         self._status()
