@@ -11,6 +11,7 @@ from tests.conftest import until
 from tests.test_app import SIZE, lines
 from widgets.logview import LogView
 from widgets.screen import SettledScreen
+from widgets.scrolling import InputBox
 from widgets.table import Column, VirtualTable
 
 NAME = Column("name", "NAME", 30)
@@ -24,6 +25,14 @@ class OneTable(App[None]):
 class OneLog(App[None]):
     def compose(self) -> ComposeResult:
         yield LogView()
+
+
+class OneBox(App[None]):
+    CSS = "InputBox { dock: bottom; width: 30; height: 1; border: none; padding: 0 1; }"
+
+    def compose(self) -> ComposeResult:
+        yield VirtualTable[str]([NAME], render=lambda r: ((r,), ""), key=lambda r: r)
+        yield InputBox()
 
 
 def rows(n: int) -> list[str]:
@@ -120,3 +129,27 @@ async def test_a_pushed_screen_is_not_laid_out_again_for_its_size_and_a_real_res
         app.pop_screen()
         below = dashboard.query_one(VirtualTable)
         await until(pilot, lambda: below.size.width == 120, what="the dashboard resized")
+
+
+async def test_typing_in_a_filter_box_lays_out_nothing_and_shows_what_was_typed() -> None:
+    """Textual's Input laid out the whole screen at each key typed (the pods pane's
+    filter: 116 layouts for 120 keys). Past its width, the box still shows the end of
+    the text, where the cursor is."""
+    app = OneBox()
+    async with app.run_test(size=SIZE) as pilot:
+        box = app.query_one(InputBox)
+        box.focus()
+        await until(pilot, lambda: box.has_focus and not box._layout_required)
+        laid_out = box._layout_updates
+        await pilot.press(*"svc")
+        await until(pilot, lambda: lines(box)[0].strip() == "svc", what="svc in the box")
+        assert box._layout_updates == laid_out
+        await pilot.press(*"-frontend-with-a-very-long-name")
+        want = "svc-frontend-with-a-very-long-name"
+        await until(pilot, lambda: box.value == want)
+        await pilot.pause()
+        assert lines(box)[0].strip() == want[-(box.content_size.width - 1) :]
+        assert box._layout_updates == laid_out
+        await pilot.press("backspace", "backspace")
+        await until(pilot, lambda: lines(box)[0].strip().endswith("long-na"))
+        assert box._layout_updates == laid_out

@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 from tui.store import Pod, State, Store
 from tui.store.units import age, fmt_bytes, fmt_cpu, human_duration
 from widgets.pane import Pane, state_text
+from widgets.scrolling import InputBox
 from widgets.table import Cells, Column, VirtualTable
 
 SORTS: dict[str, tuple[str, Callable[[Pod, Store], Any], bool]] = {
@@ -148,7 +149,7 @@ class PodsPane(Pane):
             id="pods-table",
         )
         self.detail = Static("", id="pods-detail", classes="detail", markup=False)
-        self.filter_box = Input(
+        self.filter_box = InputBox(
             placeholder="filter pods: words match namespace/name, status, node; Esc clears",
             id="pods-filter",
         )

@@ -15,6 +15,7 @@ from tui.store import State, Store
 from tui.store.pods import FAILING, NOT_READY
 from tui.store.resources import Row
 from widgets.pane import Pane, state_text
+from widgets.scrolling import InputBox
 from widgets.table import Cells, Column, VirtualTable
 
 SAMPLE = 500  # rows looked at to size the columns
@@ -158,7 +159,7 @@ class ResourcePane(Pane):
             id="resources-table",
         )
         self.detail = Static("", classes="detail", markup=False)
-        self.filter_box = Input(placeholder="filter: words in namespace/name and cells")
+        self.filter_box = InputBox(placeholder="filter: words in namespace/name and cells")
 
     def compose(self) -> ComposeResult:
         yield self.table

@@ -13,6 +13,7 @@ from __future__ import annotations
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
+from textual.widgets import Input
 
 
 def _stays(overflow: str, shown: bool, new: int, old: int, room: int) -> bool:
@@ -36,8 +37,14 @@ def set_virtual_size(view: ScrollView, size: Size, *, follow: bool = False) -> N
         view.is_mounted
         and rows > 0
         and cols > 0
-        and _stays(styles.overflow_y, v_shown, size.height, old.height, rows)
-        and _stays(styles.overflow_x, h_shown, size.width, old.width, cols)
+        and (
+            styles.scrollbar_size_vertical == 0  # one of no width takes no room
+            or _stays(styles.overflow_y, v_shown, size.height, old.height, rows)
+        )
+        and (
+            styles.scrollbar_size_horizontal == 0  # an Input's (its text scrolls)
+            or _stays(styles.overflow_x, h_shown, size.width, old.width, cols)
+        )
     ):
         view.virtual_size = size  # a layout: a scrollbar may come or go
         return
@@ -53,3 +60,14 @@ def set_virtual_size(view: ScrollView, size: Size, *, follow: bool = False) -> N
     if view.scroll_x > view.max_scroll_x:
         view.scroll_target_x = view.scroll_x = view.max_scroll_x
     view.refresh()
+
+
+class InputBox(Input):
+    """An Input whose typing lays out nothing but itself: Textual's sets the box's virtual
+    size at each change of its value, a layout of the whole screen per key typed in a
+    filter (116 of 120 keys over the pods pane of 10,000 under churn)."""
+
+    def _watch_value(self, value: str) -> None:
+        # the size first, without a layout: Input's own watcher then finds it unchanged
+        set_virtual_size(self, Size(self.content_width, 1))
+        super()._watch_value(value)

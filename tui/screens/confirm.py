@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 from actions.base import Outcome, Plan
 from actions.gitops import Way
 from widgets.screen import SettledModal
+from widgets.scrolling import InputBox
 
 
 def spaced(text: str) -> str:
@@ -144,7 +145,7 @@ class ConfirmScreen(SettledModal[bool]):
                 )
             if p.dangerous and not self.blocked:
                 yield Static(f"Type {p.confirm_word} to confirm", id="say", markup=False)
-                yield Input(placeholder=p.confirm_word, id="typed")
+                yield InputBox(placeholder=p.confirm_word, id="typed")
             keys = (
                 "Esc cancels"
                 if self.blocked

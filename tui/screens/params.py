@@ -11,6 +11,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
 from widgets.screen import SettledModal
+from widgets.scrolling import InputBox
 
 
 class ParamsScreen(SettledModal[dict[str, str] | None]):
@@ -49,7 +50,7 @@ class ParamsScreen(SettledModal[dict[str, str] | None]):
             for name in self.names:
                 with Horizontal(classes="row"):
                     yield Label(name, markup=False)
-                    yield Input(
+                    yield InputBox(
                         str(self.defaults.get(name, "")),
                         id=f"p-{name.replace('.', '-')}",
                         suggester=SuggestFromList(self.choices) if self.choices else None,

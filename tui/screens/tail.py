@@ -22,6 +22,7 @@ from tui.sources.logs import LineBuffer
 from widgets.footer import focus_then_footer
 from widgets.logview import LogView
 from widgets.screen import SettledScreen
+from widgets.scrolling import InputBox
 
 Producer = Callable[[LineBuffer, threading.Event], None]
 DRAIN_INTERVAL = 0.05
@@ -73,7 +74,7 @@ class TailScreen(SettledScreen[None]):
         yield Static(self.title_text, id="tail-title", markup=False)
         yield LogView(max_lines=self.max_lines, id="tail-log")
         yield Static("", id="tail-status", markup=False)
-        yield Input(
+        yield InputBox(
             placeholder="filter: matching lines only, matches highlighted; Esc clears",
             id="tail-filter",
         )
