@@ -152,8 +152,8 @@ def test_deployment_of_pod_through_replicaset_naming() -> None:
 
 
 def test_the_pods_pane_order_holds_through_a_list_and_a_change() -> None:
-    """A list arrives sorted (trouble first) and the pane then passes over it unsorted;
-    a change that moves a pod ends that, and the pane sorts again."""
+    """A list arrives sorted (trouble first) and the pane passes over it unsorted; a
+    change that moves a pod moves it to its place."""
     from widgets.pods import select_pods
 
     names = ["d", "a", "c", "b"]
@@ -233,3 +233,49 @@ def test_an_event_seen_once_holds_one_time_for_its_three() -> None:
     seen = parse_event(again)
     assert seen.first_seen is seen.created
     assert seen.last_seen == parse_time(again["lastTimestamp"]) != seen.created
+
+
+def test_the_pods_order_and_unhealthy_count_follow_every_change() -> None:
+    """Kept as pods change (not sorted again at each key typed in the filter): after
+    changes that move pods, namesakes, deletions and a relist, the order is the sort's
+    and the count the pods'."""
+    import random
+
+    from tui.store.pods import Pod
+    from widgets.pods import select_pods
+
+    rnd = random.Random(7)
+    names = [(f"ns-{rnd.randrange(4)}", f"p-{i:03d}") for i in range(60)]
+
+    def parsed(ns: str, name: str, bad: bool, uid: str = "") -> Pod:
+        obj = fx.pod(name, ns, waiting="CrashLoopBackOff" if bad else None)
+        if uid:
+            obj["metadata"]["uid"] = uid
+        return parse_pod(obj)
+
+    s = Store()
+    s.apply([Replace("pods", tuple(parsed(ns, n, rnd.random() < 0.3) for ns, n in names))])
+
+    def check() -> None:
+        want, got = sorted(s.pods.values(), key=lambda p: p.order), select_pods(s)
+        assert [p.order for p in got] == [p.order for p in want]  # namesakes: either first
+        assert {p.uid for p in got} == set(s.pods)
+        assert s.pod_counts() == (len(want), sum(1 for p in want if p.attention))
+
+    check()
+    for step in range(400):
+        ns, name = rnd.choice(names)
+        roll = rnd.random()
+        if roll < 0.1:
+            s.apply([Delete("pods", f"uid-{ns}-{name}")])
+        elif roll < 0.15:  # a namesake with another uid, before the old one goes
+            s.apply([Upsert("pods", parsed(ns, name, True, uid=f"again-{step}"))])
+        else:
+            s.apply([Upsert("pods", parsed(ns, name, rnd.random() < 0.5))])
+        check()
+    assert [p.name for p in select_pods(s, reverse=True)] == [
+        p.name for p in reversed(select_pods(s))
+    ]
+    s.apply([Replace("pods", tuple(parsed(ns, n, False) for ns, n in names[:10]))])
+    check()
+    assert s.pod_counts() == (10, 0)

@@ -53,7 +53,9 @@ def select_pods(
 ) -> list[Pod]:
     """The rows of the pods pane, in order."""
     terms = text.lower().split()
-    pods: list[Pod] = list(store.pods.values())
+    default = sort == "attention" or sort not in SORTS
+    # in the default order, kept so as pods change: a pass, not a sort (15 ms at 50k)
+    pods = list(store.pod_order.sorted(store.pods) if default else store.pods.values())
     if unhealthy_only:
         pods = [p for p in pods if p.attention]
     if len(terms) == 1:
@@ -61,10 +63,8 @@ def select_pods(
         pods = [p for p in pods if term in p.haystack]
     elif terms:
         pods = [p for p in pods if matches(p, terms)]
-    if sort == "attention" or sort not in SORTS:
-        if "pods" not in store.in_order:  # as listed, in order: no sort (15 ms at 50k)
-            pods.sort(key=attrgetter("order"), reverse=reverse)  # precomputed: C-speed
-        elif reverse:
+    if default:
+        if reverse:
             pods.reverse()
         return pods
     _, key, default_reverse = SORTS[sort]

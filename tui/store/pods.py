@@ -3,7 +3,9 @@ change, how much each needs the operator's attention, and the containers' states
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
+from operator import attrgetter
 from sys import intern
 
 from tui.store.meta import JSON, Object, _d, _i, _l, _owner, _s, _shared, parse_meta
@@ -258,3 +260,49 @@ def parse_pod(obj: JSON) -> Pod:
         haystack=f"{m.namespace}/{m.name} {status_text} {node} {last_term}".lower(),
         order=(-attention, m.namespace, m.name),
     )
+
+
+_ORDER = attrgetter("order")
+
+
+class PodOrder:
+    """The pods in the pane's default order (trouble first, then namespace/name), and how
+    many need attention, both kept as each pod changes. Under churn a change that moved a
+    pod ended the list's order, and every key typed in the pods filter sorted 10,000 pods
+    again and counted the unhealthy ones (about 2 ms of each key's 9)."""
+
+    def __init__(self) -> None:
+        self._pods: list[Pod] | None = []  # None: sorted again at the next read
+        self.unhealthy = 0
+
+    def replace(self, pods: dict[str, Pod], troubled: dict[str, Pod]) -> None:
+        """A whole list, indexed in order where it was read (`lists.index`), and its
+        troubled pods (the unhealthy ones are among them)."""
+        self._pods = list(pods.values())
+        self.unhealthy = sum(1 for p in troubled.values() if p.attention)
+
+    def change(self, was: Pod | None, new: Pod | None) -> None:
+        """`was` replaced by `new` (None: it came; None: it went)."""
+        self.unhealthy += bool(new and new.attention) - bool(was and was.attention)
+        pods = self._pods
+        if pods is None:
+            return
+        if was is not None:
+            i = bisect_left(pods, was.order, key=_ORDER)
+            while i < len(pods) and pods[i] is not was and pods[i].order == was.order:
+                i += 1  # a namesake (one pod gone, the next come): look on
+            if i == len(pods) or pods[i] is not was:
+                self._pods = None  # not where it should be: sort at the next read
+                return
+            if new is not None and new.order == was.order:
+                pods[i] = new
+                return
+            del pods[i]
+        if new is not None:
+            insort(pods, new, key=_ORDER)
+
+    def sorted(self, pods: dict[str, Pod]) -> list[Pod]:
+        """The pods in order (the caller's to read, not to change)."""
+        if self._pods is None or len(self._pods) != len(pods):
+            self._pods = sorted(pods.values(), key=_ORDER)
+        return self._pods

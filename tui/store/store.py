@@ -15,9 +15,9 @@ from typing import Any
 from tui.store.alerts import Alert, AlertsUpdate, HealthCheck, HealthUpdate
 from tui.store.fleet import Fleet, NodeMetrics, apply_node_metrics
 from tui.store.host import HostUpdate, HostView
-from tui.store.lists import bury, index, ordered
+from tui.store.lists import bury, index
 from tui.store.models import Deployment, Event, Node, ReplicaSet
-from tui.store.pods import Pod
+from tui.store.pods import Pod, PodOrder
 from tui.store.status import KindStatus, State
 
 KINDS = ("pods", "nodes", "events", "deployments", "replicasets", "services", "endpoints")
@@ -179,9 +179,7 @@ class Store:
         # the pods the pod rules look at (a restart, a last termination, not healthy),
         # kept as each pod changes: the rules read these few, not every pod each second
         self.troubled: dict[str, Pod] = {}
-        # the kinds whose dict is in their order (a list arrives sorted; a change that
-        # moves an object ends it): the pods pane then passes over them, no sort
-        self.in_order: set[str] = set()
+        self.pod_order = PodOrder()  # the pods pane's default order, kept as pods change
         self.api_server: ApiServer | None = None
 
     def clear(self) -> None:
@@ -227,29 +225,25 @@ class Store:
         for ch in changes:
             if isinstance(ch, Upsert):
                 objs = self.objects.setdefault(ch.kind, {})
-                if ch.kind in self.in_order:
-                    was = objs.get(ch.obj.uid)
-                    if was is None or was.order != ch.obj.order:
-                        self.in_order.discard(ch.kind)
+                was = objs.get(ch.obj.uid)
                 objs[ch.obj.uid] = ch.obj
                 touched.add(ch.kind)
                 if ch.kind == "pods":
                     self._note(ch.obj)
+                    self.pod_order.change(was, ch.obj)
             elif isinstance(ch, Delete):
-                if self.objects.setdefault(ch.kind, {}).pop(ch.uid, None) is not None:
+                if (gone := self.objects.setdefault(ch.kind, {}).pop(ch.uid, None)) is not None:
                     touched.add(ch.kind)
                 if ch.kind == "pods":
                     self.troubled.pop(ch.uid, None)
+                    self.pod_order.change(gone, None)
             elif isinstance(ch, Replace):
                 bury(self.objects.get(ch.kind, {}))
                 self.objects[ch.kind] = ch.by_uid
                 touched.add(ch.kind)
-                if ordered(ch.objs):
-                    self.in_order.add(ch.kind)  # index() sorted them
-                else:
-                    self.in_order.discard(ch.kind)
                 if ch.kind == "pods":
                     self.troubled = dict(ch.troubled)
+                    self.pod_order.replace(ch.by_uid, self.troubled)
             elif isinstance(ch, StatusChange):
                 new = _since_kept(self.status.get(ch.kind), ch.status)
                 if self.status.get(ch.kind) != new:
@@ -386,8 +380,7 @@ class Store:
         return None
 
     def pod_counts(self) -> tuple[int, int]:
-        pods = self.pods.values()
-        return len(self.pods), sum(1 for p in pods if p.attention)
+        return len(self.pods), self.pod_order.unhealthy
 
 
 def troubled_pod(pod: Any) -> bool:
