@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 
 from tests.conftest import until
 from tests.test_app import SIZE, lines
@@ -153,3 +154,66 @@ async def test_typing_in_a_filter_box_lays_out_nothing_and_shows_what_was_typed(
         await pilot.press("backspace", "backspace")
         await until(pilot, lambda: lines(box)[0].strip().endswith("long-na"))
         assert box._layout_updates == laid_out
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountedTable(VirtualTable[str]):
+    """The lines the screen asks it to draw."""
+
+    asked: list[int]
+
+    def render_line(self, y: int) -> Strip:
+        self.asked.append(y)
+        return super().render_line(y)
+
+
+class Counted(App[None]):
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        table = CountedTable([NAME], render=lambda r: ((r,), ""), key=lambda r: r, clock=self.clock)
+        table.asked = []
+        yield table
+
+
+async def test_rows_set_again_redraw_only_the_lines_that_changed_until_the_next_second() -> None:
+    """Under churn the pods pane sets its rows 10-20 times a second, mostly the same:
+    only a line whose row changed is drawn again (all of them were), and the screen
+    shows the new rows. The first set of the next second draws every line, for the
+    cells that tell time."""
+    clock = Clock()
+    app = Counted(clock)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(CountedTable)
+        first = rows(200)
+        table.set_rows(first)
+        await until(pilot, lambda: 1 in table.asked, what="the rows drawn")
+        await pilot.pause()
+        page = table.scrollable_content_region.height - 1
+        table.asked.clear()
+
+        second = list(first)
+        second[3] = "pod-0003-changed"
+        table.set_rows(second)
+        await until(pilot, lambda: table.asked, what="a line drawn")
+        await pilot.pause()
+        assert table.asked == [4]  # the header is line 0
+        assert [ln.strip() for ln in lines(table)][1:6] == [*first[:3], second[3], first[4]]
+
+        table.asked.clear()
+        table.set_rows(list(second))  # the same rows in another list: nothing to draw
+        await pilot.pause()
+        assert table.asked == []
+
+        clock.now += 1
+        table.set_rows(list(second))
+        await until(pilot, lambda: len(set(table.asked)) == page + 1, what="every line")

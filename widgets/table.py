@@ -116,8 +116,12 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self._clock = clock
+        self._full_second = -1  # when every line was last repainted (see _repaint)
+        self._header: tuple[str | None, bool] = (None, False)
         self._columns = list(columns)
         self._render_row = render
         self._key = key
@@ -165,6 +169,7 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
 
     def set_rows(self, items: Sequence[T]) -> None:
         """Replace the rows; the cursor stays on the same key where that row still is."""
+        before = (self._items, int(self.scroll_y), self.cursor)
         self._items = items
         self._keys = None
         key = self.cursor_key
@@ -182,9 +187,31 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
         self.cursor_key = new_key
         self._update_virtual_size()
         self._scroll_cursor_visible()
-        self.refresh()
+        self._repaint(*before)
         if changed:
             self.post_message(self.Highlighted(self, new_key))
+
+    def _repaint(self, old: Sequence[T], old_top: int, old_cursor: int) -> None:
+        """Only the lines whose row changed, where the page did not move: under churn the
+        pods pane's rows were set 10-20 times a second and each time all its lines were
+        drawn again, for one or none that changed. Every line is drawn at the first set
+        of each second, as the cells that tell time (ages) need."""
+        second, header = int(self._clock()), (self.sort_column, self.sort_reverse)
+        top, rows, new = int(self.scroll_y), self.scrollable_content_region.height - 1, self._items
+        if (
+            second != self._full_second
+            or header != self._header
+            or (top, self.cursor) != (old_top, old_cursor)
+            or not (old and new and rows > 0)
+        ):
+            self._full_second, self._header = second, header
+            self.refresh()
+            return
+        width = self.size.width
+        for y in range(rows):
+            i = top + y
+            if (old[i] if i < len(old) else None) is not (new[i] if i < len(new) else None):
+                self.refresh(Region(0, y + 1, width, 1))
 
     def index_of(self, key: str) -> int | None:
         if self._keys is None:
@@ -324,7 +351,7 @@ class VirtualTable(ScrollView, Generic[T], can_focus=True):
         if index >= len(self._items):
             return Strip.blank(width, base)
         item = self._items[index]
-        is_cursor, focus, second = index == self.cursor, self.has_focus, int(time.time())
+        is_cursor, focus, second = index == self.cursor, self.has_focus, int(self._clock())
         cached = self._lines.get(y)
         if (
             cached is not None
