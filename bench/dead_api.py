@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from bench.pods_load import FreezeMeter, key_to_paint, pct, watch_paints
+from bench.keys import FreezeMeter, key_to_paint, pct, watch_paints
 
 GOAL_MS = 20.0
 KEYS = 40
@@ -88,7 +88,7 @@ async def keys_during(app: Any, table: Any, seconds: float) -> list[float]:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end or len(out) < 5:
         before = pods.unhealthy_only
-        out.append(await key_to_paint(app, table, "u", lambda b=before: pods.unhealthy_only != b))
+        out.append(await key_to_paint(app, "u", lambda b=before: pods.unhealthy_only != b))
         await asyncio.sleep(0.05)
         if len(out) >= KEYS:
             break

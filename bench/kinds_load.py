@@ -19,17 +19,8 @@ from typing import Any
 
 import psutil
 
-from bench.pods_load import (
-    CHURN,
-    KEYS,
-    PODS,
-    BenchServer,
-    FreezeMeter,
-    cursor_keys,
-    pct,
-    verdict,
-    watch_paints,
-)
+from bench.keys import FreezeMeter, cursor_keys, pct, watch_paints
+from bench.pods_load import CHURN, KEYS, PODS, BenchServer, verdict
 
 
 class SplitMeter(FreezeMeter):

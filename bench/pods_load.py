@@ -25,6 +25,7 @@ from typing import Any
 import psutil
 
 import tui  # noqa: F401  first: it sets the console's frame rate before Textual is imported
+from bench.keys import Frames, FreezeMeter, cursor_keys, key_to_paint, pct, watch_paints
 
 PODS = int(os.environ.get("BENCH_PODS", "10000"))
 CHURN = float(os.environ.get("BENCH_CHURN", "100"))
@@ -67,62 +68,6 @@ class BenchServer:
         self.proc.wait(10)
 
 
-class FreezeMeter:
-    """The event loop's worst lateness: how long the UI could not react."""
-
-    def __init__(self) -> None:
-        self.worst, self.running = 0.0, True
-
-    async def run(self) -> None:
-        tick = 0.005
-        while self.running:
-            t = time.perf_counter()
-            await asyncio.sleep(tick)
-            self.worst = max(self.worst, time.perf_counter() - t - tick)
-
-
-def watch_paints(table: Any) -> None:
-    """Stamp the time of every line the table paints."""
-    original = table.render_line
-
-    def render_line(y: int) -> Any:
-        table.last_paint = time.perf_counter()
-        return original(y)
-
-    table.last_paint = 0.0
-    table.render_line = render_line
-
-
-async def key_to_paint(app: Any, table: Any, key: str, changed: Any) -> float:
-    """From a key arriving (as the terminal driver delivers it) to the table repainted with
-    its effect. Pilot.press is not used: it waits for the whole process to go idle."""
-    from textual import events
-
-    t = time.perf_counter()
-    event = events.Key(key, key if len(key) == 1 else None)
-    event.set_sender(app)
-    app._driver.send_message(event)
-    while not (changed() and table.last_paint > t):
-        await asyncio.sleep(0.0005)
-        if time.perf_counter() - t > 10:
-            raise SystemExit(f"key {key!r} had no visible effect within 10 s")
-    return time.perf_counter() - t
-
-
-async def cursor_keys(app: Any, table: Any, n: int) -> list[float]:
-    """n cursor moves (20 down, 20 up, ...), each from its key to the table repainted."""
-    keys = []
-    for i in range(n):
-        key = "down" if (i // 20) % 2 == 0 else "up"
-        before = table.cursor
-        keys.append(await key_to_paint(app, table, key, lambda b=before: table.cursor != b))
-    return keys
-
-
-def pct(values: list[float], p: float) -> float:
-    return sorted(values)[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
-
-
 async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, Any]:
     from widgets.table import VirtualTable
 
@@ -138,15 +83,13 @@ async def measure_console(kubeconfig: Path, server: BenchServer) -> dict[str, An
         cursor: list[float] = []
         typing: list[float] = []
         cursor += await cursor_keys(app, table, KEYS)
-        await key_to_paint(app, table, "slash", lambda: True)
+        await key_to_paint(app, "slash", lambda: True)
         text = ""
         for _ in range(KEYS // 4):
             for key in ("s", "v", "c", "backspace", "backspace", "backspace"):
                 text = text[:-1] if key == "backspace" else text + key
-                typing.append(
-                    await key_to_paint(app, table, key, lambda t=text: pods.filter_text == t)
-                )
-        await key_to_paint(app, table, "escape", lambda: pods.filter_text == "")
+                typing.append(await key_to_paint(app, key, lambda t=text: pods.filter_text == t))
+        await key_to_paint(app, "escape", lambda: pods.filter_text == "")
         out["slow"] = await slow_api_keys(app, table, server)
         reply = server.send("quiet")
         out["changes"] = int(reply.rsplit("=", 1)[1])
@@ -205,18 +148,20 @@ async def measure_load(app: Any, pilot: Any, pods: int, t0: float, out: dict[str
 
     def check(_touched: set[str]) -> None:
         if not held.is_set() and table.row_count >= pods:
-            out["held_at"] = time.perf_counter()
             held.set()
+
+    Frames.watch()
+    Frames.probe, Frames.shown_at = lambda: table.row_count >= pods, 0.0
 
     app.after_flush.append(check)  # not polled: Pilot.pause forced a frame at each poll
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(held.wait(), 300)
     if not held.is_set():
         raise SystemExit(f"only {table.row_count} rows after 300 s")
-    while table.last_paint <= out["held_at"]:  # its frame: a few ms
+    while Frames.shown_at == 0.0:  # its frame (the rows on top may be drawn already)
         await asyncio.sleep(0.001)
     app.after_flush.remove(check)
-    out["listed_s"] = table.last_paint - t0  # the rows on screen
+    out["listed_s"] = Frames.shown_at - t0  # the rows on screen
     await asyncio.sleep(0.5)
     meter.running = False
     await freeze_task
@@ -260,7 +205,7 @@ async def measure_log_tail(app: Any, pilot: Any, server: BenchServer, table: Any
     start = time.perf_counter()
     while time.perf_counter() - start < LOG_SECONDS:
         before = view.timestamps
-        keys.append(await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b))
+        keys.append(await key_to_paint(app, "t", lambda b=before: view.timestamps != b))
         await asyncio.sleep(0.2)
     reply = server.send("quiet")
     sent = int(reply.split("log_lines=")[1].split()[0])

@@ -23,7 +23,8 @@ from typing import Any
 
 import psutil
 
-from bench.pods_load import PODS, BenchServer, key_to_paint, pct, watch_paints
+from bench.keys import key_to_paint, pct
+from bench.pods_load import PODS, BenchServer
 from tests.sshd import Sshd
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "1800"))
@@ -115,7 +116,6 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
         while not (isinstance(app.screen, TailScreen) and app.screen.query(LogView)):
             await pilot.pause(0.05)
         view = app.screen.query_one(LogView)
-        watch_paints(view)
         start = time.perf_counter()
         next_kill, next_rss = start + KILL_EVERY, start
         baseline: float | None = None
@@ -134,14 +134,14 @@ async def soak(kubeconfig: Path, server: BenchServer, hosts: list[Any]) -> dict[
                 down = time.perf_counter()
                 while time.perf_counter() - down < DOWN_FOR:  # keys go on while it is down
                     before = view.timestamps
-                    lat = await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b)
+                    lat = await key_to_paint(app, "t", lambda b=before: view.timestamps != b)
                     out["keys"].append((time.perf_counter(), lat))
                     await asyncio.sleep(0.3)
                 server.send("up")
                 out["kills"].append((down, time.perf_counter()))
                 continue
             before = view.timestamps
-            lat = await key_to_paint(app, view, "t", lambda b=before: view.timestamps != b)
+            lat = await key_to_paint(app, "t", lambda b=before: view.timestamps != b)
             out["keys"].append((time.perf_counter(), lat))
             await asyncio.sleep(0.5)
         reply = server.send("quiet")

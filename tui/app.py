@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Horizontal
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from actions import registry
@@ -37,6 +37,7 @@ from widgets.footer import focus_then_footer
 from widgets.hostmetrics import HostMetricsPane
 from widgets.nodes import NodesPane
 from widgets.pods import PodsPane
+from widgets.screen import SettledScreen
 from widgets.status import StatusBar, banner_text, title_text
 from widgets.table import VirtualTable
 
@@ -118,6 +119,9 @@ class IncidentApp(Navigation, App[int]):
         return title_text(info, s.connected, self.settings.read_only, self.note, list(s.watched))
 
     # -- layout ----------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        return SettledScreen(id="_default")  # laid out once at its size (widgets/screen.py)
+
     def compose(self) -> ComposeResult:
         info = self.session.kube.info
         yield Static(self.title_text(), id="titlebar", markup=False)
