@@ -217,3 +217,24 @@ async def test_rows_set_again_redraw_only_the_lines_that_changed_until_the_next_
         clock.now += 1
         table.set_rows(list(second))
         await until(pilot, lambda: len(set(table.asked)) == page + 1, what="every line")
+
+
+class Narrowing(App[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def get_default_screen(self) -> Pushed:
+        return Pushed(id="_default")
+
+
+async def test_a_settled_screen_has_its_sizes_classes_though_its_resize_is_let_go() -> None:
+    """The Resize a settled screen lets go also set the size's classes (the dashboard's
+    -narrow shows one pane at a time): the dashboard and a screen pushed over it have
+    them, and a real resize changes them."""
+    app = Narrowing()
+    async with app.run_test(size=(60, 20)) as pilot:
+        pushed = Pushed()
+        await until(pilot, lambda: app.screen.has_class("-narrow"), what="-narrow, dashboard")
+        await app.push_screen(pushed)
+        await until(pilot, lambda: pushed.has_class("-narrow"), what="-narrow, pushed")
+        await pilot.resize_terminal(120, 40)
+        await until(pilot, lambda: pushed.has_class("-wide") and not pushed.has_class("-narrow"))

@@ -22,6 +22,31 @@ ResultT = TypeVar("ResultT")
 def settle(screen: Screen[Any], event: events.Resize) -> None:
     if event.size == screen._compositor.size:
         event.prevent_default()  # Screen's own handler: the layouts above
+        breakpoints(screen, event.size.width, event.size.height)  # and what it also does
+
+
+def breakpoints(screen: Screen[Any], width: int, height: int) -> None:
+    """The size's classes (the app's -narrow, -short...), as Screen's handler sets them: a
+    screen first laid out without a Resize has them only from here."""
+    app = screen.app
+    across = (
+        app.HORIZONTAL_BREAKPOINTS
+        if screen.HORIZONTAL_BREAKPOINTS is None
+        else screen.HORIZONTAL_BREAKPOINTS
+    ) or []
+    down = (
+        app.VERTICAL_BREAKPOINTS
+        if screen.VERTICAL_BREAKPOINTS is None
+        else screen.VERTICAL_BREAKPOINTS
+    ) or []
+    if across or down:
+        classes = {name: False for _, name in (*across, *down)}
+        for name in (
+            *screen._get_breakpoint_classes(width, across),
+            *screen._get_breakpoint_classes(height, down),
+        ):
+            classes[name] = True
+        screen.update_classes(classes, animate=False)
 
 
 class _Settled:
