@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -149,6 +150,32 @@ def test_deployment_of_pod_through_replicaset_naming() -> None:
     )
     s.apply([Upsert("deployments", dep), Upsert("pods", p)])
     assert s.deployment_of(p) == dep
+
+
+def test_deployment_of_pod_follows_its_replicaset_as_they_change() -> None:
+    """Looked up by name (the pod rules ask for every troubled pod each second), and the
+    index follows every change of the ReplicaSets and Deployments."""
+    from tui.store import parse_deployment, parse_replicaset
+
+    def dep(name: str) -> Any:
+        meta = {"name": name, "namespace": "default", "uid": f"d-{name}"}
+        return parse_deployment({"metadata": meta, "spec": {}})
+
+    def rs(owner: str) -> Any:
+        meta = {"name": "web-1", "namespace": "default", "uid": "rs-1"}
+        meta["ownerReferences"] = [{"kind": "Deployment", "name": owner, "controller": True}]
+        return parse_replicaset({"metadata": meta, "spec": {}})
+
+    s = Store()
+    p = parse_pod(fx.pod("web-1-abcde", owner=("ReplicaSet", "web-1")))
+    s.apply([Upsert("deployments", dep("web")), Upsert("deployments", dep("site"))])
+    assert s.deployment_of(p) is None  # no ReplicaSet, no template hash
+    s.apply([Upsert("replicasets", rs("web")), Upsert("pods", p)])
+    assert s.deployment_of(p) == s.deployment("default", "web")
+    s.apply([Upsert("replicasets", rs("site"))])
+    assert s.deployment_of(p) == s.deployment("default", "site")
+    s.apply([Delete("deployments", "d-site")])
+    assert s.deployment_of(p) is None and s.deployment("default", "site") is None
 
 
 def test_the_pods_pane_order_holds_through_a_list_and_a_change() -> None:

@@ -116,7 +116,9 @@ def test_past_fifty_a_rules_subjects_fold_into_one_finding_that_counts_them() ->
     assert len(found) == 50
     last = found[-1]
     assert last.title.endswith("(+11 more)") and str(last.subject) == "cluster"
-    assert last.evidence.startswith("11 more subjects, among them ")
+    assert last.evidence.startswith("11 more subjects, among them pod/ns-049/app-049-x, ")
+    assert [f.subject.name for f in found[:49]] == [f"app-{i:03d}-x" for i in range(49)]
+    assert found[0].evidence == "1 pod(s) in CrashLoopBackOff (app-000-x), 9 restarts"
     assert last.actions == ()  # nothing to run on "11 pods": the others are named
     assert len({f.key for f in found}) == 50
 

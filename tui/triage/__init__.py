@@ -12,10 +12,20 @@ Each finding names the actions that answer it, by their registry ids.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from tui.store import Store
 from tui.triage.alerts import alert_rules, health_rules
-from tui.triage.findings import Finding, Severity, Subject, TimelineEntry, Tracker, due, ordered
+from tui.triage.findings import (
+    Finding,
+    Pending,
+    Severity,
+    Subject,
+    TimelineEntry,
+    Tracker,
+    due,
+    ordered,
+)
 from tui.triage.gitops import CRITICAL_AFTER, gitops_rules
 from tui.triage.hosts import api_host, api_rules, cluster_rules, host_rules
 from tui.triage.wide import wide_rules
@@ -58,17 +68,22 @@ def evaluate(
     return out
 
 
-def folded(findings: list[Finding], most: int = MAX_PER_RULE) -> list[Finding]:
+def made(f: Finding | Pending) -> Finding:
+    return f.make() if isinstance(f, Pending) else f
+
+
+def folded(findings: Sequence[Finding | Pending], most: int = MAX_PER_RULE) -> list[Finding]:
     """A rule's findings, at most `most` of them: the worst and oldest first, the rest
     folded into one finding that counts them and names a few. Five thousand crash-looping
     pods are one line to read, not five thousand (and the console's memory and the
-    findings pane stay bounded however large the incident)."""
+    findings pane stay bounded however large the incident). Pending ones are made only
+    if shown or named."""
     if len(findings) <= most:
-        return findings
+        return [made(f) for f in findings]
     ranked = sorted(findings, key=lambda f: (-f.severity, f.since or 0.0, f.key))
-    kept, rest = ranked[: most - 1], ranked[most - 1 :]
-    first = rest[0]
-    names = ", ".join(str(f.subject) for f in rest[:5])
+    kept, rest = [made(f) for f in ranked[: most - 1]], ranked[most - 1 :]
+    named = [made(f) for f in rest[:5]]
+    first, names = named[0], ", ".join(str(f.subject) for f in named)
     folded_one = Finding(
         first.rule,
         f"{first.title} (+{len(rest)} more)",

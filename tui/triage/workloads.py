@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from tui.store import Store
 from tui.store.units import human_duration
-from tui.triage.findings import Finding, Severity, Subject
+from tui.triage.findings import Finding, Pending, Severity, Subject, subject_text
 
 NODE_NOT_READY_FOR = 120.0  # seconds
 CRASHLOOP_RESTARTS = 3  # more than this many
@@ -18,8 +19,12 @@ API_ERROR_RATE = 0.10
 def _pods_by_owner(pods: Iterable[Any], store: Store) -> dict[tuple[str, str, str], list[Any]]:
     """Pods grouped by what an operator acts on: their Deployment, else themselves."""
     groups: dict[tuple[str, str, str], list[Any]] = {}
+    owners: dict[tuple[str, str, str], Any] = {}  # a ReplicaSet's pods share its Deployment
     for pod in pods:
-        dep = store.deployment_of(pod)
+        owner = (pod.namespace, pod.owner_kind, pod.owner_name)
+        dep = (
+            owners[owner] if owner in owners else owners.setdefault(owner, store.deployment_of(pod))
+        )
         key = ("deployment", pod.namespace, dep.name) if dep else ("pod", pod.namespace, pod.name)
         groups.setdefault(key, []).append(pod)
     return groups
@@ -79,74 +84,114 @@ def node_rules(store: Store, now: float) -> list[Finding]:
     return out
 
 
-def pod_rules(store: Store, now: float) -> list[Finding]:
+def pod_rules(store: Store, now: float) -> list[Pending]:
+    """Pending findings: a large incident has thousands of troubled pods, and only the
+    findings shown, or named in the one that folds the rest, are made (triage.folded)."""
     crash, oom, pull = [], [], []
-    for pod in store.troubled.values():  # kept by the store as pods change (incremental)
-        reasons = {c.reason for c in pod.containers}
-        if pod.restarts > CRASHLOOP_RESTARTS and (
-            "CrashLoopBackOff" in reasons or pod.status == "CrashLoopBackOff"
-        ):
+    seen = _SEEN
+    for uid, pod in store.troubled.items():  # kept by the store as pods change
+        hit = seen.get(uid)
+        if hit is not None and hit[0] is pod:
+            which = hit[1]
+        else:  # a pod that changed since the last pass (most have not)
+            which = _which(pod)
+            seen[uid] = (pod, which)
+        if which & CRASH:
             crash.append(pod)
-        if any(c.last_reason == "OOMKilled" or c.reason == "OOMKilled" for c in pod.containers):
+        if which & OOM:
             oom.append(pod)
-        if reasons & {"ImagePullBackOff", "ErrImagePull"} or pod.status in (
-            "ImagePullBackOff",
-            "ErrImagePull",
-        ):
+        if which & PULL:
             pull.append(pod)
+    if len(seen) > 2 * len(store.troubled) + 1000:  # pods gone, or another store's
+        for uid in [u for u in seen if u not in store.troubled]:
+            del seen[uid]
     out = []
     for key, pods in _pods_by_owner(crash, store).items():
-        pods.sort(key=lambda p: -p.restarts)
-        worst = pods[0]
-        last = f", last {worst.last_termination}" if worst.last_termination else ""
-        out.append(
-            Finding(
-                "pod-crashloop",
-                "Pod crash-looping",
-                Severity.CRITICAL,
-                _pod_subject(key, pods),
-                f"{len(pods)} pod(s) in CrashLoopBackOff ({_names(pods)}), "
-                f"{worst.restarts} restarts{last}",
-                ("pod.logs-previous", "deployment.restart", "pod.describe"),
-                "Pods Crash/Restart Loop",
-            )
-        )
+        out.append(_pending("pod-crashloop", Severity.CRITICAL, key, partial(_crash, key, pods)))
     for key, pods in _pods_by_owner(oom, store).items():
-        limits = ""
-        dep = store.deployment(key[1], key[2]) if key[0] == "deployment" else None
-        if dep is not None:
-            limits = ", ".join(
-                f"{name} limit {lim.get('memory', 'none')}" for name, _req, lim in dep.containers
-            )
-        out.append(
-            Finding(
-                "oomkilled",
-                "OOMKilled",
-                Severity.CRITICAL
-                if any(p.restarts > CRASHLOOP_RESTARTS for p in pods)
-                else Severity.WARNING,
-                _pod_subject(key, pods),
-                f"{len(pods)} pod(s) last terminated OOMKilled ({_names(pods)})"
-                + (f"; {limits}" if limits else ""),
-                ("deployment.set-resources", "pod.logs-previous"),
-                "High Memory Usage",
-            )
-        )
+        critical = any(p.restarts > CRASHLOOP_RESTARTS for p in pods)
+        severity = Severity.CRITICAL if critical else Severity.WARNING
+        out.append(_pending("oomkilled", severity, key, partial(_oom, key, pods, store, severity)))
     for key, pods in _pods_by_owner(pull, store).items():
-        msg = next((c.message for p in pods for c in p.containers if c.message), "")
-        out.append(
-            Finding(
-                "image-pull",
-                "Image cannot be pulled",
-                Severity.WARNING,
-                _pod_subject(key, pods),
-                f"{len(pods)} pod(s) in {pods[0].status} ({_names(pods)})"
-                + (f": {msg}" if msg else ""),
-                ("pod.describe",),
-                "Image Automation Issues",
-            )
-        )
+        out.append(_pending("image-pull", Severity.WARNING, key, partial(_pull, key, pods)))
     return out
+
+
+CRASH, OOM, PULL = 1, 2, 4
+# What each troubled pod is, by uid, while it is that same object: the rules run every
+# second and a large incident's pods mostly have not changed since the last pass.
+_SEEN: dict[str, tuple[Any, int]] = {}
+
+
+def _which(pod: Any) -> int:
+    reasons = {c.reason for c in pod.containers}
+    which = 0
+    if pod.restarts > CRASHLOOP_RESTARTS and (
+        "CrashLoopBackOff" in reasons or pod.status == "CrashLoopBackOff"
+    ):
+        which |= CRASH
+    if any(c.last_reason == "OOMKilled" or c.reason == "OOMKilled" for c in pod.containers):
+        which |= OOM
+    if reasons & {"ImagePullBackOff", "ErrImagePull"} or pod.status in (
+        "ImagePullBackOff",
+        "ErrImagePull",
+    ):
+        which |= PULL
+    return which
+
+
+def _pending(
+    rule: str, severity: Severity, key: tuple[str, str, str], make: Callable[[], Finding]
+) -> Pending:
+    kind, ns, name = key
+    return Pending(severity, f"{rule}:{subject_text(kind, name, ns)}", make)
+
+
+def _crash(key: tuple[str, str, str], pods: list[Any]) -> Finding:
+    pods.sort(key=lambda p: -p.restarts)
+    worst = pods[0]
+    last = f", last {worst.last_termination}" if worst.last_termination else ""
+    return Finding(
+        "pod-crashloop",
+        "Pod crash-looping",
+        Severity.CRITICAL,
+        _pod_subject(key, pods),
+        f"{len(pods)} pod(s) in CrashLoopBackOff ({_names(pods)}), {worst.restarts} restarts{last}",
+        ("pod.logs-previous", "deployment.restart", "pod.describe"),
+        "Pods Crash/Restart Loop",
+    )
+
+
+def _oom(key: tuple[str, str, str], pods: list[Any], store: Store, severity: Severity) -> Finding:
+    limits = ""
+    dep = store.deployment(key[1], key[2]) if key[0] == "deployment" else None
+    if dep is not None:
+        limits = ", ".join(
+            f"{name} limit {lim.get('memory', 'none')}" for name, _req, lim in dep.containers
+        )
+    return Finding(
+        "oomkilled",
+        "OOMKilled",
+        severity,
+        _pod_subject(key, pods),
+        f"{len(pods)} pod(s) last terminated OOMKilled ({_names(pods)})"
+        + (f"; {limits}" if limits else ""),
+        ("deployment.set-resources", "pod.logs-previous"),
+        "High Memory Usage",
+    )
+
+
+def _pull(key: tuple[str, str, str], pods: list[Any]) -> Finding:
+    msg = next((c.message for p in pods for c in p.containers if c.message), "")
+    return Finding(
+        "image-pull",
+        "Image cannot be pulled",
+        Severity.WARNING,
+        _pod_subject(key, pods),
+        f"{len(pods)} pod(s) in {pods[0].status} ({_names(pods)})" + (f": {msg}" if msg else ""),
+        ("pod.describe",),
+        "Image Automation Issues",
+    )
 
 
 def deployment_rules(store: Store, now: float) -> list[Finding]:
