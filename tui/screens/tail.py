@@ -59,6 +59,7 @@ class TailScreen(SettledScreen[None]):
     ) -> None:
         super().__init__()
         self.title_text = title
+        self._status_text = ""  # what the status line shows
         self.producer = producer
         self.name_for_save = name_for_save
         self.containers = containers or []
@@ -149,8 +150,11 @@ class TailScreen(SettledScreen[None]):
         parts.append("wrap" if v.wrap else "no wrap")
         parts.append("timestamps" if v.timestamps else "no timestamps")
         parts.append("done" if self.finished else "live")
-        # one line tall whatever it says: a repaint, not a layout of the whole screen
-        self.query_one("#tail-status", Static).update(" · ".join(parts), layout=False)
+        text = " · ".join(parts)
+        if text != self._status_text:  # the view's Changed after a drain's: a frame for naught
+            self._status_text = text
+            # one line tall whatever it says: a repaint, not a layout of the whole screen
+            self.query_one("#tail-status", Static).update(text, layout=False)
 
     def action_close(self) -> None:
         self.stop_event.set()
