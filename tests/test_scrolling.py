@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import App, ComposeResult
+from textual.screen import ModalScreen
 from textual.strip import Strip
+from textual.widgets import Static
 
 from tests.conftest import until
 from tests.test_app import SIZE, lines
 from widgets.logview import LogView
-from widgets.screen import SettledScreen
+from widgets.screen import OpaqueOnTop, SettledScreen
 from widgets.scrolling import InputBox
 from widgets.table import Column, VirtualTable
 
@@ -238,3 +240,49 @@ async def test_a_settled_screen_has_its_sizes_classes_though_its_resize_is_let_g
         await until(pilot, lambda: pushed.has_class("-narrow"), what="-narrow, pushed")
         await pilot.resize_terminal(120, 40)
         await until(pilot, lambda: pushed.has_class("-wide") and not pushed.has_class("-narrow"))
+
+
+class Stacked(OpaqueOnTop, App[None]):
+    def compose(self) -> ComposeResult:
+        yield VirtualTable[str]([NAME], render=lambda r: ((r,), ""), key=lambda r: r)
+
+
+class CountedScreen(SettledScreen[None]):
+    def compose(self) -> ComposeResult:
+        table = CountedTable([NAME], render=lambda r: ((r,), ""), key=lambda r: r)
+        table.asked = []
+        yield table
+
+
+class Translucent(ModalScreen[None]):
+    DEFAULT_CSS = "Translucent { background: $background 50%; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("over it")
+
+
+async def test_what_changes_under_an_opaque_screen_draws_nothing_until_it_shows_again() -> None:
+    """The dashboard changing under a log tail (its rows under churn) drew the dashboard
+    and then the whole tail again, several times a second: under an opaque screen it
+    draws nothing, shows what changed when it is back on top, and still shows through
+    a translucent modal."""
+    app = Stacked()
+    async with app.run_test(size=SIZE) as pilot:
+        below = app.query_one(VirtualTable)
+        below.set_rows(rows(3))
+        await until(pilot, lambda: "pod-0000" in lines(below)[1])
+        top = CountedScreen()
+        await app.push_screen(top)
+        table = top.query_one(CountedTable)
+        await until(pilot, lambda: 0 in table.asked, what="the top screen drawn")
+        await pilot.pause()
+        assert app._background_screens == [] and not app.screen_stack[0].is_current
+        table.asked.clear()
+        below.set_rows(["changed-while-hidden"])
+        await pilot.pause()
+        await pilot.pause()
+        assert table.asked == []  # the top screen was not drawn again for it
+        app.pop_screen()
+        await until(pilot, lambda: "changed-while-hidden" in lines(below)[1])
+        await app.push_screen(Translucent())
+        assert app._background_screens == [app.screen_stack[0]]

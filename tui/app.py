@@ -37,7 +37,7 @@ from widgets.footer import focus_then_footer
 from widgets.hostmetrics import HostMetricsPane
 from widgets.nodes import NodesPane
 from widgets.pods import PodsPane
-from widgets.screen import SettledScreen
+from widgets.screen import OpaqueOnTop, SettledScreen
 from widgets.status import StatusBar, banner_text, title_text
 from widgets.table import VirtualTable
 
@@ -57,7 +57,7 @@ PANE_KINDS = {  # the store's kinds each pane shows (flux: also every "flux/<Kin
 }
 
 
-class IncidentApp(Navigation, App[int]):
+class IncidentApp(Navigation, OpaqueOnTop, App[int]):
     """Composition, bindings, the flush to the panes and the messages; the session holds
     the cluster and the hosts, the flow runs the actions."""
 

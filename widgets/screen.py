@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, TypeVar, cast
 
 from textual import events
+from textual.app import App
 from textual.screen import ModalScreen, Screen
 
 ResultT = TypeVar("ResultT")
@@ -69,3 +70,20 @@ class SettledScreen(_Settled, Screen[ResultT]):
 
 class SettledModal(_Settled, ModalScreen[ResultT]):
     pass
+
+
+class OpaqueOnTop:
+    """For the App (a mixin before App): nothing shows beneath an opaque screen. Textual
+    counts the screen under the top one as seen through it whatever the top one's
+    background, so the dashboard's every change under a log tail (its rows under churn,
+    several times a second) drew the dashboard, then the whole tail over it again: the
+    worst frames of the tail, 15-25 ms. Under a modal (its background lets the
+    dashboard show), Textual's rule stands."""
+
+    @property
+    def _background_screens(self) -> list[Screen[Any]]:
+        app = cast("App[Any]", self)
+        stack = app._screen_stack
+        if stack and stack[-1].styles.background.a == 1:
+            return []
+        return cast("list[Screen[Any]]", App._background_screens.fget(app))  # type: ignore[attr-defined]
