@@ -56,7 +56,7 @@ class Navigation:
         self.panes["findings"].tracker = self.session.tracker
         info = self.session.kube.info
         self.status_bar.context, self.status_bar.server = info.context, info.server
-        self.titlebar.update(app.title_text())
+        self.titlebar.update(app.title_text(), layout=False)  # one line, always
         for pane in self.panes.values():  # one a turn: a key waits for one pane, not six
             await asyncio.sleep(0)
             pane.refresh_rows()
