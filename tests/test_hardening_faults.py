@@ -226,7 +226,7 @@ async def test_3_at_60x20_one_pane_at_a_time_with_the_essential_columns_first(
             pilot,
             lambda: [c.label for c in table.columns][:4] == ["NAME", "READY", "STATUS", "RESTARTS"],
         )
-        assert pods.size.height >= 14  # the whole screen but the bars
+        await until(pilot, lambda: pods.size.height >= 14, what="the whole screen but the bars")
         header = lines(table)[0]
         assert header.startswith("NAME") and "READY" in header
         await pilot.press("right")  # a whole column, not one character
