@@ -82,11 +82,14 @@ def big_audit_log(path: Path, megabytes: int = 60) -> None:
 
 
 async def keys_during(app: Any, table: Any, seconds: float) -> list[float]:
-    """Toggle the pods pane's "not healthy" filter, each key timed to its repaint."""
-    pods = app.query_one("#pods")
+    """Toggle the pods pane's "not healthy" filter, each key timed to the frame that shows
+    it; until the time is up, or another screen (the report, opened) covers the pane."""
+    pods, dashboard = app.query_one("#pods"), app.screen
     out: list[float] = []
     end = time.perf_counter() + seconds
     while time.perf_counter() < end or len(out) < 5:
+        if app.screen is not dashboard:
+            break
         before = pods.unhealthy_only
         out.append(await key_to_paint(app, "u", lambda b=before: pods.unhealthy_only != b))
         await asyncio.sleep(0.05)
@@ -157,6 +160,8 @@ def main() -> int:
     ok = True
     for phase in ("context switch", "report open"):
         keys, worst = result[phase]
+        if not keys:
+            raise SystemExit(f"{phase}: no key could be timed (another screen was on top)")
         p95, top = pct(keys, 95) * 1000, max(keys) * 1000
         met = top < GOAL_MS and worst * 1000 < GOAL_MS
         ok &= met
