@@ -105,3 +105,15 @@ def _buffer_with(change: Any) -> ChangeBuffer:
     buffer = ChangeBuffer()
     buffer.put(change)
     return buffer
+
+
+def test_the_rules_take_at_most_a_fiftieth_of_the_screens_time() -> None:
+    """A quick pass runs again at the next second's tick; a pass of 40 ms (10,000 troubled
+    pods) waits 2 s, so most keys no longer wait behind one."""
+    import pytest
+
+    from tui.triage import next_run
+
+    assert next_run(100.0, 0.005) <= 101.0
+    assert next_run(100.0, 0.040) == pytest.approx(102.0)
+    assert next_run(100.0, 0.100) == pytest.approx(105.0)

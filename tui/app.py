@@ -221,7 +221,8 @@ class IncidentApp(Navigation, OpaqueOnTop, App[int]):
         self.session.check_slow()
 
     def triage(self) -> None:
-        if not self.dashboard_attached or not self.session.triage_ready:
+        s = self.session
+        if not (self.dashboard_attached and s.triage_ready) or time.perf_counter() < s.triage_next:
             return
         changes = self.session.triage()
         self.flow.record_timeline(changes)

@@ -38,7 +38,7 @@ from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
 from tui.store.models import parse_endpointslice
-from tui.triage import Finding, TimelineEntry, Tracker, evaluate
+from tui.triage import Finding, TimelineEntry, Tracker, evaluate, next_run
 
 JOIN_TIMEOUT = 2.0  # seconds stop() waits for each feed's thread
 
@@ -64,6 +64,7 @@ class Session:
         self.store = Store()
         self.buffer = ChangeBuffer()
         self.tracker = Tracker()
+        self.triage_next = 0.0  # perf_counter time: the app runs the rules from then on
         self.hosts: list[Host] = list(hosts or [])
         for host in self.hosts:
             self.store.add_host(host.name, host.target)
@@ -336,7 +337,7 @@ class Session:
             self.host_manager.buffer = self.buffer
             self._derived.forget(self.store, self.host_manager)
         self.store.clear()
-        self.tracker = Tracker()
+        self.tracker, self.triage_next = Tracker(), 0.0
         self.discovered.clear()
         self.discovery, self._kind_feeds, self._stopped = None, {}, False
         if start:
@@ -368,6 +369,7 @@ class Session:
     def triage(self, now: float | None = None) -> list[TimelineEntry]:
         """The rules once; what was seen or cleared since the last time (the timeline's
         new entries, which the flow records with the actions)."""
+        started = time.perf_counter()
         now = self.clock() if now is None else now
         after = self.settings.gitops_critical_after
         found = evaluate(self.store, now, after)
@@ -376,7 +378,9 @@ class Session:
             for name, other in self.watched.items():
                 if other.triage_ready:
                     found += [replace(f, context=name) for f in evaluate(other.store, now, after)]
-        return self.tracker.update(found, now)
+        changes = self.tracker.update(found, now)
+        self.triage_next = next_run(started, time.perf_counter() - started)  # see the app
+        return changes
 
     def findings(self) -> list[Finding]:
         return self.tracker.findings()
