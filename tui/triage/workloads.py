@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from tui.store import Store
 from tui.store.units import human_duration
@@ -88,7 +89,7 @@ def pod_rules(store: Store, now: float) -> list[Pending]:
     """Pending findings: a large incident has thousands of troubled pods, and only the
     findings shown, or named in the one that folds the rest, are made (triage.folded)."""
     crash, oom, pull = [], [], []
-    seen = _SEEN
+    seen = _SEEN.setdefault(store, {})
     for uid, pod in store.troubled.items():  # kept by the store as pods change
         hit = seen.get(uid)
         if hit is not None and hit[0] is pod:
@@ -102,7 +103,7 @@ def pod_rules(store: Store, now: float) -> list[Pending]:
             oom.append(pod)
         if which & PULL:
             pull.append(pod)
-    if len(seen) > 2 * len(store.troubled) + 1000:  # pods gone, or another store's
+    if len(seen) > 2 * len(store.troubled) + 1000:  # pods gone since
         for uid in [u for u in seen if u not in store.troubled]:
             del seen[uid]
     out = []
@@ -118,9 +119,10 @@ def pod_rules(store: Store, now: float) -> list[Pending]:
 
 
 CRASH, OOM, PULL = 1, 2, 4
-# What each troubled pod is, by uid, while it is that same object: the rules run every
-# second and a large incident's pods mostly have not changed since the last pass.
-_SEEN: dict[str, tuple[Any, int]] = {}
+# What each troubled pod of a store is, by uid, while it is that same object: the rules
+# run every second and a large incident's pods mostly have not changed since the last
+# pass. One memo per store (each watched cluster has its own), gone with the store.
+_SEEN: WeakKeyDictionary[Store, dict[str, tuple[Any, int]]] = WeakKeyDictionary()
 
 
 def _which(pod: Any) -> int:
