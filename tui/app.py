@@ -28,7 +28,7 @@ from tui.session import Session
 from tui.sources.client import Kube
 from tui.sources.host import Host
 from tui.store import Store
-from tui.store.lists import tune_gc
+from tui.store.lists import tune_gc, tune_threads
 from tui.triage import Finding
 from widgets.events import EventsPane
 from widgets.findings import FindingsPane
@@ -137,6 +137,12 @@ class IncidentApp(Navigation, OpaqueOnTop, App[int]):
         yield EventsPane(store, id="events", clock=clock)
         yield StatusBar(info.context, info.server, self.settings.read_only, clock, id="statusbar")
 
+    def on_load(self) -> None:
+        # The feeds start before the screen is built: the first pages of a large list
+        # arrive while Textual composes (10,000 pods listed 1.28 -> ? s from launch).
+        tune_threads()
+        self.session.start()
+
     def on_mount(self) -> None:
         # Thread workers run in the loop's default executor (6 threads here); a tail holds
         # one while open: the console sizes its own, so a dry run never waits for tails.
@@ -153,7 +159,6 @@ class IncidentApp(Navigation, OpaqueOnTop, App[int]):
             pane.refresh_rows()
         self._show_status()
         tune_gc()  # the store's objects are acyclic, the screen's are made: see there
-        self.session.start()
         self.timers = [
             self.set_interval(FLUSH_INTERVAL, self.flush_changes, name="flush"),
             self.set_interval(1.0, self._tick, name="clock"),

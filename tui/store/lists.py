@@ -35,20 +35,25 @@ SLICE = 500  # one C call sorts this many: about 0.1 ms
 GRACE = 3.0  # seconds a replaced generation is kept: the panes draw the new one first
 
 
+def tune_threads() -> None:
+    """Before the feeds' threads start: a thread holding the GIL is asked to let go after
+    2 ms, not 5 (the screen's thread waited behind a list's parse and its page fetch in
+    turn; 50,000 pods: the worst wait 16.7 -> 12.2 ms, the list 8.0 -> 7.5 s), and the C
+    heap's settings hold for every thread (see _Trimmer)."""
+    sys.setswitchinterval(0.002)
+    _trimmer.start()
+
+
 def tune_gc() -> None:
     """Young passes of ~3 ms; a full pass every 10 middle ones, as by default: it walks
     what is not frozen only (the pods a watch changed, the screen's) and frees the cyclic
     garbage the screen makes (with no full pass, a soak's old generation held 116,000
     unreachable objects after 4 minutes). What exists now (the modules, Textual's and
-    ours) is collected and frozen once, before the screen answers keys.
-    A thread holding the GIL is asked to let go after 2 ms, not 5: the screen's thread
-    waited behind a list's parse and its page fetch in turn (50,000 pods: the worst wait
-    16.7 -> 12.2 ms, the list 8.0 -> 7.5 s)."""
-    sys.setswitchinterval(0.002)
+    ours) is collected and frozen once, before the screen answers keys."""
+    tune_threads()
     gc.set_threshold(10_000, 10, 10)
     gc.collect()
     gc.freeze()
-    _trimmer.start()
 
 
 TRIM_EVERY = 30.0  # seconds between two returns of the C heap's free pages
