@@ -231,10 +231,13 @@ class Narrowing(App[None]):
 async def test_a_settled_screen_has_its_sizes_classes_though_its_resize_is_let_go() -> None:
     """The Resize a settled screen lets go also set the size's classes (the dashboard's
     -narrow shows one pane at a time): the dashboard and a screen pushed over it have
-    them, and a real resize changes them."""
+    them, and a real resize changes them. A screen made over a narrow terminal is narrow
+    from the start: its widgets are styled once, at their mount, not again at its first
+    Resize (a fifth of `:pods`'s open)."""
     app = Narrowing()
     async with app.run_test(size=(60, 20)) as pilot:
         pushed = Pushed()
+        assert pushed.has_class("-narrow")
         await until(pilot, lambda: app.screen.has_class("-narrow"), what="-narrow, dashboard")
         await app.push_screen(pushed)
         await until(pilot, lambda: pushed.has_class("-narrow"), what="-narrow, pushed")

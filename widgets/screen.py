@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, TypeVar, cast
 
 from textual import events
+from textual._context import active_app
 from textual.app import App
 from textual.screen import ModalScreen, Screen
 
@@ -26,10 +27,10 @@ def settle(screen: Screen[Any], event: events.Resize) -> None:
         breakpoints(screen, event.size.width, event.size.height)  # and what it also does
 
 
-def breakpoints(screen: Screen[Any], width: int, height: int) -> None:
+def breakpoints(screen: Screen[Any], width: int, height: int, app: App[Any] | None = None) -> None:
     """The size's classes (the app's -narrow, -short...), as Screen's handler sets them: a
     screen first laid out without a Resize has them only from here."""
-    app = screen.app
+    app = screen.app if app is None else app
     across = (
         app.HORIZONTAL_BREAKPOINTS
         if screen.HORIZONTAL_BREAKPOINTS is None
@@ -47,13 +48,22 @@ def breakpoints(screen: Screen[Any], width: int, height: int) -> None:
             *screen._get_breakpoint_classes(height, down),
         ):
             classes[name] = True
-        screen.update_classes(classes, animate=False)
+        screen.update_classes(classes, update=screen.is_mounted, animate=False)
 
 
 class _Settled:
     """What both kinds of screen share (Textual finds a handler on any class of the MRO)."""
 
     _resumed = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The size's classes before the widgets are styled at their mount: set at the
+        # first Resize, they styled every widget of the screen again in the turn of its
+        # first frame (`:pods` open: a fifth of it).
+        app = active_app.get(None)
+        if app is not None:
+            breakpoints(cast("Screen[Any]", self), app.size.width, app.size.height, app)
 
     def on_resize(self, event: events.Resize) -> None:
         settle(cast("Screen[Any]", self), event)
