@@ -66,6 +66,22 @@ def test_prometheus_figures_win_and_ssh_is_the_fallback() -> None:
     assert view.figures_from == "ssh" and view.figures.cpu == 90  # type: ignore[union-attr]
 
 
+def test_a_charts_history_keeps_one_point_a_step_the_highest_and_its_gaps() -> None:
+    """A chart 40 columns wide gets a point every 2 columns, not 300: the highest of each
+    step, so a one-sample spike still shows; a gap still splits the line."""
+    base = (time.time() // 60) * 60 + 120  # after the gap's own time (now)
+    view = HostView("a", "root@10.0.0.1")
+    for i, cpu in enumerate([10, 95, 20, 30, 40, 50]):
+        view.apply(HostUpdate("a", KindStatus(State.LIVE), sample(base + i, cpu=cpu)))
+    view.apply(HostUpdate("a", KindStatus(State.UNREACHABLE, "gone"), None))
+    view.apply(HostUpdate("a", KindStatus(State.LIVE), sample(base + 9, cpu=70)))
+    assert view.segments("cpu") == [
+        ([base + i for i in range(6)], [10, 95, 20, 30, 40, 50]),
+        ([base + 9], [70]),
+    ]
+    assert view.segments("cpu", 3.0) == [([base + 1, base + 5], [95, 50]), ([base + 9], [70])]
+
+
 def test_node_exporter_answers_become_samples_df_style() -> None:
     def vec(metric: dict[str, str], value: str) -> dict[str, object]:
         return {"metric": {"instance": "n:9100", **metric}, "value": [1.0, value]}

@@ -379,6 +379,8 @@ class HostMetricsPane(Pane):
         plt.xticks([-span, -span / 2, 0], [f"-{ago(span)}", f"-{ago(span / 2)}", "now"])
         plt.title("% · cpu mem load/cores")
         top = 100.0
+        cols = self.usage.size.width // 2  # a point every two columns
+        step = span / cols if cols else 0.0
         if view is not None:
             cores = view.sample.cores if view.sample else 1
             series = [
@@ -387,7 +389,7 @@ class HostMetricsPane(Pane):
                 ("load", "yellow", 100.0 / cores),
             ]
             for attr, color, scale in series:
-                for i, (xs, ys) in enumerate(view.segments(attr)):
+                for i, (xs, ys) in enumerate(view.segments(attr, step)):
                     values = [y * scale for y in ys]
                     top = max(top, *values)
                     label = ("mem" if attr == "memory" else attr) if i == 0 else None
