@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
+from textual_plotext import PlotextPlot
 
 from tui.store import KindStatus, State, Store
 from tui.store.fleet import Fleet
@@ -27,7 +28,6 @@ from tui.store.host import (
     HostView,
 )
 from tui.store.units import fmt_bytes, human_duration
-from widgets.chart import ChartSpec, HostChart, Series
 from widgets.pane import Pane, state_text
 
 CHART_INTERVAL = 1.0  # a chart is redrawn at most once a second
@@ -288,6 +288,12 @@ class HostSummary(Static):
             text.append(f"{left:<29}{right}\n", st("host--dim"))
 
 
+class HostChart(PlotextPlot):  # type: ignore[misc]
+    DEFAULT_CSS = """
+    HostChart { width: 1fr; height: 1fr; }
+    """
+
+
 class HostMetricsPane(Pane):
     def __init__(self, store: Store, interval: float = 0.0, **kw: Any) -> None:
         super().__init__(**kw)
@@ -303,6 +309,9 @@ class HostMetricsPane(Pane):
         with Horizontal():
             yield self.summary
             yield self.usage
+
+    def on_mount(self) -> None:
+        self.usage.plt.theme("textual-clear")
 
     @property
     def host(self) -> HostView | None:
@@ -358,24 +367,32 @@ class HostMetricsPane(Pane):
             return
         self._charted = (view.name if view else None, points, now)
         self.chart_draws += 1
+        plt = self.usage.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.theme("textual-clear")
         # the last ten minutes; less while the history is shorter, so it is readable
         span = HISTORY_SECONDS
         if view is not None and view.history:
             span = min(HISTORY_SECONDS, max(60.0, now - view.history[0].at))
-        ticks = ((-span, f"-{ago(span)}"), (-span / 2, f"-{ago(span / 2)}"), (0.0, "now"))
-        top, lines = 100.0, []
+        plt.xlim(-span, 0)
+        plt.xticks([-span, -span / 2, 0], [f"-{ago(span)}", f"-{ago(span / 2)}", "now"])
+        plt.title("% · cpu mem load/cores")
+        top = 100.0
         cols = self.usage.size.width // 2  # a point every two columns
         step = span / cols if cols else 0.0
         if view is not None:
             cores = view.sample.cores if view.sample else 1
-            for attr, color, scale in (
+            series = [
                 ("cpu", "cyan", 1.0),
                 ("memory", "magenta", 1.0),
                 ("load", "yellow", 100.0 / cores),
-            ):
+            ]
+            for attr, color, scale in series:
                 for i, (xs, ys) in enumerate(view.segments(attr, step)):
-                    values = tuple(y * scale for y in ys)
+                    values = [y * scale for y in ys]
                     top = max(top, *values)
                     label = ("mem" if attr == "memory" else attr) if i == 0 else None
-                    lines.append(Series(tuple(x - now for x in xs), values, color, label))
-        self.usage.draw(ChartSpec("% · cpu mem load/cores", span, ticks, top, tuple(lines)))
+                    plt.plot([x - now for x in xs], values, color=color, label=label)
+        plt.ylim(0, top * 1.05)
+        self.usage.refresh()
