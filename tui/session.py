@@ -37,6 +37,7 @@ from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, endpoint_of,
 from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store
 from tui.store.flux import parse_flux
+from tui.store.lists import tune_threads
 from tui.store.models import parse_endpointslice
 from tui.triage import Finding, TimelineEntry, Tracker, evaluate, next_run
 
@@ -97,6 +98,7 @@ class Session:
         pollers ask once instead of running."""
         self._poll = poll
         self.started = True
+        tune_threads()  # before the first thread
         for other in self.watched.values():
             if not other.started:
                 other.start(poll=poll)
