@@ -265,6 +265,24 @@ def parse_pod(obj: JSON) -> Pod:
 _ORDER = attrgetter("order")
 
 
+class Troubled(dict[str, Pod]):
+    """The troubled pods by uid, and which uids changed since the pod rules last looked
+    (`news`; after a list, `whole`): a pass of the rules reads those, not 10,000 pods."""
+
+    def __init__(self, pods: dict[str, Pod] | None = None) -> None:
+        super().__init__(pods or {})
+        self.news: set[str] = set()
+        self.whole = True
+
+    def put(self, pod: Pod) -> None:
+        self[pod.uid] = pod
+        self.news.add(pod.uid)
+
+    def drop(self, uid: str) -> None:
+        if self.pop(uid, None) is not None:
+            self.news.add(uid)
+
+
 class PodOrder:
     """The pods in the pane's default order (trouble first, then namespace/name), and how
     many need attention, both kept as each pod changes. Under churn a change that moved a

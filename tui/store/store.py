@@ -17,7 +17,7 @@ from tui.store.fleet import Fleet, NodeMetrics, apply_node_metrics
 from tui.store.host import HostUpdate, HostView
 from tui.store.lists import bury, index
 from tui.store.models import Deployment, Event, Node, ReplicaSet
-from tui.store.pods import Pod, PodOrder
+from tui.store.pods import Pod, PodOrder, Troubled
 from tui.store.status import KindStatus, State
 
 KINDS = ("pods", "nodes", "events", "deployments", "replicasets", "services", "endpoints")
@@ -178,7 +178,7 @@ class Store:
         self.health: tuple[HealthCheck, ...] = ()  # the health URLs' last checks
         # the pods the pod rules look at (a restart, a last termination, not healthy),
         # kept as each pod changes: the rules read these few, not every pod each second
-        self.troubled: dict[str, Pod] = {}
+        self.troubled = Troubled()
         self.pod_order = PodOrder()  # the pods pane's default order, kept as pods change
         self._named: dict[str, tuple[int, dict[tuple[str, str], Any]]] = {}  # see named()
         self.api_server: ApiServer | None = None
@@ -236,14 +236,14 @@ class Store:
                 if (gone := self.objects.setdefault(ch.kind, {}).pop(ch.uid, None)) is not None:
                     touched.add(ch.kind)
                 if ch.kind == "pods":
-                    self.troubled.pop(ch.uid, None)
+                    self.troubled.drop(ch.uid)
                     self.pod_order.change(gone, None)
             elif isinstance(ch, Replace):
                 bury(self.objects.get(ch.kind, {}))
                 self.objects[ch.kind] = ch.by_uid
                 touched.add(ch.kind)
                 if ch.kind == "pods":
-                    self.troubled = dict(ch.troubled)
+                    self.troubled = Troubled(ch.troubled)
                     self.pod_order.replace(ch.by_uid, self.troubled)
             elif isinstance(ch, StatusChange):
                 new = _since_kept(self.status.get(ch.kind), ch.status)
@@ -289,9 +289,9 @@ class Store:
 
     def _note(self, pod: Pod) -> None:
         if troubled_pod(pod):
-            self.troubled[pod.uid] = pod
+            self.troubled.put(pod)
         else:
-            self.troubled.pop(pod.uid, None)
+            self.troubled.drop(pod.uid)
 
     def flux_path(self, kind: str, namespace: str, name: str) -> str:
         """A Flux object's API path at the version discovery found ("" before discovery)."""

@@ -11,6 +11,7 @@ Each finding names the actions that answer it, by their registry ids.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Sequence
 
@@ -78,6 +79,11 @@ def evaluate(
     return out
 
 
+def _rank(f: Finding | Pending) -> tuple[int, float, str]:
+    """The worst and oldest first."""
+    return (-f.severity, f.since or 0.0, f.key)
+
+
 def made(f: Finding | Pending) -> Finding:
     return f.make() if isinstance(f, Pending) else f
 
@@ -90,9 +96,11 @@ def folded(findings: Sequence[Finding | Pending], most: int = MAX_PER_RULE) -> l
     if shown or named."""
     if len(findings) <= most:
         return [made(f) for f in findings]
-    ranked = sorted(findings, key=lambda f: (-f.severity, f.since or 0.0, f.key))
-    kept, rest = [made(f) for f in ranked[: most - 1]], ranked[most - 1 :]
-    named = [made(f) for f in rest[:5]]
+    # the first ones in order only (sorting 3,000 every pass was a third of its time)
+    top = heapq.nsmallest(most + 4, findings, key=_rank)
+    kept, named = [made(f) for f in top[: most - 1]], [made(f) for f in top[most - 1 :]]
+    shown = {id(f) for f in top[: most - 1]}
+    rest = [f for f in findings if id(f) not in shown]
     first, names = named[0], ", ".join(str(f.subject) for f in named)
     folded_one = Finding(
         first.rule,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -10,25 +10,12 @@ from weakref import WeakKeyDictionary
 from tui.store import Store
 from tui.store.units import human_duration
 from tui.triage.findings import Finding, Pending, Severity, Subject, subject_text
+from tui.triage.podgroups import PodGroups
 
 NODE_NOT_READY_FOR = 120.0  # seconds
 CRASHLOOP_RESTARTS = 3  # more than this many
 DEPLOYMENT_UNAVAILABLE_FOR = 120.0  # a rollout in progress is not an incident (issue 25: 2 min)
 API_ERROR_RATE = 0.10
-
-
-def _pods_by_owner(pods: Iterable[Any], store: Store) -> dict[tuple[str, str, str], list[Any]]:
-    """Pods grouped by what an operator acts on: their Deployment, else themselves."""
-    groups: dict[tuple[str, str, str], list[Any]] = {}
-    owners: dict[tuple[str, str, str], Any] = {}  # a ReplicaSet's pods share its Deployment
-    for pod in pods:
-        owner = (pod.namespace, pod.owner_kind, pod.owner_name)
-        dep = (
-            owners[owner] if owner in owners else owners.setdefault(owner, store.deployment_of(pod))
-        )
-        key = ("deployment", pod.namespace, dep.name) if dep else ("pod", pod.namespace, pod.name)
-        groups.setdefault(key, []).append(pod)
-    return groups
 
 
 def _pod_subject(key: tuple[str, str, str], pods: list[Any]) -> Subject:
@@ -87,42 +74,30 @@ def node_rules(store: Store, now: float) -> list[Finding]:
 
 def pod_rules(store: Store, now: float) -> list[Pending]:
     """Pending findings: a large incident has thousands of troubled pods, and only the
-    findings shown, or named in the one that folds the rest, are made (triage.folded)."""
-    crash, oom, pull = [], [], []
-    seen = _SEEN.setdefault(store, {})
-    for uid, pod in store.troubled.items():  # kept by the store as pods change
-        hit = seen.get(uid)
-        if hit is not None and hit[0] is pod:
-            which = hit[1]
-        else:  # a pod that changed since the last pass (most have not)
-            which = _which(pod)
-            seen[uid] = (pod, which)
-        if which & CRASH:
-            crash.append(pod)
-        if which & OOM:
-            oom.append(pod)
-        if which & PULL:
-            pull.append(pod)
-    if len(seen) > 2 * len(store.troubled) + 1000:  # pods gone since
-        for uid in [u for u in seen if u not in store.troubled]:
-            del seen[uid]
-    out = []
-    for key, pods in _pods_by_owner(crash, store).items():
-        out.append(_pending("pod-crashloop", Severity.CRITICAL, key, partial(_crash, key, pods)))
-    for key, pods in _pods_by_owner(oom, store).items():
-        critical = any(p.restarts > CRASHLOOP_RESTARTS for p in pods)
-        severity = Severity.CRITICAL if critical else Severity.WARNING
-        out.append(_pending("oomkilled", severity, key, partial(_oom, key, pods, store, severity)))
-    for key, pods in _pods_by_owner(pull, store).items():
-        out.append(_pending("image-pull", Severity.WARNING, key, partial(_pull, key, pods)))
-    return out
+    findings shown, or named in the one that folds the rest, are made (triage.folded);
+    the groups are kept from one pass to the next (triage.podgroups)."""
+    groups = _GROUPS.get(store)
+    if groups is None:
+        groups = _GROUPS[store] = PodGroups(_which, (CRASH, OOM, PULL))
+    return groups.update(store, partial(_group_pending, store))
 
 
 CRASH, OOM, PULL = 1, 2, 4
-# What each troubled pod of a store is, by uid, while it is that same object: the rules
-# run every second and a large incident's pods mostly have not changed since the last
-# pass. One memo per store (each watched cluster has its own), gone with the store.
-_SEEN: WeakKeyDictionary[Store, dict[str, tuple[Any, int]]] = WeakKeyDictionary()
+# One per store (each watched cluster has its own), gone with it.
+_GROUPS: WeakKeyDictionary[Store, PodGroups] = WeakKeyDictionary()
+
+
+def _group_pending(
+    store: Store, group: tuple[int, tuple[str, str, str]], pods: list[Any]
+) -> Pending:
+    bit, key = group
+    if bit == CRASH:
+        return _pending("pod-crashloop", Severity.CRITICAL, key, partial(_crash, key, pods))
+    if bit == OOM:
+        critical = any(p.restarts > CRASHLOOP_RESTARTS for p in pods)
+        severity = Severity.CRITICAL if critical else Severity.WARNING
+        return _pending("oomkilled", severity, key, partial(_oom, key, pods, store, severity))
+    return _pending("image-pull", Severity.WARNING, key, partial(_pull, key, pods))
 
 
 def _which(pod: Any) -> int:
@@ -149,8 +124,14 @@ def _pending(
     return Pending(severity, f"{rule}:{subject_text(kind, name, ns)}", make)
 
 
+def _worst_first(pod: Any) -> tuple[int, str]:
+    """The pods a finding names, and the one its pod actions act on: the most restarted
+    first, then by name (the same, whichever order they came in)."""
+    return (-pod.restarts, pod.name)
+
+
 def _crash(key: tuple[str, str, str], pods: list[Any]) -> Finding:
-    pods.sort(key=lambda p: -p.restarts)
+    pods.sort(key=_worst_first)
     worst = pods[0]
     last = f", last {worst.last_termination}" if worst.last_termination else ""
     return Finding(
@@ -165,6 +146,7 @@ def _crash(key: tuple[str, str, str], pods: list[Any]) -> Finding:
 
 
 def _oom(key: tuple[str, str, str], pods: list[Any], store: Store, severity: Severity) -> Finding:
+    pods.sort(key=_worst_first)
     limits = ""
     dep = store.deployment(key[1], key[2]) if key[0] == "deployment" else None
     if dep is not None:
@@ -184,6 +166,7 @@ def _oom(key: tuple[str, str, str], pods: list[Any], store: Store, severity: Sev
 
 
 def _pull(key: tuple[str, str, str], pods: list[Any]) -> Finding:
+    pods.sort(key=_worst_first)
     msg = next((c.message for p in pods for c in p.containers if c.message), "")
     return Finding(
         "image-pull",
@@ -196,7 +179,8 @@ def _pull(key: tuple[str, str, str], pods: list[Any]) -> Finding:
     )
 
 
-def deployment_rules(store: Store, now: float) -> list[Finding]:
+def deployment_rules(store: Store, now: float) -> list[Pending]:
+    """Pending, as the pod rules' (a large incident's thousands of Deployments)."""
     out = []
     for dep in store.deployments.values():
         if dep.replicas == 0 or dep.paused:
@@ -204,21 +188,26 @@ def deployment_rules(store: Store, now: float) -> list[Finding]:
         missing = max(dep.unavailable, dep.replicas - dep.available)
         if missing <= 0:
             continue
-        out.append(
-            Finding(
-                "deployment-unavailable",
-                "Deployment unavailable replicas",
-                Severity.WARNING,
-                Subject("deployment", dep.name, dep.namespace),
-                f"{dep.available}/{dep.replicas} available, {missing} unavailable"
-                + (f": {dep.progressing_message}" if dep.progressing_message else ""),
-                ("deployment.restart", "pod.describe", "deployment.scale"),
-                "Pods Crash/Restart Loop",
-                since=dep.unavailable_since,
-                hold=DEPLOYMENT_UNAVAILABLE_FOR,
-            )
-        )
+        key = f"deployment-unavailable:{subject_text('deployment', dep.name, dep.namespace)}"
+        make = partial(_unavailable, dep, missing)
+        since, hold = dep.unavailable_since, DEPLOYMENT_UNAVAILABLE_FOR
+        out.append(Pending(Severity.WARNING, key, make, since=since, hold=hold))
     return out
+
+
+def _unavailable(dep: Any, missing: int) -> Finding:
+    return Finding(
+        "deployment-unavailable",
+        "Deployment unavailable replicas",
+        Severity.WARNING,
+        Subject("deployment", dep.name, dep.namespace),
+        f"{dep.available}/{dep.replicas} available, {missing} unavailable"
+        + (f": {dep.progressing_message}" if dep.progressing_message else ""),
+        ("deployment.restart", "pod.describe", "deployment.scale"),
+        "Pods Crash/Restart Loop",
+        since=dep.unavailable_since,
+        hold=DEPLOYMENT_UNAVAILABLE_FOR,
+    )
 
 
 def service_rules(store: Store, now: float) -> list[Finding]:
