@@ -147,3 +147,19 @@ def test_cli_prometheus_and_contexts_are_in_the_help() -> None:
     out = " ".join(run("--help").stdout.split())
     assert "--prometheus URL" in out and "again to watch more clusters" in out
     assert "--demo" in one_line_error(run("--demo", "--context", "a", "--context", "b"))
+
+
+def test_with_no_host_chosen_the_pane_shows_the_first_nodes_whatever_order_they_came() -> None:
+    """Prometheus's hosts are named after their nodes as the nodes are listed: a host
+    renamed moved to the end, and which host the pane showed first depended on timing."""
+    from tui.store import Store, Upsert
+    from widgets.hostmetrics import HostMetricsPane
+
+    store = Store()
+    for name in ("worker-b", "vps-6227e9e1", "worker-c"):
+        store.add_host(name, name)
+    pane = HostMetricsPane(store)
+    assert pane.host is store.hosts["worker-b"]  # no nodes listed: the first that came
+    store.apply([Upsert("nodes", node(n)) for n in ("worker-c", "vps-6227e9e1", "worker-b")])
+    assert pane.host is store.hosts["vps-6227e9e1"]  # the nodes pane's first
+    assert pane.select("worker-c") and pane.host is store.hosts["worker-c"]

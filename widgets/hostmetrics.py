@@ -310,15 +310,15 @@ class HostMetricsPane(Pane):
             yield self.summary
             yield self.usage
 
-    def on_mount(self) -> None:
-        self.usage.plt.theme("textual-clear")
-
     @property
     def host(self) -> HostView | None:
+        """The one chosen; else the first node's, as the nodes pane lists them (its cursor's
+        at first), whatever order the hosts came or were named in; else the first."""
         hosts = self.store.hosts
-        if self.selected in hosts:
-            return hosts[self.selected]
-        return next(iter(hosts.values()), None)
+        if self.selected in hosts or not hosts:
+            return hosts.get(self.selected or "")
+        nodes = sorted(self.store.nodes.values(), key=lambda n: (n.healthy, n.name))
+        return next((hosts[n.name] for n in nodes if n.name in hosts), next(iter(hosts.values())))
 
     def select(self, name: str) -> bool:
         if name in self.store.hosts and name != self.selected:
