@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -317,8 +318,8 @@ class HostMetricsPane(Pane):
         hosts = self.store.hosts
         if self.selected in hosts or not hosts:
             return hosts.get(self.selected or "")
-        nodes = sorted(self.store.nodes.values(), key=lambda n: (n.healthy, n.name))
-        return next((hosts[n.name] for n in nodes if n.name in hosts), next(iter(hosts.values())))
+        ours = [n.name for n in sorted(self.store.nodes.values(), key=attrgetter("order"))]
+        return next((hosts[n] for n in ours if n in hosts), next(iter(hosts.values())))
 
     def select(self, name: str) -> bool:
         if name in self.store.hosts and name != self.selected:

@@ -79,7 +79,7 @@ class NodesPane(Pane):
         yield self.table
 
     def refresh_rows(self) -> None:
-        nodes = sorted(self.store.nodes.values(), key=lambda n: (n.healthy, n.name))
+        nodes = sorted(self.store.nodes.values(), key=attrgetter("order"))
         table = self.table
         table.set_rows(nodes)
         height = min(max(len(nodes), 1), 6) + 3

@@ -49,8 +49,8 @@ def tune_gc() -> None:
     what is not frozen only (the pods a watch changed, the screen's) and frees the cyclic
     garbage the screen makes (with no full pass, a soak's old generation held 116,000
     unreachable objects after 4 minutes). What exists now (the modules, Textual's and
-    ours) is collected and frozen once, before the screen answers keys."""
-    tune_threads()
+    ours) is collected and frozen once, before the screen answers keys (the threads are
+    tuned by then: tune_threads, at the session's start)."""
     gc.set_threshold(10_000, 10, 10)
     gc.collect()
     gc.freeze()

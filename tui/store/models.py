@@ -43,6 +43,11 @@ class Node(Object):
     def healthy(self) -> bool:
         return self.ready == "True" and not self.pressures and not self.unschedulable
 
+    @property
+    def order(self) -> tuple[bool, str]:
+        """As the nodes pane lists them: not healthy first, then by name."""
+        return (self.healthy, self.name)
+
 
 def parse_node(obj: JSON) -> Node:
     m = parse_meta(obj)
