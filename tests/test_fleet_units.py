@@ -162,4 +162,5 @@ def test_with_no_host_chosen_the_pane_shows_the_first_nodes_whatever_order_they_
     assert pane.host is store.hosts["worker-b"]  # no nodes listed: the first that came
     store.apply([Upsert("nodes", node(n)) for n in ("worker-c", "vps-6227e9e1", "worker-b")])
     assert pane.host is store.hosts["vps-6227e9e1"]  # the nodes pane's first
+    assert [v.name for v in pane.ordered()] == ["vps-6227e9e1", "worker-b", "worker-c"]
     assert pane.select("worker-c") and pane.host is store.hosts["worker-c"]

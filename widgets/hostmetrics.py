@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -27,6 +26,7 @@ from tui.store.host import (
     MEMORY_FULL_PERCENT,
     HostSample,
     HostView,
+    in_node_order,
 )
 from tui.store.units import fmt_bytes, human_duration
 from widgets.pane import Pane, state_text
@@ -313,13 +313,14 @@ class HostMetricsPane(Pane):
 
     @property
     def host(self) -> HostView | None:
-        """The one chosen; else the first node's, as the nodes pane lists them (its cursor's
-        at first), whatever order the hosts came or were named in; else the first."""
+        """The one chosen; else the first of `ordered` (the nodes pane's cursor's, at first)."""
         hosts = self.store.hosts
         if self.selected in hosts or not hosts:
             return hosts.get(self.selected or "")
-        ours = [n.name for n in sorted(self.store.nodes.values(), key=attrgetter("order"))]
-        return next((hosts[n] for n in ours if n in hosts), next(iter(hosts.values())))
+        return self.ordered()[0]
+
+    def ordered(self) -> list[HostView]:
+        return in_node_order(self.store.hosts, self.store.nodes.values())
 
     def select(self, name: str) -> bool:
         if name in self.store.hosts and name != self.selected:
@@ -330,14 +331,14 @@ class HostMetricsPane(Pane):
         return False
 
     def select_next(self, step: int = 1) -> None:
-        names = list(self.store.hosts)
+        names = [view.name for view in self.ordered()]
         if names:
             current = self.host
             i = names.index(current.name) if current else -1
             self.select(names[(i + step) % len(names)])
 
     def refresh_rows(self, force: bool = False) -> None:
-        hosts = list(self.store.hosts.values())
+        hosts = self.ordered()
         view = self.host
         self.summary.fleet = self.store.fleet  # a new one after a context switch
         text = self.summary.build(hosts, view, self.summary.size.height or 10)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
 
 from tui.store.status import KindStatus, State
 
@@ -283,3 +286,12 @@ class HostView:
     @property
     def gaps(self) -> int:
         return sum(1 for p in self.history if p.cpu is None)
+
+
+def in_node_order(hosts: dict[str, HostView], nodes: Iterable[Any]) -> list[HostView]:
+    """The hosts as the nodes pane lists their nodes, then the others, whatever order the
+    hosts came or were named in (Prometheus's are renamed after their nodes as these are
+    listed): what the host pane shows first, lists, and h/H go through."""
+    names = [n.name for n in sorted(nodes, key=attrgetter("order"))]
+    ours, listed = [hosts[name] for name in names if name in hosts], set(names)
+    return ours + [view for name, view in hosts.items() if name not in listed]
