@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from sys import intern
 
-from tui.store.meta import JSON, Object, _d, _i, _l, _owner, _s, _shared, parse_meta
+from tui.store.meta import JSON, Object, _d, _i, _l, _owner, _s, _shared, _texts, parse_meta
 from tui.store.units import parse_time
-from tui.text import clean
 
 # How much a pod needs the operator's attention; higher sorts first.
 HEALTHY, NOT_READY, PENDING, FAILING = 0, 1, 2, 3
@@ -85,10 +84,11 @@ def _container(status: JSON, spec: JSON | None) -> Container:
     last = _d(_d(status, "lastState"), "terminated")
     kind, reason, message = "", "", ""
     for k in ("running", "waiting", "terminated"):
-        if isinstance(state.get(k), dict):
+        now = state.get(k)
+        if isinstance(now, dict):
             kind = k
-            reason = _shared(state[k], "reason", 128)
-            message = _s(state[k], "message", 1024)
+            reason = _shared(now, "reason", 128) if now else ""
+            message = _s(now, "message", 1024) if now else ""
             break
     res = _d(spec, "resources") if spec else {}
     return Container(
@@ -99,11 +99,11 @@ def _container(status: JSON, spec: JSON | None) -> Container:
         state=kind,
         reason=reason,
         message=message,
-        last_reason=_shared(last, "reason", 128),
+        last_reason=_shared(last, "reason", 128) if last else "",
         last_exit_code=_i(last, "exitCode") if "exitCode" in last else None,
-        last_finished=parse_time(last.get("finishedAt")),
-        requests={clean(k, 64): intern(clean(v, 64)) for k, v in _d(res, "requests").items()},
-        limits={clean(k, 64): intern(clean(v, 64)) for k, v in _d(res, "limits").items()},
+        last_finished=parse_time(last.get("finishedAt")) if last else None,
+        requests=_texts(res.get("requests"), 64, 1 << 30) if res else {},
+        limits=_texts(res.get("limits"), 64, 1 << 30) if res else {},
     )
 
 
@@ -114,20 +114,20 @@ def _has_condition(status: JSON, ctype: str) -> bool:
     return False
 
 
-def pod_status(obj: JSON) -> tuple[str, int, int, int, float | None]:
-    """kubectl's printPod: (status, ready, total, restarts, last restart)."""
-    spec, status, meta = _d(obj, "spec"), _d(obj, "status"), _d(obj, "metadata")
+def _last_finished(cs: JSON) -> float | None:
+    """When a container's last run ended (its lastState.terminated.finishedAt)."""
+    last = cs.get("lastState")
+    term = last.get("terminated") if isinstance(last, dict) else None
+    return parse_time(term.get("finishedAt")) if isinstance(term, dict) else None
+
+
+def pod_status(spec: JSON, status: JSON, meta: JSON) -> tuple[str, int, int, int, float | None]:
+    """kubectl's printPod: (status, ready, total, restarts, last restart), from the pod's
+    spec, status and metadata (each read once by parse_pod: a list parses 10,000)."""
     reason = _s(status, "reason", 128) or _s(status, "phase", 64) or "Unknown"
     total = len(_l(spec, "containers"))
     ready = restarts = 0
     last_restart: float | None = None
-
-    def note_last(cs: JSON) -> None:
-        nonlocal last_restart
-        t = parse_time(_d(_d(cs, "lastState"), "terminated").get("finishedAt"))
-        if t is not None and (last_restart is None or t > last_restart):
-            last_restart = t
-
     init_specs = _l(spec, "initContainers")
     sidecars = {
         c.get("name")
@@ -140,9 +140,11 @@ def pod_status(obj: JSON) -> tuple[str, int, int, int, float | None]:
         if not isinstance(cs, dict):
             continue
         restarts += _i(cs, "restartCount")
-        note_last(cs)
+        t = _last_finished(cs)
+        if t is not None and (last_restart is None or t > last_restart):
+            last_restart = t
         state = _d(cs, "state")
-        term, wait = _d(state, "terminated"), _d(state, "waiting")
+        term, wait = state.get("terminated"), state.get("waiting")
         if "terminated" in state and _i(term, "exitCode") == 0:
             continue
         if cs.get("name") in sidecars and cs.get("started") is True:
@@ -155,7 +157,7 @@ def pod_status(obj: JSON) -> tuple[str, int, int, int, float | None]:
                 sig = _i(term, "signal")
                 r = f"Signal:{sig}" if sig else f"ExitCode:{_i(term, 'exitCode')}"
             reason = "Init:" + r
-        elif _s(wait, "reason", 128) and wait.get("reason") != "PodInitializing":
+        elif _s(wait, "reason", 128) and _d(state, "waiting").get("reason") != "PodInitializing":
             reason = "Init:" + _s(wait, "reason", 128)
         else:
             reason = f"Init:{i}/{len(init_specs)}"
@@ -173,13 +175,13 @@ def pod_status(obj: JSON) -> tuple[str, int, int, int, float | None]:
             if not isinstance(cs, dict):
                 continue
             restarts += _i(cs, "restartCount")
-            note_last(cs)
+            t = _last_finished(cs)
+            if t is not None and (last_restart is None or t > last_restart):
+                last_restart = t
             state = _d(cs, "state")
-            wait, term = _d(state, "waiting"), _d(state, "terminated")
-            if _s(wait, "reason", 128):
-                reason = _s(wait, "reason", 128)
-            elif _s(term, "reason", 128):
-                reason = _s(term, "reason", 128)
+            wait, term = state.get("waiting"), state.get("terminated")
+            if (why := _s(wait, "reason", 128)) or (why := _s(term, "reason", 128)):
+                reason = why
             elif "terminated" in state:
                 sig = _i(term, "signal")
                 reason = f"Signal:{sig}" if sig else f"ExitCode:{_i(term, 'exitCode')}"
@@ -213,8 +215,8 @@ def _attention(status: str, phase: str, ready: int, total: int) -> int:
 
 def parse_pod(obj: JSON) -> Pod:
     m = parse_meta(obj)
-    spec, status = _d(obj, "spec"), _d(obj, "status")
-    status_text, ready, total, restarts, last_restart = pod_status(obj)
+    spec, status, meta = _d(obj, "spec"), _d(obj, "status"), _d(obj, "metadata")
+    status_text, ready, total, restarts, last_restart = pod_status(spec, status, meta)
     specs = {c.get("name"): c for c in _l(spec, "containers") if isinstance(c, dict)}
     containers = tuple(
         _container(cs, specs.get(cs.get("name")))
@@ -234,7 +236,7 @@ def parse_pod(obj: JSON) -> Pod:
             last_term = c.last_reason + code
     phase = _shared(status, "phase", 64)
     attention = _attention(status_text, phase, ready, total)
-    owner_kind, owner_name = _owner(_d(obj, "metadata"))
+    owner_kind, owner_name = _owner(meta)
     node = _shared(spec, "nodeName", 253)
     message = _s(status, "message", 1024)
     for c in containers:
