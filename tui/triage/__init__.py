@@ -20,6 +20,7 @@ from tui.triage.alerts import alert_rules, health_rules
 from tui.triage.findings import (
     Finding,
     Pending,
+    Ranked,
     Severity,
     Subject,
     TimelineEntry,
@@ -88,30 +89,58 @@ def made(f: Finding | Pending) -> Finding:
     return f.make() if isinstance(f, Pending) else f
 
 
-def folded(findings: Sequence[Finding | Pending], most: int = MAX_PER_RULE) -> list[Finding]:
+def folded(
+    findings: Sequence[Finding | Pending] | Ranked, most: int = MAX_PER_RULE
+) -> list[Finding]:
     """A rule's findings, at most `most` of them: the worst and oldest first, the rest
     folded into one finding that counts them and names a few. Five thousand crash-looping
     pods are one line to read, not five thousand (and the console's memory and the
     findings pane stay bounded however large the incident). Pending ones are made only
     if shown or named."""
+    if isinstance(findings, Ranked):  # in rank order already, none with a since or hold
+        ranked = findings.first(min(findings.count, most + 4))
+        if findings.count <= most:
+            return [made(f) for f in ranked]
+        rest = findings.count - (most - 1)
+        return _fold(ranked, most, rest, ranked[most - 1].severity, None, 0.0)
     if len(findings) <= most:
         return [made(f) for f in findings]
     # the first ones in order only (sorting 3,000 every pass was a third of its time)
     top = heapq.nsmallest(most + 4, findings, key=_rank)
-    kept, named = [made(f) for f in top[: most - 1]], [made(f) for f in top[most - 1 :]]
     shown = {id(f) for f in top[: most - 1]}
-    rest = [f for f in findings if id(f) not in shown]
+    others = [f for f in findings if id(f) not in shown]
+    return _fold(
+        top,
+        most,
+        len(others),
+        max(f.severity for f in others),
+        min((f.since for f in others if f.since is not None), default=None),
+        min(f.hold for f in others),
+    )
+
+
+def _fold(
+    top: Sequence[Finding | Pending],
+    most: int,
+    rest: int,
+    severity: Severity,
+    since: float | None,
+    hold: float,
+) -> list[Finding]:
+    """The `most - 1` first of `top` made, and one finding for the `rest` after them, named
+    by the next few of `top`."""
+    kept, named = [made(f) for f in top[: most - 1]], [made(f) for f in top[most - 1 :]]
     first, names = named[0], ", ".join(str(f.subject) for f in named)
     folded_one = Finding(
         first.rule,
-        f"{first.title} (+{len(rest)} more)",
-        max(f.severity for f in rest),
-        Subject("cluster", f"{len(rest)} more"),
-        f"{len(rest)} more subjects, among them {names}",
+        f"{first.title} (+{rest} more)",
+        severity,
+        Subject("cluster", f"{rest} more"),
+        f"{rest} more subjects, among them {names}",
         (),
         first.section,
-        since=min((f.since for f in rest if f.since is not None), default=None),
-        hold=min(f.hold for f in rest),
+        since=since,
+        hold=hold,
     )
     return [*kept, folded_one]
 

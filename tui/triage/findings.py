@@ -74,6 +74,24 @@ class Pending:
     hold: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A rule's many pending findings kept in rank order by the rule itself (see
+    triage.folded), none with a `since` or a `hold`: `first(n)` makes the n first. The
+    pod rules keep a large incident's thousands of groups so, from one pass to the next,
+    with a text each that ranks it; a pending finding kept for each held 4 MB more at
+    10,000 troubled pods (the soak's RSS over its goal)."""
+
+    count: int
+    first: Callable[[int], list[Pending]]
+
+
+def rank_text(p: Pending) -> str:
+    """A pending finding's rank (triage._rank) as one text, for one with no `since`: the
+    texts sort as the ranks do."""
+    return f"{9 - p.severity}{p.key}"
+
+
 # -- the rules ------------------------------------------------------------------------
 
 

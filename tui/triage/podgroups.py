@@ -6,15 +6,18 @@ grouped them all again and made a pending finding for each of thousands of group
 20-40 ms of the screen's thread at 10,000 troubled pods, what most keys typed then
 waited behind. Here a pass reads the pods that changed since the last one (the store
 notes them: Troubled.news; after a list, the pods that did not change are the same
-objects), moves them between groups, and makes again the pending findings of the groups
-they left or joined. What decides a pod's group (the ReplicaSets' owners, the
-Deployments there are) changing makes every group again. One PodGroups per store: it
-takes the store's news.
+objects), moves them between groups, and ranks again the groups they left or joined.
+Each group keeps only the text that ranks it: the first groups in that order (those
+shown, and the few the fold of the rest names) are made into findings at each pass.
+What decides a pod's group (the ReplicaSets' owners, the Deployments there are)
+changing makes every group again. One PodGroups per store: it takes the store's news.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 from tui.store import Store
@@ -33,18 +36,19 @@ class PodGroups:
         self.which, self.bits = which, bits
         self.seen: dict[str, Any] = {}  # uid -> the pod as the last pass saw it
         self.groups: dict[Group, str | dict[str, None]] = {}  # uids, in the order they came
-        self.made: dict[Group, Any] = {}  # each group's pending finding
+        self.ranks: dict[Group, str] = {}  # each group's rank (findings.rank_text)
         self.owners: Owners | None = None
         self._owners_at: tuple[int, int] = (-1, -1)  # the kinds' versions they were read at
 
-    def update(self, store: Store, make: Callable[[Group, list[Any]], Any]) -> list[Any]:
-        """Each group's pending finding (`make(group, its pods)` for those that changed)."""
+    def update(self, store: Store, rank: Callable[[Group, list[Any]], str]) -> None:
+        """The groups as the store's troubled pods are now; `rank(group, its pods)` for
+        those that changed."""
         at = (store.versions.get("replicasets", 0), store.versions.get("deployments", 0))
         if at != self._owners_at:
             self._owners_at, owners = at, _owners(store)
             if owners != self.owners:  # a pod may belong to another Deployment now
                 self.owners = owners
-                self.seen, self.groups, self.made = {}, {}, {}
+                self.seen, self.groups, self.ranks = {}, {}, {}
         troubled, seen = store.troubled, self.seen
         changed: set[Group] = set()
         if troubled.whole or not seen:  # after a list: any pod may have changed
@@ -72,14 +76,20 @@ class PodGroups:
                 self._join(group, uid)
                 changed.add(group)
         for group in changed:
-            members = self.groups.get(group)
-            if members:
-                uids = (members,) if isinstance(members, str) else members
-                self.made[group] = make(group, [troubled[u] for u in uids])
+            if self.groups.get(group):
+                self.ranks[group] = rank(group, self.pods(group, store))
             else:
                 self.groups.pop(group, None)
-                self.made.pop(group, None)
-        return list(self.made.values())
+                self.ranks.pop(group, None)
+
+    def first(self, n: int) -> list[Group]:
+        """The n first groups in rank order."""
+        return [g for g, _ in heapq.nsmallest(n, self.ranks.items(), key=itemgetter(1))]
+
+    def pods(self, group: Group, store: Store) -> list[Any]:
+        members = self.groups[group]
+        uids = (members,) if isinstance(members, str) else members
+        return [store.troubled[u] for u in uids]
 
     def _groups_of(self, pod: Any, store: Store, memo: dict[Key, Key]) -> tuple[Group, ...]:
         which, key = self.which(pod), _key(pod, store, memo)

@@ -9,7 +9,15 @@ from weakref import WeakKeyDictionary
 
 from tui.store import Store
 from tui.store.units import human_duration
-from tui.triage.findings import Finding, Pending, Severity, Subject, subject_text
+from tui.triage.findings import (
+    Finding,
+    Pending,
+    Ranked,
+    Severity,
+    Subject,
+    rank_text,
+    subject_text,
+)
 from tui.triage.podgroups import PodGroups
 
 NODE_NOT_READY_FOR = 120.0  # seconds
@@ -72,19 +80,28 @@ def node_rules(store: Store, now: float) -> list[Finding]:
     return out
 
 
-def pod_rules(store: Store, now: float) -> list[Pending]:
-    """Pending findings: a large incident has thousands of troubled pods, and only the
-    findings shown, or named in the one that folds the rest, are made (triage.folded);
-    the groups are kept from one pass to the next (triage.podgroups)."""
+def pod_rules(store: Store, now: float) -> Ranked:
+    """Ranked: a large incident has thousands of troubled pods, and only the findings
+    shown, or named in the one that folds the rest, are made (triage.folded); the groups
+    are kept from one pass to the next (triage.podgroups)."""
     groups = _GROUPS.get(store)
     if groups is None:
         groups = _GROUPS[store] = PodGroups(_which, (CRASH, OOM, PULL))
-    return groups.update(store, partial(_group_pending, store))
+    groups.update(store, partial(_group_rank, store))
+
+    def first(n: int) -> list[Pending]:
+        return [_group_pending(store, g, groups.pods(g, store)) for g in groups.first(n)]
+
+    return Ranked(len(groups.ranks), first)
 
 
 CRASH, OOM, PULL = 1, 2, 4
 # One per store (each watched cluster has its own), gone with it.
 _GROUPS: WeakKeyDictionary[Store, PodGroups] = WeakKeyDictionary()
+
+
+def _group_rank(store: Store, group: tuple[int, tuple[str, str, str]], pods: list[Any]) -> str:
+    return rank_text(_group_pending(store, group, pods))
 
 
 def _group_pending(
