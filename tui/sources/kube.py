@@ -34,6 +34,7 @@ from tui.store import (
 )
 from tui.store.lists import listing
 from tui.store.meta import share
+from tui.store.pages import PAGES
 from tui.store.store import MAX_EVENTS
 
 
@@ -102,6 +103,7 @@ SLOW_AFTER = 3.0  # seconds a request may wait before the feed says "slow"
 # While the server cannot be reached, each feed asks again about this often (a refused
 # connection costs nothing): the console is live again within seconds of its return.
 UNREACHABLE_RETRY = 2.0
+ELSEWHERE = frozenset({"pods"})  # the kinds whose large first lists the pages' child parses
 
 
 class Decoder(Protocol):
@@ -289,18 +291,34 @@ class ListWatch:
             finally:
                 resp.release_conn()
 
+        # a first list of a large kind: its pages parsed in a process of its own (pages)
+        elsewhere = (
+            self.spec.name in ELSEWHERE
+            and not self.known
+            and type(self.decoder) is ObjectDecoder
+            and self.decoder.parse is PARSERS.get(self.spec.name)
+        )
         pool = ThreadPoolExecutor(1, thread_name_prefix=f"list:{self.spec.name}")
         with pool, listing(first=self.lists == 0):
             page = pool.submit(fetch, "")
             while True:
-                doc = orjson.loads(page.result())
-                meta = doc.get("metadata") or {}
+                body = page.result()
+                doc: JSON | None = None
+                meta = PAGES.send(self.spec.name, body) if elsewhere else None
+                if meta is None:
+                    doc = orjson.loads(body)
+                    meta = doc.get("metadata") or {}
                 rv = str(meta.get("resourceVersion") or rv)
                 cont = str(meta.get("continue") or "")
                 more = bool(cont) and not self.stop_event.is_set()
                 if more:
                     page = pool.submit(fetch, cont)
-                items += self.decoder.items(doc, self.known)
+                    if elsewhere:
+                        PAGES.start()  # a large list: if none runs yet
+                got = PAGES.receive() if doc is None else None
+                if got is None:
+                    got = self.decoder.items(orjson.loads(body) if doc is None else doc, self.known)
+                items += got
                 if self.newest and len(items) > self.newest * 1.1:
                     # page by page: a list of 40,000 events held them all, then freed 35,000
                     items.sort(key=lambda e: e.last_seen or 0.0)

@@ -1,0 +1,117 @@
+"""A large list's pages parsed in a child process (tui.store.pages), through the real
+client and the emulator: the same pods as parsed in the console's own process, and none
+lost when the child is gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests import fixtures as fx
+from tests.conftest import wait_for
+from tests.test_kube_source import Feed, feeds  # noqa: F401  the fixture
+from tui.demo.state import Cluster
+from tui.sources.client import Kube
+from tui.store.pages import PAGES, PageParser
+from tui.store.pods import parse_pod
+
+
+def troubled_pods(cluster: Cluster, n: int) -> None:
+    for i in range(n):
+        trouble = ("CrashLoopBackOff", "ImagePullBackOff", None)[i % 3]
+        pod = fx.pod(
+            f"p-{i:03d}",
+            restarts=i % 7,
+            waiting=trouble,
+            last_terminated="OOMKilled" if i % 5 == 0 else None,
+            owner=("ReplicaSet", "web-1") if i % 2 else None,
+        )
+        pod["metadata"]["labels"] = {"app": "web", "tier\x1b[31m": f"t{i % 4}"}
+        cluster.put("Pod", pod)
+
+
+def parsed_here(kubeconfig: Path) -> list[object]:
+    kube = Kube.from_kubeconfig(str(kubeconfig), None)
+    try:
+        items = kube.json("GET", "/api/v1/pods")["items"]
+    finally:
+        kube.close()
+    return sorted((parse_pod(o) for o in items), key=lambda p: p.uid)
+
+
+@pytest.fixture
+def child() -> object:
+    PAGES.start()
+    assert PAGES.wait_ready(30), "the pages' child did not start"
+    return PAGES
+
+
+def test_a_large_lists_pages_parsed_in_the_child_are_the_pods_parsed_here(
+    cluster: Cluster,
+    kubeconfig: Path,
+    feeds: list[Feed],  # noqa: F811
+    child: object,
+) -> None:
+    troubled_pods(cluster, 60)
+    before = PAGES.pages
+    feed = Feed(kubeconfig, "pods", page_size=10)
+    feeds.append(feed)
+    wait_for(lambda: len(feed.sync().pods) == 60, what="60 pods listed")
+    assert PAGES.pages - before == 6  # every page, by the child
+    listed = sorted(feed.store.pods.values(), key=lambda p: p.uid)
+    assert listed == parsed_here(kubeconfig)
+    assert {p.status for p in listed} >= {"CrashLoopBackOff", "ImagePullBackOff", "Running"}
+    assert all("\x1b" not in k for p in listed for k in p.labels)
+
+
+def test_with_the_child_gone_mid_list_every_pod_is_parsed_here_and_the_next_list_starts_one(
+    cluster: Cluster,
+    kubeconfig: Path,
+    feeds: list[Feed],  # noqa: F811
+    child: object,
+) -> None:
+    troubled_pods(cluster, 40)
+    proc = PAGES._proc
+    assert proc is not None
+    proc.kill()
+    proc.wait(10)
+    before = PAGES.pages
+    feed = Feed(kubeconfig, "pods", page_size=10)
+    feeds.append(feed)
+    wait_for(lambda: len(feed.sync().pods) == 40, what="40 pods listed without the child")
+    assert sorted(feed.store.pods.values(), key=lambda p: p.uid) == parsed_here(kubeconfig)
+    # the first page at least was parsed here; the list, large, started another child
+    assert PAGES.pages - before < 4
+    assert PAGES.wait_ready(30)
+    before = PAGES.pages
+    again = Feed(kubeconfig, "pods", page_size=10)
+    feeds.append(again)
+    wait_for(lambda: len(again.sync().pods) == 40, what="40 pods listed again")
+    assert PAGES.pages - before == 4
+
+
+def test_a_page_the_child_cannot_decode_is_left_to_the_console_then_the_next_one_is_parsed(
+    child: object,
+) -> None:
+    assert PAGES.send("pods", b'{"items": [') is None
+    page = {"metadata": {"resourceVersion": "7", "continue": "x"}, "items": [fx.pod("p-1")]}
+    meta = PAGES.send("pods", orjson.dumps(page))
+    assert meta == {"resourceVersion": "7", "continue": "x"}
+    (pod,) = PAGES.receive() or ()
+    assert pod == parse_pod(fx.pod("p-1"))
+
+
+def test_a_child_that_stops_answering_is_killed_and_its_page_left_to_the_console() -> None:
+    parser = PageParser(answer=0.5)
+    parser.start()
+    assert parser.wait_ready(30)
+    proc = parser._proc
+    assert proc is not None
+    os.kill(proc.pid, signal.SIGSTOP)
+    assert parser.send("pods", orjson.dumps({"items": [fx.pod("p-1")]})) is None
+    assert proc.wait(10) == -signal.SIGKILL
+    assert parser.send("pods", b"{}") is None  # none runs: until a large list starts one
