@@ -16,6 +16,7 @@ from tests.conftest import wait_for
 from tests.test_kube_source import Feed, feeds  # noqa: F401  the fixture
 from tui.demo.state import Cluster
 from tui.sources.client import Kube
+from tui.sources.paging import head
 from tui.store.pages import PAGES, PageParser
 from tui.store.pods import parse_pod
 
@@ -97,12 +98,16 @@ def test_with_the_child_gone_mid_list_every_pod_is_parsed_here_and_the_next_list
 def test_a_page_the_child_cannot_decode_is_left_to_the_console_then_the_next_one_is_parsed(
     child: object,
 ) -> None:
-    assert PAGES.send("pods", b'{"items": [') is None
-    page = {"metadata": {"resourceVersion": "7", "continue": "x"}, "items": [fx.pod("p-1")]}
-    meta = PAGES.send("pods", orjson.dumps(page))
-    assert meta == {"resourceVersion": "7", "continue": "x"}
-    (pod,) = PAGES.receive() or ()
+    assert PAGES.claim()
+    try:
+        assert PAGES.send("pods", b'{"items": [')
+        assert PAGES.send("pods", orjson.dumps({"items": [fx.pod("p-1")]}))
+        assert PAGES.receive() is None  # the first: to be parsed here
+        (pod,) = PAGES.receive() or ()
+    finally:
+        PAGES.release(answered=True)
     assert pod == parse_pod(fx.pod("p-1"))
+    assert PAGES.alive
 
 
 def test_a_child_that_stops_answering_is_killed_and_its_page_left_to_the_console() -> None:
@@ -112,6 +117,22 @@ def test_a_child_that_stops_answering_is_killed_and_its_page_left_to_the_console
     proc = parser._proc
     assert proc is not None
     os.kill(proc.pid, signal.SIGSTOP)
-    assert parser.send("pods", orjson.dumps({"items": [fx.pod("p-1")]})) is None
+    assert parser.claim()
+    assert parser.send("pods", orjson.dumps({"items": [fx.pod("p-1")]}))
+    assert parser.receive() is None
+    parser.release(answered=True)
     assert proc.wait(10) == -signal.SIGKILL
-    assert parser.send("pods", b"{}") is None  # none runs: until a large list starts one
+    assert not parser.alive and not parser.claim()  # until a large list starts another
+
+
+def test_a_pages_metadata_is_read_from_its_head_and_only_where_it_comes_first() -> None:
+    first = b'{"kind":"PodList","metadata":{"resourceVersion":"9","continue":"eyJ2Ijoi"},"items":[{'
+    assert head(first + b'"metadata":{"name":"a"}}]}') == {
+        "resourceVersion": "9",
+        "continue": "eyJ2Ijoi",
+    }
+    tricky = orjson.dumps({"metadata": {"continue": 'a"items":[', "x": 1}, "items": []})
+    assert head(tricky) == {"continue": 'a"items":[', "x": 1}
+    assert head(b'{"items":[],"metadata":{"continue":"c"}}') is None  # decoded whole instead
+    assert head(b'{"metadata":["not a map"],"items":[]}') is None
+    assert head(b"<html>502 Bad Gateway</html>") is None

@@ -23,16 +23,10 @@ from tui.sources.discovery import ApiKind, Discovery, discover
 from tui.sources.flux import discover_status
 from tui.sources.host import Host
 from tui.sources.hosts import HostManager, NodeHosts
-from tui.sources.kube import (
-    ENDPOINTSLICES,
-    KIND_SPECS,
-    KindSpec,
-    ListWatch,
-    served,
-)
+from tui.sources.kube import KIND_SPECS, KindSpec, ListWatch
 from tui.sources.metrics import MetricsPoller
 from tui.sources.nodeexporter import NodeExporterFeed
-from tui.sources.optional import optional_kinds
+from tui.sources.optional import ENDPOINTSLICES, optional_kinds, served
 from tui.sources.prometheus import DEFAULT_QUERY, PrometheusPoller, endpoint_of, query_error_rate
 from tui.sources.resources import resource_feed
 from tui.store import ChangeBuffer, KindStatus, Replace, State, StatusChange, Store

@@ -13,15 +13,14 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import orjson
 import urllib3
 
 from tui.sources.client import JSON, ApiError, Gone, Kube, iter_lines, one_line
+from tui.sources.paging import PAGES, Ahead, Parse
 from tui.store import (
     PARSERS,
     ChangeBuffer,
@@ -34,7 +33,6 @@ from tui.store import (
 )
 from tui.store.lists import listing
 from tui.store.meta import share
-from tui.store.pages import PAGES
 from tui.store.store import MAX_EVENTS
 
 
@@ -270,10 +268,9 @@ class ListWatch:
                 self._resp = None
 
     def _list(self) -> str:
-        """Every page, the next one fetched while this one is parsed (the server works
-        while we do): a list of 10,000 pods took 0.97 s one page after the other."""
+        """Every page, fetched ahead of its parse in a thread of its own, and parsed in a
+        process of its own for a large kind's first list (paging, tui.store.pages)."""
         items: list[Any] = []
-        rv = ""
         path = self.spec.path(self.namespace)
         self._waiting(True)
 
@@ -291,47 +288,41 @@ class ListWatch:
             finally:
                 resp.release_conn()
 
-        # a first list of a large kind: its pages parsed in a process of its own (pages)
-        elsewhere = (
+        decoder, known = self.decoder, self.known
+
+        def here(page: bytes) -> list[Any]:
+            return decoder.items(orjson.loads(page), known)
+
+        def add(got: list[Any]) -> None:
+            items.extend(got)
+            if self.newest and len(items) > self.newest * 1.1:
+                # page by page: a list of 40,000 events held them all, then freed 35,000
+                items.sort(key=lambda e: e.last_seen or 0.0)
+                del items[: -self.newest]
+
+        elsewhere = (  # a large kind's first list: the pages' child may parse it
             self.spec.name in ELSEWHERE
-            and not self.known
-            and type(self.decoder) is ObjectDecoder
-            and self.decoder.parse is PARSERS.get(self.spec.name)
+            and not known
+            and type(decoder) is ObjectDecoder
+            and decoder.parse is PARSERS.get(self.spec.name)
         )
-        pool = ThreadPoolExecutor(1, thread_name_prefix=f"list:{self.spec.name}")
-        with pool, listing(first=self.lists == 0):
-            page = pool.submit(fetch, "")
-            while True:
-                body = page.result()
-                doc: JSON | None = None
-                meta = PAGES.send(self.spec.name, body) if elsewhere else None
-                if meta is None:
-                    doc = orjson.loads(body)
-                    meta = doc.get("metadata") or {}
-                rv = str(meta.get("resourceVersion") or rv)
-                cont = str(meta.get("continue") or "")
-                more = bool(cont) and not self.stop_event.is_set()
-                if more:
-                    page = pool.submit(fetch, cont)
-                    if elsewhere:
-                        PAGES.start()  # a large list: if none runs yet
-                got = PAGES.receive() if doc is None else None
-                if got is None:
-                    got = self.decoder.items(orjson.loads(body) if doc is None else doc, self.known)
-                items += got
-                if self.newest and len(items) > self.newest * 1.1:
-                    # page by page: a list of 40,000 events held them all, then freed 35,000
-                    items.sort(key=lambda e: e.last_seen or 0.0)
-                    del items[: -self.newest]
-                if not more:
-                    break
+        with (
+            listing(first=self.lists == 0),
+            Ahead(fetch, self.stop_event, self.spec.name) as ahead,
+            Parse(here, self.spec.name, PAGES if elsewhere else None) as parse,
+        ):
+            for page in ahead:
+                for got in parse.page(page, ahead.more):
+                    add(got)
+            for got in parse.rest():
+                add(got)
             done = Replace(self.spec.name, tuple(items))  # indexed here, not on the screen's
         if not self.newest:
             self.known = dict(done.by_uid)  # the feed's own: the store's is the UI's
         self.sink.put(done)
         self._waiting(False)
         self.lists += 1
-        return rv
+        return ahead.rv
 
     def _watch(self, rv: str) -> str:
         self._waiting(True)
@@ -393,26 +384,3 @@ class ListWatch:
             with contextlib.suppress(Exception):
                 resp.release_conn()
         return rv
-
-
-def server_host(server: str) -> str:
-    return urlsplit(server).netloc or server
-
-
-CERTIFICATES = KindSpec("certificates", "cert-manager.io", "v1", "certificates", True)
-ENDPOINTSLICES = KindSpec("endpointslices", "discovery.k8s.io", "v1", "endpointslices", True)
-
-
-def served(kube: Kube, spec: KindSpec) -> KindSpec | None:
-    """The kind, where the cluster serves it (the optional feeds)."""
-    try:
-        body = kube.json("GET", f"/apis/{spec.group}/{spec.version}")
-    except (ApiError, OSError, urllib3.exceptions.HTTPError):
-        return None
-    names = {r.get("name") for r in body.get("resources") or [] if isinstance(r, dict)}
-    return spec if spec.plural in names else None
-
-
-def discover_certificates(kube: Kube) -> KindSpec | None:
-    """cert-manager's Certificates, where the cluster serves them (optional)."""
-    return served(kube, CERTIFICATES)

@@ -8,7 +8,10 @@ from typing import Any
 import urllib3
 
 from tui.sources.client import ApiError, Kube
-from tui.sources.kube import CERTIFICATES, KindSpec, MetadataDecoder
+from tui.sources.kube import KindSpec, MetadataDecoder
+
+CERTIFICATES = KindSpec("certificates", "cert-manager.io", "v1", "certificates", True)
+ENDPOINTSLICES = KindSpec("endpointslices", "discovery.k8s.io", "v1", "endpointslices", True)
 
 # The wider triage's kinds, each watched where served (store keys "triage/<plural>").
 TRIAGE = (
@@ -60,3 +63,8 @@ def served_names(kube: Kube, spec: KindSpec) -> set[str]:
     except (ApiError, OSError, urllib3.exceptions.HTTPError):
         return set()
     return {str(r.get("name")) for r in body.get("resources") or [] if isinstance(r, dict)}
+
+
+def served(kube: Kube, spec: KindSpec) -> KindSpec | None:
+    """The kind, where the cluster serves it (the optional feeds)."""
+    return spec if spec.plural in served_names(kube, spec) else None

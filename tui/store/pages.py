@@ -12,8 +12,8 @@ child's were).
   until it says it is ready, and whenever it is busy, dead or fails a page, the list's
   thread parses the page itself, as it does for every small list. Nothing is lost: a
   page the child could not answer is parsed here (and fails here, the same way, if bad).
-- A page is answered in two frames: its list metadata first (the next page's fetch
-  starts on it: `send`), then its objects (`receive`).
+- A list claims the child, sends it pages as they come and receives their objects in
+  the same order, two pages in flight (the child parses one while the next arrives).
 - The child exits when its input closes (the console quit) or after IDLE seconds
   without a page; the next large list starts another. One that does not answer within
   ANSWER seconds is killed, and its page parsed here.
@@ -24,6 +24,7 @@ child's were).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pickle
 import select
@@ -37,6 +38,8 @@ FRAME = struct.Struct("!I")
 IDLE = 20.0  # seconds without a page before the child exits
 ANSWER = 10.0  # seconds the console waits for the child at most, at each step
 READY = b"R"
+F_SETPIPE_SZ = 1031  # Linux's fcntl: a pipe's buffer size
+PIPE_SIZE = 1 << 20  # a page of 250 pods is 0.7 MB (the system's cap: 1 MB unprivileged)
 
 JSON = dict[str, Any]
 
@@ -98,6 +101,16 @@ class PageParser:
                 )
             except OSError:
                 self._proc = None
+                return
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    # a page in one write, not 64 KB at a time each way (Linux's fcntl)
+                    fcntl.fcntl(pipe.fileno(), F_SETPIPE_SZ, PIPE_SIZE)  # type: ignore[union-attr]
+
+    @property
+    def alive(self) -> bool:
+        """A child was started and has not failed (it may have exited since: idle)."""
+        return self._proc is not None
 
     def wait_ready(self, timeout: float) -> bool:
         """Whether the child is ready, waiting up to `timeout` for it (the tests do)."""
@@ -109,38 +122,45 @@ class PageParser:
                 self._ready = os.read(proc.stdout.fileno(), 1) == READY
             return self._ready
 
-    def send(self, kind: str, page: bytes) -> Any:
-        """The page to the child; its list metadata back as soon as the child has decoded
-        it, or None: parse the page here. Not None: `receive` must follow."""
+    def claim(self) -> bool:
+        """The child for one list, if one is ready and no other list has it (never waits).
+        True: `release` must follow; meanwhile `send` and `receive`, in order."""
         if not self._use.acquire(blocking=False):
-            return None
+            return False
         try:
             proc = self._proc
-            if proc is None or proc.stdin is None or proc.stdout is None:
+            if proc is None or proc.stdout is None:
                 raise LookupError("no child")
-            out, inp = proc.stdout.fileno(), proc.stdin.fileno()
             if not self._ready:
+                out = proc.stdout.fileno()
                 if not select.select([out], [], [], 0)[0]:
                     raise LookupError("still starting")
                 if _read_exact(out, 1) != READY:
                     raise EOFError("the child did not start")
                 self._ready = True
-            _write_frames(inp, kind.encode(), page, timeout=self.answer)
-            meta = _read_frame(out, self.answer)
-            if not meta:  # the child could not decode it: here, with the same outcome
-                _read_frame(out, self.answer)
-                raise LookupError("not decoded")
-            return pickle.loads(meta)
+            return True
         except LookupError:
             self._use.release()
-            return None
-        except Exception:  # dead or confused: pages are parsed here until the next start
+        except Exception:
             self._stop()
             self._use.release()
-            return None
+        return False
+
+    def send(self, kind: str, page: bytes) -> bool:
+        """A page to the child (it parses pages in the order sent); False: it is gone."""
+        try:
+            proc = self._proc
+            if proc is None or proc.stdin is None:
+                return False
+            _write_frames(proc.stdin.fileno(), kind.encode(), page, timeout=self.answer)
+            return True
+        except Exception:  # dead or silent: pages are parsed here until the next start
+            self._stop()
+            return False
 
     def receive(self) -> list[Any] | None:
-        """The objects of the page sent, or None: parse them here."""
+        """The objects of the oldest page sent, or None: parse it here (the child could not
+        decode it, or is gone)."""
         try:
             proc = self._proc
             if proc is None or proc.stdout is None:
@@ -154,8 +174,13 @@ class PageParser:
         except Exception:
             self._stop()
             return None
-        finally:
-            self._use.release()
+
+    def release(self, answered: bool) -> None:
+        """The list is done with the child; not `answered`: pages it was sent are still
+        unread (the list failed), and the child is stopped rather than left out of step."""
+        if not answered:
+            self._stop()
+        self._use.release()
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
@@ -169,34 +194,39 @@ PAGES = PageParser()  # the console's one
 
 
 def serve(inp: int, out: int) -> None:
-    """The child: pages in, their metadata and objects out, until the input ends or stays
-    quiet IDLE seconds."""
-    import orjson
+    """The child: pages in, their objects out, until the input ends or stays quiet IDLE
+    seconds."""
+    import gc
+    import importlib
 
-    from tui.store import PARSERS
-
+    for module in ("orjson", "tui.store"):  # before it says ready: the first page waits not
+        importlib.import_module(module)
+    # A page decoded is 25,000 containers: the collector walked them again and again
+    # (a list 3-5 times slower). Nothing here is cyclic: reference counting frees it all.
+    gc.disable()
     os.write(out, READY)
     while select.select([inp], [], [], IDLE)[0]:
         try:
             kind, page = _read_frame(inp).decode(), _read_frame(inp)
         except EOFError:
             return
-        try:
-            doc = orjson.loads(page)
-            meta = doc.get("metadata") or {}
-            head = pickle.dumps(meta, pickle.HIGHEST_PROTOCOL)
-        except Exception:
-            _write_frames(out, b"", b"")
-            continue
-        _write_frames(out, head)
-        try:
-            parse = PARSERS[kind]
-            items = [parse(obj) for obj in doc.get("items") or () if isinstance(obj, dict)]
-            body = pickle.dumps(items, pickle.HIGHEST_PROTOCOL)
-        except Exception:  # the console's side sees an empty frame: it parses the page itself
-            body = b""
-        del doc
-        _write_frames(out, body)
+        _write_frames(out, _parsed(kind, page))
+
+
+def _parsed(kind: str, page: bytes) -> bytes:
+    """A page's objects, pickled; empty if it cannot be parsed: the console then parses
+    the page itself (and fails, the same way)."""
+    import orjson
+
+    from tui.store import PARSERS
+
+    try:
+        doc = orjson.loads(page)
+        parse = PARSERS[kind]
+        items = [parse(obj) for obj in doc.get("items") or () if isinstance(obj, dict)]
+        return pickle.dumps(items, pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return b""
 
 
 if __name__ == "__main__":
