@@ -136,3 +136,9 @@ def test_a_pages_metadata_is_read_from_its_head_and_only_where_it_comes_first() 
     assert head(b'{"items":[],"metadata":{"continue":"c"}}') is None  # decoded whole instead
     assert head(b'{"metadata":["not a map"],"items":[]}') is None
     assert head(b"<html>502 Bad Gateway</html>") is None
+
+
+def test_a_tables_metadata_is_read_from_before_its_rows() -> None:
+    table = b'{"kind":"Table","metadata":{"continue":"c2"},"columnDefinitions":[{"name":"Name"'
+    table += b',"description":"the \\"rows\\": no"}],"rows":[{"cells":["a"]}]}'
+    assert head(table) == {"continue": "c2"}

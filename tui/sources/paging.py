@@ -26,13 +26,14 @@ JSON = dict[str, Any]
 
 
 def head(page: bytes) -> JSON | None:
-    """The list's metadata, from what comes before its items; None where that is not so
-    (the page is then decoded whole)."""
-    at = page.find(b'"items":')
-    if at <= 0:
+    """The list's metadata, from what comes before its items (a list's) or its rows (a
+    Table's, the generic path's); None where it does not come first (the page is then
+    decoded whole). A key in a JSON string has its quotes escaped: never found here."""
+    ends = [at for at in (page.find(b'"items":'), page.find(b'"rows":')) if at > 0]
+    if not ends:
         return None
     try:
-        doc = orjson.loads(page[:at] + b'"items":[]}')
+        doc = orjson.loads(page[: min(ends)] + b'"items":[]}')
     except orjson.JSONDecodeError:
         return None
     meta = doc.get("metadata") if isinstance(doc, dict) else None

@@ -41,7 +41,13 @@ READY = b"R"
 F_SETPIPE_SZ = 1031  # Linux's fcntl: a pipe's buffer size
 PIPE_SIZE = 1 << 20  # a page of 250 pods is 0.7 MB (the system's cap: 1 MB unprivileged)
 
-JSON = dict[str, Any]
+
+def _ready(fd: int, event: int, timeout: float) -> bool:
+    """Whether fd can be read (POLLIN) or written (POLLOUT) within `timeout` seconds (poll,
+    not select: any descriptor number)."""
+    poll = select.poll()
+    poll.register(fd, event)
+    return bool(poll.poll(timeout * 1000))
 
 
 def _read_exact(fd: int, n: int, timeout: float | None = None) -> bytes:
@@ -49,7 +55,7 @@ def _read_exact(fd: int, n: int, timeout: float | None = None) -> bytes:
     that stopped answering does not hold the list: it is killed, the page parsed here)."""
     parts, left = [], n
     while left:
-        if timeout is not None and not select.select([fd], [], [], timeout)[0]:
+        if timeout is not None and not _ready(fd, select.POLLIN, timeout):
             raise TimeoutError("no answer")
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
@@ -68,7 +74,7 @@ def _write_frames(fd: int, *frames: bytes, timeout: float | None = None) -> None
     data = b"".join(FRAME.pack(len(f)) + f for f in frames)
     view = memoryview(data)
     while view:
-        if timeout is not None and not select.select([], [fd], [], timeout)[1]:
+        if timeout is not None and not _ready(fd, select.POLLOUT, timeout):
             raise TimeoutError("not read")
         view = view[os.write(fd, view) :]
 
@@ -118,7 +124,7 @@ class PageParser:
             proc = self._proc
             if proc is None or proc.stdout is None:
                 return False
-            if not self._ready and select.select([proc.stdout.fileno()], [], [], timeout)[0]:
+            if not self._ready and _ready(proc.stdout.fileno(), select.POLLIN, timeout):
                 self._ready = os.read(proc.stdout.fileno(), 1) == READY
             return self._ready
 
@@ -133,7 +139,7 @@ class PageParser:
                 raise LookupError("no child")
             if not self._ready:
                 out = proc.stdout.fileno()
-                if not select.select([out], [], [], 0)[0]:
+                if not _ready(out, select.POLLIN, 0):
                     raise LookupError("still starting")
                 if _read_exact(out, 1) != READY:
                     raise EOFError("the child did not start")
@@ -205,7 +211,7 @@ def serve(inp: int, out: int) -> None:
     # (a list 3-5 times slower). Nothing here is cyclic: reference counting frees it all.
     gc.disable()
     os.write(out, READY)
-    while select.select([inp], [], [], IDLE)[0]:
+    while _ready(inp, select.POLLIN, IDLE):
         try:
             kind, page = _read_frame(inp).decode(), _read_frame(inp)
         except EOFError:
