@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -35,13 +36,21 @@ def troubled_pods(cluster: Cluster, n: int) -> None:
         cluster.put("Pod", pod)
 
 
-def parsed_here(kubeconfig: Path) -> list[object]:
+def parsed_here(kubeconfig: Path) -> list[Any]:
     kube = Kube.from_kubeconfig(str(kubeconfig), None)
     try:
         items = kube.json("GET", "/api/v1/pods")["items"]
     finally:
         kube.close()
     return sorted((parse_pod(o) for o in items), key=lambda p: p.uid)
+
+
+def listed(kubeconfig: Path, made: list[Feed], n: int) -> list[Any]:
+    """The pods a feed listed, 10 a page, once it has all n."""
+    feed = Feed(kubeconfig, "pods", page_size=10)
+    made.append(feed)
+    wait_for(lambda: len(feed.sync().pods) == n, what=f"{n} pods listed")
+    return sorted(feed.store.pods.values(), key=lambda p: p.uid)
 
 
 @pytest.fixture
@@ -59,14 +68,11 @@ def test_a_large_lists_pages_parsed_in_the_child_are_the_pods_parsed_here(
 ) -> None:
     troubled_pods(cluster, 60)
     before = PAGES.pages
-    feed = Feed(kubeconfig, "pods", page_size=10)
-    feeds.append(feed)
-    wait_for(lambda: len(feed.sync().pods) == 60, what="60 pods listed")
+    pods = listed(kubeconfig, feeds, 60)
     assert PAGES.pages - before == 6  # every page, by the child
-    listed = sorted(feed.store.pods.values(), key=lambda p: p.uid)
-    assert listed == parsed_here(kubeconfig)
-    assert {p.status for p in listed} >= {"CrashLoopBackOff", "ImagePullBackOff", "Running"}
-    assert all("\x1b" not in k for p in listed for k in p.labels)
+    assert pods == parsed_here(kubeconfig)
+    assert {p.status for p in pods} >= {"CrashLoopBackOff", "ImagePullBackOff", "Running"}
+    assert all("\x1b" not in k for p in pods for k in p.labels)
 
 
 def test_with_the_child_gone_mid_list_every_pod_is_parsed_here_and_the_next_list_starts_one(
@@ -81,17 +87,12 @@ def test_with_the_child_gone_mid_list_every_pod_is_parsed_here_and_the_next_list
     proc.kill()
     proc.wait(10)
     before = PAGES.pages
-    feed = Feed(kubeconfig, "pods", page_size=10)
-    feeds.append(feed)
-    wait_for(lambda: len(feed.sync().pods) == 40, what="40 pods listed without the child")
-    assert sorted(feed.store.pods.values(), key=lambda p: p.uid) == parsed_here(kubeconfig)
+    assert listed(kubeconfig, feeds, 40) == parsed_here(kubeconfig)
     # the first page at least was parsed here; the list, large, started another child
     assert PAGES.pages - before < 4
     assert PAGES.wait_ready(30)
     before = PAGES.pages
-    again = Feed(kubeconfig, "pods", page_size=10)
-    feeds.append(again)
-    wait_for(lambda: len(again.sync().pods) == 40, what="40 pods listed again")
+    assert len(listed(kubeconfig, feeds, 40)) == 40
     assert PAGES.pages - before == 4
 
 
@@ -103,7 +104,9 @@ def test_a_page_the_child_cannot_decode_is_left_to_the_console_then_the_next_one
         assert PAGES.send("pods", b'{"items": [')
         assert PAGES.send("pods", orjson.dumps({"items": [fx.pod("p-1")]}))
         assert PAGES.receive() is None  # the first: to be parsed here
-        (pod,) = PAGES.receive() or ()
+        got = PAGES.receive()
+        assert got is not None
+        (pod,) = got
     finally:
         PAGES.release(answered=True)
     assert pod == parse_pod(fx.pod("p-1"))
