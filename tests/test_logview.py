@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 
-from tests.conftest import make_app, until
+from tests import fixtures as fx
+from tests.conftest import make_app, until, wait_for
 from tests.test_action_flow import log_text, ready, screen_is
 from tests.test_app import SIZE, lines
 from tui.demo.state import Cluster
 from tui.screens.tail import TailScreen
-from tui.sources.logs import LineBuffer
+from tui.sources.client import Kube
+from tui.sources.logs import HIGH_WATER, LineBuffer, LogRequest, PodLogStream
 from widgets.logview import LogView
 
 
@@ -189,3 +191,36 @@ async def test_our_notices_among_a_trimmed_stream_keep_their_place_and_are_not_c
             ),
             what="the filtered view with our notices",
         )
+
+
+def test_a_replay_waits_in_the_socket_not_in_the_buffer_and_no_line_is_lost(
+    cluster: Cluster, kubeconfig: Path
+) -> None:
+    """A stream with HIGH_WATER lines waiting for the screen reads no more until they are
+    drained (an outage's replay came in at once: the soak's memory kept its peak)."""
+    pod = fx.pod("chatty")
+    cluster.put("Pod", pod)
+    container = pod["spec"]["containers"][0]["name"]
+    cluster.append_log("default", "chatty", container, *(f"line {i}" for i in range(6000)))
+    kube = Kube.from_kubeconfig(str(kubeconfig), None)
+    buffer = LineBuffer(limit=20_000)
+    stream = PodLogStream(kube, LogRequest("default", "chatty", tail_lines=10_000), buffer)
+    threading.Thread(target=stream.run, daemon=True).start()
+    try:
+        wait_for(lambda: len(buffer) >= HIGH_WATER, what="the first lines")
+        assert len(buffer) == HIGH_WATER and buffer.dropped == 0  # the rest wait in the socket
+        got: list[bytes] = []
+
+        def drained() -> bool:
+            items, dropped = buffer.drain()
+            assert dropped == 0
+            got.extend(line for line, kind in items if not kind and isinstance(line, bytes))
+            return len(got) >= 6000
+
+        wait_for(drained, what="every line, drained as a screen does")
+        assert [line.split(b" ", 1)[1] for line in got] == [
+            f"line {i}".encode() for i in range(6000)
+        ]
+    finally:
+        stream.stop()
+        kube.close()
